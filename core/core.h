@@ -1,0 +1,41 @@
+/*
+ * core.h - types shared by the core's modules.
+ */
+#ifndef GANTRY_CORE_H
+#define GANTRY_CORE_H
+
+#include "internal.h"
+
+/* Exit codes: a contract (DESIGN §5); scripts depend on them. */
+enum gantry_exit {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_ROLLED_BACK = 3,
+	EXIT_ROLLBACK_FAILED = 4,
+	EXIT_REFUSED = 5,
+	EXIT_LOCKED = 6,
+	EXIT_INTERRUPTED = 130
+};
+
+/*
+ * An error list: core functions return 0 or -1 and append one line per
+ * problem here (the caller owns and prints it).  Lines follow the house
+ * style: "file:line: error first, 'subject' quoted; what to do".
+ */
+struct errs {
+	char **msg;
+	size_t n, alloc;
+};
+
+void errs_add(struct errs *e, const char *fmt, ...) GANTRY_PRINTF(2, 3);
+void errs_clear(struct errs *e);
+/* Prints every line to stderr as "gantry: <line>", redacted. */
+void errs_print(const struct errs *e);
+
+/* "Did you mean": the candidate closest to word (edit distance <= 2 or a
+   third of its length), or NULL. */
+const char *did_you_mean(const char *word, const char *const *cands,
+			 size_t n);
+
+#endif

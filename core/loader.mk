@@ -1,0 +1,1 @@
+# plugin loader and its refusal fixtures

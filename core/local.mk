@@ -1,0 +1,15 @@
+# The gantry executable.  Everything but main.c lives in a convenience
+# library so unit tests link the same objects.
+noinst_LTLIBRARIES += core/libgantrycore.la
+core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c \
+	core/journal.h core/lock.h core/loader.h
+core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
+core_libgantrycore_la_LIBADD = sdk/libgantry.la $(JSONC_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
+
+bin_PROGRAMS += gantry
+gantry_SOURCES = core/main.c
+gantry_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
+gantry_LDADD = core/libgantrycore.la sdk/libgantry.la
+
+include core/state.mk
+include core/loader.mk

@@ -1,0 +1,1 @@
+# libgantry helpers: cmd (spawn), http, json.

@@ -1,0 +1,179 @@
+/*
+ * gantry/stage.h - the stage plugin ABI.
+ *
+ * A stage plugin is a shared object that exports exactly one symbol,
+ * GANTRY_STAGE_ENTRY_SYMBOL, a function returning a pointer to a static,
+ * const struct gantry_stage.  The core reads and checks the descriptor's
+ * header before it calls any other plugin code:
+ *
+ *   - magic must be GANTRY_ABI_MAGIC;
+ *   - major must equal the core's GANTRY_ABI_MAJOR;
+ *   - minor must not be newer than the core's GANTRY_ABI_MINOR;
+ *   - size must cover at least the fields of ABI 1.0, and fields added
+ *     in later minors are read only when size covers them
+ *     (GANTRY_STAGE_HAS_FIELD).
+ *
+ * Plugin authors fill the descriptor with designated initialisers and
+ * start it with GANTRY_STAGE_HEADER; they never type a version number:
+ *
+ *   static const struct gantry_stage my_stage = {
+ *           GANTRY_STAGE_HEADER,
+ *           .name = "my-stage",
+ *           .summary = "one line of what it does",
+ *           .options = my_options,
+ *           .run = my_run,
+ *   };
+ *   GANTRY_STAGE_EXPORT(my_stage)
+ *
+ * ABI history (append-only; one line per bump):
+ *   1.0  first public ABI: header, name, version, summary, kind, options,
+ *        init, plan, run, rollback, fini, event
+ */
+#ifndef GANTRY_STAGE_H
+#define GANTRY_STAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "GNTR" read as a little-endian 32-bit number. */
+#define GANTRY_ABI_MAGIC 0x52544e47u
+#define GANTRY_ABI_MAJOR 1
+#define GANTRY_ABI_MINOR 0
+
+/* The name of the one symbol a plugin exports. */
+#define GANTRY_STAGE_ENTRY_SYMBOL "gantry_stage_entry"
+
+struct gantry_config;
+struct gantry_ctx;
+struct gantry_event;
+
+/*
+ * The frozen header: its layout never changes, whatever the ABI version.
+ */
+struct gantry_abi_header {
+	uint32_t magic;		/* GANTRY_ABI_MAGIC */
+	uint16_t major;		/* GANTRY_ABI_MAJOR the plugin was built with */
+	uint16_t minor;		/* GANTRY_ABI_MINOR the plugin was built with */
+	uint32_t size;		/* sizeof(struct gantry_stage) as built */
+	uint32_t reserved;	/* zero */
+};
+
+/* Types of stage options, as declared in a descriptor's option table. */
+enum gantry_option_type {
+	GANTRY_OPT_STRING = 1,
+	GANTRY_OPT_INT,
+	GANTRY_OPT_BOOL,
+	GANTRY_OPT_LIST,	/* a list of scalars or of groups */
+	GANTRY_OPT_GROUP	/* named values, e.g. environment variables */
+};
+
+/* Option flags. */
+#define GANTRY_OPT_REQUIRED 0x1u	/* the profile must set it */
+#define GANTRY_OPT_SECRET   0x2u	/* its value is redacted everywhere */
+
+/*
+ * One option a stage accepts.  The core validates every profile against
+ * the table before anything runs; `gantry plugins show NAME` prints it.
+ * A table ends with an entry whose key is NULL.
+ */
+struct gantry_option {
+	const char *key;
+	enum gantry_option_type type;
+	unsigned flags;			/* GANTRY_OPT_REQUIRED | GANTRY_OPT_SECRET */
+	const char *def;		/* default for scalars, as text ("60",
+					   "true"), or NULL */
+	const char *help;		/* one line, lowercase, no final period */
+};
+
+/* What a plugin is: a pipeline stage, a notifier (event hook only), or both. */
+#define GANTRY_KIND_STAGE    0x1u
+#define GANTRY_KIND_NOTIFIER 0x2u
+
+/*
+ * Callback results.  Callbacks return GANTRY_OK or one of the negative
+ * codes, usually through gantry_fail(), which also records the message.
+ */
+enum gantry_result {
+	GANTRY_OK = 0,
+	GANTRY_EFAIL = -1,		/* failed */
+	GANTRY_EROLLED_BACK = -2,	/* failed; the stage's own recovery
+					   restored the previous state */
+	GANTRY_EROLLBACK_FAILED = -3,	/* failed, and its recovery failed */
+	GANTRY_ETIMEOUT = -4,		/* gave up waiting within its timeout */
+	GANTRY_EINTERRUPTED = -5,	/* stopped by SIGINT/SIGTERM */
+	GANTRY_ECONFIG = -6		/* the configuration cannot work */
+};
+
+/*
+ * The stage descriptor.  Fields after the header may only be appended;
+ * each addition bumps GANTRY_ABI_MINOR and is logged above.
+ *
+ * Every callback runs in a child process of the core: a crash or a hang
+ * fails that stage only.  State returned by init lives until fini in the
+ * same process; plan, run and rollback are separate calls, each preceded
+ * by its own init.
+ */
+struct gantry_stage {
+	struct gantry_abi_header header;
+
+	const char *name;		/* stage name; equals the file name */
+	const char *version;		/* the plugin's own version, free form */
+	const char *summary;		/* one line */
+	unsigned kind;			/* GANTRY_KIND_*; 0 means STAGE */
+	const struct gantry_option *options;	/* NULL-key terminated */
+
+	/* Gets the validated, interpolated options; returns private state. */
+	int (*init)(const struct gantry_config *cfg, struct gantry_ctx *ctx,
+		    void **state);
+	/* Describes what run would do, without side effects. */
+	int (*plan)(void *state, struct gantry_ctx *ctx);
+	/* Does the work; publishes outputs with gantry_ctx_set(). Required
+	   for GANTRY_KIND_STAGE. */
+	int (*run)(void *state, struct gantry_ctx *ctx);
+	/* Undoes run's effect when a later stage fails under the rollback
+	   policy; sees the outputs run published.  Optional. */
+	int (*rollback)(void *state, struct gantry_ctx *ctx);
+	/* Frees the state of init.  Optional. */
+	void (*fini)(void *state);
+	/* Receives deploy and stage events.  Required for notifiers; its
+	   failure never fails a deploy. */
+	int (*event)(void *state, struct gantry_ctx *ctx,
+		     const struct gantry_event *ev);
+};
+
+/* Size of the descriptor of ABI 1.0: the least the core accepts. */
+#define GANTRY_STAGE_SIZE_1_0 \
+	(offsetof(struct gantry_stage, event) + sizeof(void (*)(void)))
+
+/* True when the descriptor d was built with field f present. */
+#define GANTRY_STAGE_HAS_FIELD(d, f) \
+	((d)->header.size >= offsetof(struct gantry_stage, f) + sizeof((d)->f))
+
+#define GANTRY_STAGE_HEADER \
+	.header = { GANTRY_ABI_MAGIC, GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR, \
+		    (uint32_t)sizeof(struct gantry_stage), 0 }
+
+#if defined(__GNUC__)
+#define GANTRY_EXPORT __attribute__((visibility("default")))
+#else
+#define GANTRY_EXPORT
+#endif
+
+/* The entry function's type. */
+typedef const struct gantry_stage *(*gantry_stage_entry_fn)(void);
+
+/* Defines the exported entry function returning &desc. */
+#define GANTRY_STAGE_EXPORT(desc) \
+	GANTRY_EXPORT const struct gantry_stage *gantry_stage_entry(void); \
+	GANTRY_EXPORT const struct gantry_stage *gantry_stage_entry(void) \
+	{ return &(desc); }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

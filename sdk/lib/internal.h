@@ -1,0 +1,173 @@
+/*
+ * internal.h - libgantry's private interface, shared with the core.
+ *
+ * Not installed.  Everything here is exported from libgantry under the
+ * gantry_i_ prefix so the core can build contexts and configuration
+ * trees, but it is no part of the SDK: plugins must not use it.
+ */
+#ifndef GANTRY_INTERNAL_H
+#define GANTRY_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <signal.h>
+#include <time.h>
+
+#include <gantry/gantry.h>
+
+#define GANTRY_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A growable string.  Invariant: buf is always NUL-terminated (an empty
+ * buffer points at a static ""), len excludes the NUL.
+ */
+struct gantry_buf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+};
+#define GANTRY_BUF_INIT { (char *)gantry_i_buf_empty, 0, 0 }
+extern const char gantry_i_buf_empty[1];
+
+void gantry_i_buf_init(struct gantry_buf *b);
+void gantry_i_buf_release(struct gantry_buf *b);
+void gantry_i_buf_reset(struct gantry_buf *b);
+void gantry_i_buf_add(struct gantry_buf *b, const char *data, size_t len);
+void gantry_i_buf_adds(struct gantry_buf *b, const char *s);
+void gantry_i_buf_addch(struct gantry_buf *b, char c);
+void gantry_i_buf_addf(struct gantry_buf *b, const char *fmt, ...)
+	GANTRY_PRINTF(2, 3);
+void gantry_i_buf_vaddf(struct gantry_buf *b, const char *fmt, va_list ap);
+/* Hands the string over to the caller (malloc'd); b is reset. */
+char *gantry_i_buf_detach(struct gantry_buf *b);
+
+/* Allocation that never returns NULL (aborts with a message instead). */
+void *gantry_i_xmalloc(size_t n);
+void *gantry_i_xcalloc(size_t n, size_t size);
+void *gantry_i_xrealloc(void *p, size_t n);
+char *gantry_i_xstrdup(const char *s);
+char *gantry_i_xstrndup(const char *s, size_t n);
+char *gantry_i_xasprintf(const char *fmt, ...) GANTRY_PRINTF(1, 2);
+
+/* Grows an array (p, n used, *alloc) to hold at least `need` items. */
+#define GANTRY_GROW(p, need, alloc) do { \
+	if ((need) > (alloc)) { \
+		size_t gantry_n_ = (alloc) ? (alloc) * 2 : 8; \
+		while (gantry_n_ < (need)) gantry_n_ *= 2; \
+		(p) = gantry_i_xrealloc((p), gantry_n_ * sizeof(*(p))); \
+		(alloc) = gantry_n_; \
+	} \
+} while (0)
+
+/*
+ * Configuration trees.  Scalars keep their text (ints and bools too), so
+ * interpolation and printing need no conversion.
+ */
+struct gantry_config {
+	enum gantry_option_type type;
+	char *name;		/* "" for list elements */
+	char *text;		/* scalars only */
+	long long ival;		/* GANTRY_OPT_INT */
+	int bval;		/* GANTRY_OPT_BOOL */
+	int secret;		/* value must be redacted */
+	char *where;		/* "file:line" or "default" */
+	struct gantry_config **kids;
+	size_t nkids, akids;
+};
+
+struct gantry_config *gantry_i_config_new(enum gantry_option_type type,
+					  const char *name, const char *where);
+struct gantry_config *gantry_i_config_scalar(enum gantry_option_type type,
+					     const char *name,
+					     const char *text,
+					     const char *where);
+void gantry_i_config_set_text(struct gantry_config *c, const char *text);
+/* Appends kid (taking ownership). */
+void gantry_i_config_add(struct gantry_config *parent,
+			 struct gantry_config *kid);
+/* The direct child named name, or NULL. */
+struct gantry_config *gantry_i_config_child(const struct gantry_config *c,
+					    const char *name);
+/* Removes and frees the direct child named name, if present. */
+void gantry_i_config_remove(struct gantry_config *c, const char *name);
+struct gantry_config *gantry_i_config_clone(const struct gantry_config *c);
+void gantry_i_config_free(struct gantry_config *c);
+/* Merges over into base: scalars and lists replace, groups merge key by
+   key.  over is left untouched. */
+void gantry_i_config_merge(struct gantry_config *base,
+			   const struct gantry_config *over);
+/* Appends a JSON rendering of c to out (secrets shown as "***"). */
+void gantry_i_config_to_json(const struct gantry_config *c,
+			     struct gantry_buf *out);
+
+/*
+ * Key/value lists: the deploy's context and a stage's outputs.
+ */
+struct gantry_kv {
+	char *key;
+	char *value;
+	int secret;
+};
+
+struct gantry_kvlist {
+	struct gantry_kv *v;
+	size_t n, alloc;
+};
+
+void gantry_i_kv_set(struct gantry_kvlist *l, const char *key,
+		     const char *value, int secret);
+const struct gantry_kv *gantry_i_kv_find(const struct gantry_kvlist *l,
+					 const char *key);
+void gantry_i_kv_clear(struct gantry_kvlist *l);
+/* True when key is a valid context key: [a-z0-9_-] words joined by dots. */
+int gantry_i_kv_valid_key(const char *key);
+
+/*
+ * Contexts.
+ */
+struct gantry_ctx {
+	struct gantry_kvlist values;	/* context visible to the stage */
+	struct gantry_kvlist outputs;	/* what the stage published */
+	char *stage;			/* entry name, for log prefixes */
+	unsigned timeout;
+	struct timespec started;
+	int dry_run;
+	int err_code;
+	char *err_msg;			/* last gantry_fail message */
+	struct gantry_buf plan;		/* lines from gantry_plan_line */
+};
+
+struct gantry_ctx *gantry_i_ctx_new(const char *stage);
+void gantry_i_ctx_free(struct gantry_ctx *ctx);
+
+struct gantry_event {
+	const char *name;
+	struct gantry_kvlist fields;
+};
+
+/*
+ * Redaction: one process-wide set of secret values.  gantry_i_redact
+ * returns a malloc'd copy of s with every secret replaced by "***".
+ */
+char *gantry_i_redact(const char *s);
+void gantry_i_redact_buf(struct gantry_buf *b);
+size_t gantry_i_secret_count(void);
+const char *gantry_i_secret_at(size_t i);
+
+/*
+ * Logging set-up (core only).  verbosity: -1 quiet (errors only),
+ * 0 normal (info), 1+ debug.  color: whether to use ANSI colours.
+ */
+void gantry_i_log_setup(int verbosity, int color);
+int gantry_i_log_color(void);
+int gantry_i_log_verbosity(void);
+
+/* Interruption: set by the signal handlers of core and stage children. */
+extern volatile sig_atomic_t gantry_i_interrupted;
+
+/* Monotonic time in seconds. */
+double gantry_i_now(void);
+
+#include "banned.h"
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * log.c - the one place text leaves a gantry process for stderr, and the
+ * redactor every such path (logs, errors, journal, notifications) uses.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static char **secrets;
+static size_t nsecrets, asecrets;
+static int verbosity;
+static int use_color;
+
+void gantry_secret_add(const char *value)
+{
+	size_t i, n;
+
+	if (!value || strlen(value) < 4)
+		return;
+	for (i = 0; i < nsecrets; i++)
+		if (!strcmp(secrets[i], value))
+			return;
+	GANTRY_GROW(secrets, nsecrets + 1, asecrets);
+	/* Keep longest first so a secret containing another is redacted
+	   whole. */
+	n = strlen(value);
+	for (i = nsecrets; i > 0 && strlen(secrets[i - 1]) < n; i--)
+		secrets[i] = secrets[i - 1];
+	secrets[i] = gantry_i_xstrdup(value);
+	nsecrets++;
+}
+
+size_t gantry_i_secret_count(void)
+{
+	return nsecrets;
+}
+
+const char *gantry_i_secret_at(size_t i)
+{
+	return i < nsecrets ? secrets[i] : NULL;
+}
+
+char *gantry_i_redact(const char *s)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+
+	gantry_i_buf_adds(&b, s ? s : "");
+	gantry_i_redact_buf(&b);
+	return gantry_i_buf_detach(&b);
+}
+
+void gantry_i_redact_buf(struct gantry_buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < nsecrets; i++) {
+		const char *sec = secrets[i];
+		size_t sl = strlen(sec);
+		struct gantry_buf out = GANTRY_BUF_INIT;
+		const char *p = b->buf, *hit;
+
+		if (!strstr(p, sec))
+			continue;
+		while ((hit = strstr(p, sec))) {
+			gantry_i_buf_add(&out, p, (size_t)(hit - p));
+			gantry_i_buf_adds(&out, "***");
+			p = hit + sl;
+		}
+		gantry_i_buf_adds(&out, p);
+		gantry_i_buf_release(b);
+		*b = out;
+	}
+}
+
+void gantry_i_log_setup(int v, int color)
+{
+	verbosity = v;
+	use_color = color;
+}
+
+int gantry_i_log_color(void)
+{
+	return use_color;
+}
+
+int gantry_i_log_verbosity(void)
+{
+	return verbosity;
+}
+
+void gantry_logv(const struct gantry_ctx *ctx, enum gantry_log_level level,
+		 const char *fmt, va_list ap)
+{
+	static const char *const tag[] = { "error: ", "warning: ", "", "" };
+	static const char *const color[] = { "\033[31m", "\033[33m", "",
+					     "\033[2m" };
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	int c = use_color && level != GANTRY_LOG_INFO;
+
+	if ((int)level > verbosity + GANTRY_LOG_INFO)
+		return;
+	if (c)
+		gantry_i_buf_adds(&b, color[level]);
+	if (ctx && ctx->stage && *ctx->stage)
+		gantry_i_buf_addf(&b, "  [%s] ", ctx->stage);
+	else
+		gantry_i_buf_adds(&b, "gantry: ");
+	gantry_i_buf_adds(&b, tag[level]);
+	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_i_redact_buf(&b);
+	if (c)
+		gantry_i_buf_adds(&b, "\033[0m");
+	gantry_i_buf_addch(&b, '\n');
+	/* One write per line keeps lines whole when several processes
+	   share stderr. */
+	if (write(STDERR_FILENO, b.buf, b.len) < 0) {
+		/* nowhere left to report it */
+	}
+	gantry_i_buf_release(&b);
+}
+
+void gantry_log(const struct gantry_ctx *ctx, enum gantry_log_level level,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gantry_logv(ctx, level, fmt, ap);
+	va_end(ap);
+}

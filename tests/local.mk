@@ -1,0 +1,26 @@
+# Tests: check unit tests (tests/unit/check_*.c, one suite per module) and
+# CLI tests (tests/cli/tNNNN-*.sh, numbered by topic as git's t/ does).
+
+TEST_EXTENSIONS = .sh
+LOG_COMPILER = $(top_srcdir)/tests/run-test
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	GANTRY_VALGRIND_BIN='$(VALGRIND)'; \
+	export top_srcdir top_builddir GANTRY_VALGRIND_BIN; \
+	unset GANTRY_PLUGIN_PATH GANTRY_STATE_DIR GANTRY_ACTOR GITHUB_ACTOR \
+		GITHUB_EVENT_PATH NO_COLOR;
+
+UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
+UNIT_LDADD = core/libgantrycore.la sdk/libgantry.la $(CHECK_LIBS)
+
+EXTRA_DIST += tests/run-test tests/lib.sh
+
+# Runs the suite under valgrind's memcheck: every gantry invocation of the
+# CLI tests and every unit test; a definite leak or an error fails it.
+check-valgrind:
+	$(MAKE) $(AM_MAKEFLAGS) check GANTRY_VALGRIND=1
+.PHONY: check-valgrind
+
+include tests/unit/local.mk
+include tests/cli/local.mk

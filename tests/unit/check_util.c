@@ -1,0 +1,100 @@
+/*
+ * check_util.c - libgantry's strings, redaction, config trees; the core's
+ * error lists and "did you mean".
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+START_TEST(buf_grows_and_formats)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	int i;
+
+	ck_assert_str_eq(b.buf, "");
+	for (i = 0; i < 1000; i++)
+		gantry_i_buf_addf(&b, "%d,", i);
+	ck_assert_uint_eq(b.len, strlen(b.buf));
+	ck_assert(!strncmp(b.buf, "0,1,2,", 6));
+	ck_assert(strstr(b.buf, ",999,") != NULL);
+	gantry_i_buf_release(&b);
+	ck_assert_str_eq(b.buf, "");
+}
+END_TEST
+
+START_TEST(redact_replaces_every_secret)
+{
+	char *s;
+
+	gantry_secret_add("hunter2-password");
+	gantry_secret_add("abc"); /* too short: ignored */
+	gantry_secret_add("hunter2");
+	s = gantry_i_redact("user abc, pw hunter2-password and hunter2.");
+	ck_assert_str_eq(s, "user abc, pw *** and ***.");
+	free(s);
+}
+END_TEST
+
+START_TEST(config_merge_overrides_and_keeps)
+{
+	struct gantry_config *base = gantry_i_config_new(GANTRY_OPT_GROUP, "", "a:1");
+	struct gantry_config *over = gantry_i_config_new(GANTRY_OPT_GROUP, "", "b:1");
+	struct gantry_config *env = gantry_i_config_new(GANTRY_OPT_GROUP, "env", "a:2");
+	struct gantry_config *env2 = gantry_i_config_new(GANTRY_OPT_GROUP, "env", "b:2");
+
+	gantry_i_config_add(base, gantry_i_config_scalar(GANTRY_OPT_INT, "timeout", "60", "a:3"));
+	gantry_i_config_add(env, gantry_i_config_scalar(GANTRY_OPT_STRING, "A", "1", "a:4"));
+	gantry_i_config_add(base, env);
+	gantry_i_config_add(over, gantry_i_config_scalar(GANTRY_OPT_INT, "timeout", "90", "b:3"));
+	gantry_i_config_add(env2, gantry_i_config_scalar(GANTRY_OPT_STRING, "B", "2", "b:4"));
+	gantry_i_config_add(over, env2);
+
+	gantry_i_config_merge(base, over);
+	ck_assert_int_eq(gantry_config_int(base, "timeout", 0), 90);
+	ck_assert_str_eq(gantry_config_where(gantry_config_lookup(base, "timeout")), "b:3");
+	ck_assert_str_eq(gantry_config_string(base, "env.A", NULL), "1");
+	ck_assert_str_eq(gantry_config_string(base, "env.B", NULL), "2");
+	ck_assert_ptr_null(gantry_config_string(base, "env.C", NULL));
+	gantry_i_config_free(base);
+	gantry_i_config_free(over);
+}
+END_TEST
+
+START_TEST(did_you_mean_finds_close_words)
+{
+	static const char *const keys[] = { "command", "shell", "env", "cwd",
+					    "timeout", "capture" };
+
+	ck_assert_str_eq(did_you_mean("comand", keys, 6), "command");
+	ck_assert_str_eq(did_you_mean("timeuot", keys, 6), "timeout");
+	ck_assert_ptr_null(did_you_mean("zzzzzzzz", keys, 6));
+}
+END_TEST
+
+static Suite *util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, buf_grows_and_formats);
+	tcase_add_test(tc, redact_replaces_every_secret);
+	tcase_add_test(tc, config_merge_overrides_and_keeps);
+	tcase_add_test(tc, did_you_mean_finds_close_words);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(util_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

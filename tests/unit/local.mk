@@ -1,0 +1,5 @@
+# check unit tests (core modules and libgantry)
+check_PROGRAMS += tests/unit/check_util
+tests_unit_check_util_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_util_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_util
