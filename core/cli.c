@@ -1,21 +1,816 @@
 /*
- * cli.c - command-line parsing and dispatch.
+ * cli.c - command-line parsing and the read-only commands (history,
+ * status, lock, unlock, plugins, config check, version).  deploy and plan
+ * are in pipeline.c.
  */
 #include "config.h"
 
+#include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "core.h"
 #include "cli.h"
+#include "interp.h"
+#include "journal.h"
+#include "lock.h"
+#include "pipeline.h"
+#include "progress.h"
+#include "session.h"
+
+static const char usage_text[] =
+"usage: gantry [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+"\n"
+"commands:\n"
+"  deploy TAG [--dry-run] [--only S,..] [--skip S,..] [--resume ID]\n"
+"             [--approve] [--no-rollback] [--force-promotion] [--allow-destroy]\n"
+"  plan TAG               resolved environment, values and every stage's plan\n"
+"  history [ENV]          past deployments, newest first\n"
+"  status [ENV]           current release, lock and in-flight deploy\n"
+"  lock ENV               show the deploy lock of ENV\n"
+"  unlock ENV             remove a stale lock of ENV\n"
+"  plugins [list]         every plugin on the plugin path and its state\n"
+"  plugins show NAME      a stage's options and documentation\n"
+"  config check [ENV]     validate gantry.cfg and the profiles (all, or ENV)\n"
+"  version                gantry's version and plugin ABI\n"
+"  help [COMMAND]         this text, or a command's\n"
+"\n"
+"global options:\n"
+"  -c, --config FILE      gantry.cfg to use (default ./gantry.cfg, then\n"
+"                         " GANTRY_SYSCONFDIR "/gantry/gantry.cfg)\n"
+"  -e, --env ENV          environment (default: the first whose tags match)\n"
+"      --plugin-path DIRS plugin directories, ':'-separated (also\n"
+"                         GANTRY_PLUGIN_PATH, plugin_path in gantry.cfg);\n"
+"                         " GANTRY_PLUGIN_DIR " is searched last\n"
+"      --state-dir DIR    journal and locks (also GANTRY_STATE_DIR, state_dir;\n"
+"                         default $XDG_STATE_HOME/gantry)\n"
+"  -v, --verbose          more detail (debug lines)\n"
+"  -q, --quiet            errors only\n"
+"      --json             print exactly one JSON document on stdout\n"
+"      --no-color         no colour (also NO_COLOR)\n"
+"\n"
+"exit codes:\n"
+"  0 success      1 deploy failed      2 usage or configuration error\n"
+"  3 failed and rolled back            4 failed and rollback failed\n"
+"  5 a needed plugin was refused       6 locked by another deploy\n"
+"  130 interrupted\n";
+
+static const struct {
+	const char *name, *help;
+} command_help[] = {
+	{ "deploy", "usage: gantry deploy TAG [--dry-run] [--only S,..] [--skip S,..]\n"
+	  "                     [--resume ID] [--approve] [--no-rollback]\n"
+	  "                     [--force-promotion] [--allow-destroy]\n\n"
+	  "Runs the pipeline for TAG in the environment its tag selects (or -e).\n"
+	  "  --dry-run        plan and checks only; nothing changes\n"
+	  "  --only S,..      run only these entries (by name)\n"
+	  "  --skip S,..      skip these entries\n"
+	  "  --resume ID      continue deploy ID from its first unfinished stage\n"
+	  "  --approve        give the approval an environment requires\n"
+	  "  --no-rollback    on failure, do not run rollback of completed stages\n"
+	  "  --force-promotion, --allow-destroy   passed to the stages that check them\n" },
+	{ "plan", "usage: gantry plan TAG\n\n"
+	  "Shows the environment TAG selects, the resolved options and what every\n"
+	  "stage would do.  Runs no stage; changes nothing.\n" },
+	{ "history", "usage: gantry history [ENV]\n\nPast deploys of the service, newest first.\n" },
+	{ "status", "usage: gantry status [ENV]\n\n"
+	  "Per environment: the current release (last successful deploy), the lock,\n"
+	  "and a deploy in flight or abandoned.\n" },
+	{ "lock", "usage: gantry lock ENV\n\nShows who holds the deploy lock of ENV; exit 6 when held.\n" },
+	{ "unlock", "usage: gantry unlock ENV\n\n"
+	  "Removes the lock record of ENV left by a deploy that is gone.  A lock\n"
+	  "held by a running deploy is not removed (exit 6).\n" },
+	{ "plugins", "usage: gantry plugins [list | show NAME]\n\n"
+	  "Lists every plugin on the plugin path (loaded, refused with the reason,\n"
+	  "or shadowed), or documents one stage's options.\n" },
+	{ "config", "usage: gantry config check [ENV]\n\n"
+	  "Validates gantry.cfg, the profiles (every environment, or ENV) and every\n"
+	  "stage's options against its plugin; reports every problem with file:line.\n" },
+	{ "version", "usage: gantry version\n" },
+	{ "help", "usage: gantry help [COMMAND]\n" },
+};
+
+static int help_for(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; cmd && i < GANTRY_ARRAY_SIZE(command_help); i++) {
+		if (!strcmp(cmd, command_help[i].name)) {
+			fputs(command_help[i].help, stdout);
+			return EXIT_OK;
+		}
+	}
+	fputs(usage_text, stdout);
+	return cmd ? EXIT_USAGE : EXIT_OK;
+}
+
+static void print_json(json_object *o)
+{
+	char *text = gantry_i_redact(json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	puts(text);
+	free(text);
+	json_object_put(o);
+}
+
+static void fmt_time(double epoch, char *buf, size_t len)
+{
+	time_t t = (time_t)epoch;
+
+	if (epoch <= 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", gmtime(&t));
+}
+
+/* ---- version / plugins -------------------------------------------------- */
+
+static int cmd_version(const struct options *o)
+{
+	if (o->json) {
+		json_object *j = json_object_new_object();
+		char abi[32];
+
+		snprintf(abi, sizeof(abi), "%d.%d", GANTRY_ABI_MAJOR,
+			 GANTRY_ABI_MINOR);
+		json_object_object_add(j, "version",
+				       json_object_new_string(PACKAGE_VERSION));
+		json_object_object_add(j, "abi", json_object_new_string(abi));
+		json_object_object_add(j, "plugin_dir",
+				       json_object_new_string(GANTRY_PLUGIN_DIR));
+		print_json(j);
+	} else {
+		printf("gantry %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+		       GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR);
+	}
+	return EXIT_OK;
+}
+
+static const char *state_word(enum plugin_state st)
+{
+	return st == PLUGIN_LOADED ? "loaded" :
+	       st == PLUGIN_REFUSED ? "refused" : "shadowed";
+}
+
+static const char *type_name(enum gantry_option_type t)
+{
+	static const char *const names[] = { "?", "string", "int", "bool",
+					     "list", "group" };
+	return (unsigned)t < GANTRY_ARRAY_SIZE(names) ? names[t] : "?";
+}
+
+static int cmd_plugins_list(struct session *s)
+{
+	json_object *arr = NULL;
+	size_t i;
+
+	loader_scan(&s->loader);
+	if (s->opt->json)
+		arr = json_object_new_array();
+	for (i = 0; i < s->loader.n; i++) {
+		const struct plugin *p = &s->loader.plugins[i];
+		const struct gantry_stage *d = p->desc;
+
+		if (arr) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "name",
+					       json_object_new_string(p->name));
+			json_object_object_add(j, "path",
+					       json_object_new_string(p->path));
+			json_object_object_add(j, "state",
+				json_object_new_string(state_word(p->state)));
+			if (p->refusal)
+				json_object_object_add(j, "reason",
+					json_object_new_string(p->refusal));
+			if (d && d->summary)
+				json_object_object_add(j, "summary",
+					json_object_new_string(d->summary));
+			json_object_array_add(arr, j);
+			continue;
+		}
+		if (p->state == PLUGIN_LOADED)
+			printf("%-16s loaded    %s\n", p->name,
+			       d->summary ? d->summary : "");
+		else
+			printf("%-16s %-9s %s\n", p->name,
+			       state_word(p->state), p->refusal);
+	}
+	if (arr) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "plugins", arr);
+		print_json(j);
+	} else if (!s->loader.n) {
+		gantry_log(NULL, GANTRY_LOG_WARN, "no plugins found; set "
+			   "--plugin-path or install them into %s",
+			   GANTRY_PLUGIN_DIR);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_plugins_show(struct session *s, const char *name)
+{
+	struct errs e = { 0 };
+	const struct plugin *p;
+	const struct gantry_option *op;
+	int refused = 0;
+
+	p = loader_get(&s->loader, name, &refused, &e);
+	if (!p) {
+		errs_print(&e);
+		errs_clear(&e);
+		if (s->opt->json)
+			progress_json_error("plugins show", refused ?
+					    EXIT_REFUSED : EXIT_USAGE);
+		return refused ? EXIT_REFUSED : EXIT_USAGE;
+	}
+	if (s->opt->json) {
+		json_object *j = json_object_new_object(), *arr;
+
+		json_object_object_add(j, "name",
+				       json_object_new_string(p->desc->name));
+		json_object_object_add(j, "path", json_object_new_string(p->path));
+		json_object_object_add(j, "version", json_object_new_string(
+			p->desc->version ? p->desc->version : ""));
+		json_object_object_add(j, "summary", json_object_new_string(
+			p->desc->summary ? p->desc->summary : ""));
+		json_object_object_add(j, "rollback", json_object_new_boolean(
+			p->desc->rollback != NULL));
+		arr = json_object_new_array();
+		for (op = p->desc->options; op && op->key; op++) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "key",
+					       json_object_new_string(op->key));
+			json_object_object_add(o, "type",
+				json_object_new_string(type_name(op->type)));
+			json_object_object_add(o, "required",
+				json_object_new_boolean(op->flags & GANTRY_OPT_REQUIRED));
+			json_object_object_add(o, "secret",
+				json_object_new_boolean(op->flags & GANTRY_OPT_SECRET));
+			json_object_object_add(o, "default", op->def ?
+				json_object_new_string(op->def) : NULL);
+			json_object_object_add(o, "help", json_object_new_string(
+				op->help ? op->help : ""));
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(j, "options", arr);
+		print_json(j);
+		return EXIT_OK;
+	}
+	printf("%s %s - %s\n", p->desc->name,
+	       p->desc->version ? p->desc->version : "",
+	       p->desc->summary ? p->desc->summary : "");
+	printf("file: %s\nrollback: %s\n\noptions:\n", p->path,
+	       p->desc->rollback ? "yes" : "no");
+	for (op = p->desc->options; op && op->key; op++)
+		printf("  %-20s %-6s %s%s%s%s%s%s\n", op->key,
+		       type_name(op->type), op->help ? op->help : "",
+		       op->flags & GANTRY_OPT_REQUIRED ? " (required)" : "",
+		       op->flags & GANTRY_OPT_SECRET ? " (secret)" : "",
+		       op->def ? " [default: " : "", op->def ? op->def : "",
+		       op->def ? "]" : "");
+	if (!p->desc->options || !p->desc->options->key)
+		printf("  (none)\n");
+	return EXIT_OK;
+}
+
+/* ---- config check -------------------------------------------------------- */
+
+static int check_env(const struct options *o, const char *env, int *refused,
+		     json_object *arr)
+{
+	struct session s;
+	struct options eo = *o;
+	size_t i;
+	int rc;
+
+	eo.env = env;
+	rc = session_open(&s, &eo, NULL,
+			  SESSION_CONFIG | SESSION_ENV | SESSION_PLUGINS);
+	if (rc == EXIT_OK) {
+		struct errs e = { 0 };
+
+		for (i = 0; i < s.conf.nentries; i++)
+			interp_resolve(s.conf.entries[i].opts, NULL,
+				       INTERP_CHECK, s.conf.entries[i].name,
+				       s.conf.dir, &e);
+		if (e.n) {
+			errs_print(&e);
+			rc = EXIT_USAGE;
+		}
+		errs_clear(&e);
+	}
+	if (rc == EXIT_REFUSED)
+		*refused = 1;
+	if (arr) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "environment",
+				       json_object_new_string(env));
+		json_object_object_add(j, "ok",
+				       json_object_new_boolean(rc == EXIT_OK));
+		if (rc != EXIT_OK && gantry_i_log_last_error())
+			json_object_object_add(j, "error", json_object_new_string(
+				gantry_i_log_last_error()));
+		json_object_array_add(arr, j);
+	}
+	session_close(&s);
+	return rc;
+}
+
+static int cmd_config_check(const struct options *o, const char *env)
+{
+	struct session s;
+	json_object *arr = NULL;
+	int rc, bad = 0, refused = 0;
+	size_t i;
+
+	rc = session_open(&s, o, NULL, SESSION_CONFIG);
+	if (rc != EXIT_OK) {
+		if (o->json)
+			progress_json_error("config check", rc);
+		session_close(&s);
+		return rc;
+	}
+	if (o->json)
+		arr = json_object_new_array();
+	if (env || o->env) {
+		const struct env_def *d = session_env_arg(&s, env);
+
+		if (!d)
+			bad = 1;
+		else if (check_env(o, d->name, &refused, arr) != EXIT_OK)
+			bad = 1;
+	} else {
+		for (i = 0; i < s.conf.nenvs; i++)
+			if (check_env(o, s.conf.envs[i].name, &refused,
+				      arr) != EXIT_OK)
+				bad = 1;
+	}
+	if (arr) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "config",
+				       json_object_new_string(s.conf.path));
+		json_object_object_add(j, "ok", json_object_new_boolean(!bad));
+		json_object_object_add(j, "environments", arr);
+		print_json(j);
+	} else if (!bad) {
+		fprintf(stderr, "%s: configuration ok\n", s.conf.path);
+	}
+	session_close(&s);
+	return refused ? EXIT_REFUSED : bad ? EXIT_USAGE : EXIT_OK;
+}
+
+/* ---- history / status / lock ------------------------------------------------ */
+
+static json_object *record_summary(const struct deploy_record *r)
+{
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "id", json_object_new_string(r->id));
+	json_object_object_add(j, "environment",
+			       json_object_new_string(r->environment));
+	json_object_object_add(j, "tag", json_object_new_string(r->tag));
+	json_object_object_add(j, "result", json_object_new_string(
+		r->result ? r->result : "running"));
+	json_object_object_add(j, "exit_code", json_object_new_int(r->exit_code));
+	json_object_object_add(j, "actor", json_object_new_string(
+		r->actor ? r->actor : ""));
+	json_object_object_add(j, "started", json_object_new_double(r->started));
+	json_object_object_add(j, "finished",
+			       json_object_new_double(r->finished));
+	if (r->failed_stage)
+		json_object_object_add(j, "failed_stage",
+				       json_object_new_string(r->failed_stage));
+	if (r->reason)
+		json_object_object_add(j, "reason",
+				       json_object_new_string(r->reason));
+	return j;
+}
+
+static int cmd_history(struct session *s, const char *envname)
+{
+	const struct env_def *env = NULL;
+	struct deploy_record *list = NULL;
+	struct errs e = { 0 };
+	size_t n = 0, i;
+	json_object *arr = NULL;
+
+	if ((envname || s->opt->env) && !(env = session_env_arg(s, envname)))
+		return EXIT_USAGE;
+	if (journal_list(session_state_dir(s), s->conf.service,
+			 env ? env->name : NULL, &list, &n, &e) < 0) {
+		errs_print(&e);
+		errs_clear(&e);
+		return EXIT_FAILED;
+	}
+	if (s->opt->json)
+		arr = json_object_new_array();
+	else if (n)
+		printf("%-24s %-12s %-16s %-16s %-10s %s\n", "ID", "ENV", "TAG",
+		       "RESULT", "BY", "STARTED");
+	for (i = 0; i < n; i++) {
+		const struct deploy_record *r = &list[i];
+		char when[32];
+
+		if (arr) {
+			json_object_array_add(arr, record_summary(r));
+			continue;
+		}
+		fmt_time(r->started, when, sizeof(when));
+		printf("%-24s %-12s %-16s %-16s %-10s %s\n", r->id,
+		       r->environment, r->tag, r->result ? r->result : "running",
+		       r->actor ? r->actor : "", when);
+	}
+	if (arr) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "service",
+				       json_object_new_string(s->conf.service));
+		json_object_object_add(j, "deploys", arr);
+		print_json(j);
+	} else if (!n) {
+		fprintf(stderr, "no deploys of %s%s%s recorded in %s\n",
+			s->conf.service, env ? " to " : "",
+			env ? env->name : "", session_state_dir(s));
+	}
+	journal_list_free(list, n);
+	return EXIT_OK;
+}
+
+static json_object *holder_json(const struct lock_holder *h, int rc)
+{
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "state", json_object_new_string(
+		rc == 0 ? "free" : rc == 1 ? "held" : "stale"));
+	if (rc > 0) {
+		json_object_object_add(j, "id", json_object_new_string(
+			h->id ? h->id : "?"));
+		json_object_object_add(j, "user", json_object_new_string(
+			h->user ? h->user : "?"));
+		json_object_object_add(j, "host", json_object_new_string(
+			h->host ? h->host : "?"));
+		json_object_object_add(j, "pid", json_object_new_int64(h->pid));
+		json_object_object_add(j, "started",
+				       json_object_new_double(h->started));
+	}
+	return j;
+}
+
+static void print_holder(const char *env, const struct lock_holder *h, int rc)
+{
+	char when[32];
+
+	if (rc == 0) {
+		printf("%s: lock free\n", env);
+		return;
+	}
+	fmt_time(h->started, when, sizeof(when));
+	printf("%s: lock %s by deploy %s of %s on %s (pid %ld) since %s%s\n",
+	       env, rc == 1 ? "held" : "STALE, left", h->id ? h->id : "?",
+	       h->user ? h->user : "?", h->host ? h->host : "?", h->pid, when,
+	       rc == 2 ? "; the holder is gone: 'gantry unlock' removes it, "
+	       "the next deploy takes it over" : "");
+}
+
+static int cmd_status(struct session *s, const char *envname)
+{
+	const struct env_def *only = NULL;
+	json_object *arr = NULL;
+	size_t i;
+	int bad = 0;
+
+	if ((envname || s->opt->env) && !(only = session_env_arg(s, envname)))
+		return EXIT_USAGE;
+	if (s->opt->json)
+		arr = json_object_new_array();
+	for (i = 0; i < s->conf.nenvs; i++) {
+		const struct env_def *env = &s->conf.envs[i];
+		struct deploy_record *list = NULL;
+		const struct deploy_record *current = NULL, *last = NULL;
+		struct lock_holder h = { 0 };
+		struct errs e = { 0 };
+		size_t n = 0, k;
+		int lrc;
+
+		if (only && only != env)
+			continue;
+		if (journal_list(session_state_dir(s), s->conf.service,
+				 env->name, &list, &n, &e) < 0)
+			bad = 1;
+		errs_print(&e);
+		errs_clear(&e);
+		for (k = 0; k < n && !current; k++)
+			if (list[k].result && !strcmp(list[k].result, "succeeded"))
+				current = &list[k];
+		last = n ? &list[0] : NULL;
+		lrc = lock_inspect(session_state_dir(s), s->conf.service,
+				   env->name, &h, &e);
+		errs_print(&e);
+		errs_clear(&e);
+		if (arr) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "environment",
+					       json_object_new_string(env->name));
+			json_object_object_add(j, "current", current ?
+				record_summary(current) : NULL);
+			json_object_object_add(j, "last", last ?
+				record_summary(last) : NULL);
+			json_object_object_add(j, "lock",
+					       holder_json(&h, lrc < 0 ? 0 : lrc));
+			json_object_array_add(arr, j);
+		} else {
+			printf("%s:\n", env->name);
+			if (current)
+				printf("  current: %s (deploy %s by %s)\n",
+				       current->tag, current->id,
+				       current->actor ? current->actor : "?");
+			else
+				printf("  current: none recorded\n");
+			if (last && last != current) {
+				const char *res = last->result ? last->result :
+						  "running";
+
+				printf("  last:    %s %s (deploy %s)%s\n",
+				       last->tag, res, last->id,
+				       !strcmp(res, "running") && lrc != 1 ?
+				       " - abandoned: its process is gone; "
+				       "resume it with 'gantry deploy TAG "
+				       "--resume ID'" : "");
+			}
+			printf("  ");
+			print_holder("lock", &h, lrc < 0 ? 0 : lrc);
+		}
+		lock_holder_release(&h);
+		journal_list_free(list, n);
+	}
+	if (arr) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "service",
+				       json_object_new_string(s->conf.service));
+		json_object_object_add(j, "environments", arr);
+		print_json(j);
+	}
+	return bad ? EXIT_FAILED : EXIT_OK;
+}
+
+static int cmd_lock(struct session *s, const char *envname, int remove)
+{
+	const struct env_def *env;
+	struct lock_holder h = { 0 };
+	struct errs e = { 0 };
+	int rc;
+
+	if (!envname && !s->opt->env) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "'gantry %s' needs an "
+			   "environment; give ENV", remove ? "unlock" : "lock");
+		return EXIT_USAGE;
+	}
+	env = session_env_arg(s, envname);
+	if (!env)
+		return EXIT_USAGE;
+	if (remove) {
+		rc = lock_remove(session_state_dir(s), s->conf.service,
+				 env->name, &h, &e);
+		if (rc < 0) {
+			errs_print(&e);
+			errs_clear(&e);
+			return EXIT_FAILED;
+		}
+		if (rc == 1) {
+			gantry_log(NULL, GANTRY_LOG_ERROR, "%s/%s is held by "
+				   "running deploy '%s' (pid %ld on %s); not "
+				   "removed: stop that deploy (kill -TERM %ld) "
+				   "and it releases the lock itself",
+				   s->conf.service, env->name,
+				   h.id ? h.id : "?", h.pid, h.host ? h.host : "?",
+				   h.pid);
+			lock_holder_release(&h);
+			return EXIT_LOCKED;
+		}
+		if (s->opt->json) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "environment",
+					       json_object_new_string(env->name));
+			json_object_object_add(j, "unlocked",
+					       json_object_new_boolean(1));
+			print_json(j);
+		} else {
+			printf("%s: lock free\n", env->name);
+		}
+		lock_holder_release(&h);
+		return EXIT_OK;
+	}
+	rc = lock_inspect(session_state_dir(s), s->conf.service, env->name,
+			  &h, &e);
+	if (rc < 0) {
+		errs_print(&e);
+		errs_clear(&e);
+		return EXIT_FAILED;
+	}
+	if (s->opt->json) {
+		json_object *j = holder_json(&h, rc);
+
+		json_object_object_add(j, "environment",
+				       json_object_new_string(env->name));
+		print_json(j);
+	} else {
+		print_holder(env->name, &h, rc);
+	}
+	lock_holder_release(&h);
+	return rc == 1 ? EXIT_LOCKED : EXIT_OK;
+}
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+enum {
+	OPT_PLUGIN_PATH = 256, OPT_STATE_DIR, OPT_JSON, OPT_NO_COLOR,
+	OPT_DRY_RUN, OPT_ONLY, OPT_SKIP, OPT_RESUME, OPT_APPROVE,
+	OPT_NO_ROLLBACK, OPT_FORCE_PROMOTION, OPT_ALLOW_DESTROY, OPT_HELP
+};
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "env", required_argument, NULL, 'e' },
+	{ "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "skip", required_argument, NULL, OPT_SKIP },
+	{ "resume", required_argument, NULL, OPT_RESUME },
+	{ "approve", no_argument, NULL, OPT_APPROVE },
+	{ "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK },
+	{ "force-promotion", no_argument, NULL, OPT_FORCE_PROMOTION },
+	{ "allow-destroy", no_argument, NULL, OPT_ALLOW_DESTROY },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int usage_error(const char *fmt, ...) GANTRY_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	gantry_i_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	gantry_log(NULL, GANTRY_LOG_ERROR, "%s; see 'gantry --help'", b.buf);
+	gantry_i_buf_release(&b);
+	return EXIT_USAGE;
+}
+
+/* Rejects deploy-only flags on other commands. */
+static int deploy_flags_used(const struct options *o)
+{
+	return o->dry_run || o->only || o->skip || o->resume || o->approve ||
+	       o->no_rollback || o->force_promotion || o->allow_destroy;
+}
+
+static int dispatch(struct options *o, int argc, char **argv)
+{
+	const char *cmd = argv[0], *arg = argc > 1 ? argv[1] : NULL;
+	struct session s;
+	int rc;
+
+	if (deploy_flags_used(o) && strcmp(cmd, "deploy") &&
+	    !(strcmp(cmd, "plan") == 0 && !o->dry_run && !o->resume &&
+	      !o->approve && !o->no_rollback))
+		return usage_error("deploy options given to '%s'", cmd);
+	if (!strcmp(cmd, "version"))
+		return cmd_version(o);
+	if (!strcmp(cmd, "help"))
+		return help_for(arg);
+	if (!strcmp(cmd, "deploy") || !strcmp(cmd, "plan")) {
+		if (!arg)
+			return usage_error("'%s' needs a release TAG", cmd);
+		if (argc > 2)
+			return usage_error("unexpected argument '%s'", argv[2]);
+		rc = session_open(&s, o, arg, SESSION_CONFIG | SESSION_ENV |
+				  SESSION_PLUGINS);
+		if (rc == EXIT_OK)
+			rc = !strcmp(cmd, "plan") ? pipeline_plan(&s, arg) :
+						    pipeline_deploy(&s, arg);
+		else if (o->json)
+			progress_json_error(cmd, rc);
+		session_close(&s);
+		return rc;
+	}
+	if (!strcmp(cmd, "plugins")) {
+		if (arg && strcmp(arg, "list") && strcmp(arg, "show"))
+			return usage_error("unknown plugins command '%s'; use "
+					   "'list' or 'show NAME'", arg);
+		if (arg && !strcmp(arg, "show") && argc < 3)
+			return usage_error("'%s' needs a plugin NAME",
+					   "plugins show");
+		rc = session_open(&s, o, NULL, SESSION_OPTIONAL);
+		if (rc == EXIT_OK)
+			rc = arg && !strcmp(arg, "show") ?
+				cmd_plugins_show(&s, argv[2]) :
+				cmd_plugins_list(&s);
+		session_close(&s);
+		return rc;
+	}
+	if (!strcmp(cmd, "config")) {
+		if (!arg || strcmp(arg, "check"))
+			return usage_error("unknown config command '%s'; use "
+					   "'config check [ENV]'", arg ? arg : "");
+		return cmd_config_check(o, argc > 2 ? argv[2] : NULL);
+	}
+	if (!strcmp(cmd, "history") || !strcmp(cmd, "status") ||
+	    !strcmp(cmd, "lock") || !strcmp(cmd, "unlock")) {
+		if (argc > 2)
+			return usage_error("unexpected argument '%s'", argv[2]);
+		rc = session_open(&s, o, NULL, SESSION_CONFIG);
+		if (rc == EXIT_OK) {
+			if (!strcmp(cmd, "history"))
+				rc = cmd_history(&s, arg);
+			else if (!strcmp(cmd, "status"))
+				rc = cmd_status(&s, arg);
+			else
+				rc = cmd_lock(&s, arg, !strcmp(cmd, "unlock"));
+		}
+		if (rc != EXIT_OK && rc != EXIT_LOCKED && o->json)
+			progress_json_error(cmd, rc);
+		session_close(&s);
+		return rc;
+	}
+	{
+		static const char *const cmds[] = {
+			"deploy", "plan", "history", "status", "lock", "unlock",
+			"plugins", "config", "version", "help"
+		};
+		const char *dym = did_you_mean(cmd, cmds,
+					       GANTRY_ARRAY_SIZE(cmds));
+
+		if (dym) {
+			gantry_log(NULL, GANTRY_LOG_ERROR, "unknown command "
+				   "'%s'; did you mean '%s'?", cmd, dym);
+			return EXIT_USAGE;
+		}
+	}
+	return usage_error("unknown command '%s'", cmd);
+}
 
 int cli_main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "version")) {
-		printf("gantry %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
-		       GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR);
-		return EXIT_OK;
+	struct options o;
+	int c, help = 0, color;
+
+	memset(&o, 0, sizeof(o));
+	opterr = 0;
+	/* GNU permutation: options may follow the command and its
+	   arguments ("gantry deploy v1.2.3 --json"). */
+	while ((c = getopt_long(argc, argv, ":c:e:vqh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config = optarg; break;
+		case 'e': o.env = optarg; break;
+		case OPT_PLUGIN_PATH: o.plugin_path = optarg; break;
+		case OPT_STATE_DIR: o.state_dir = optarg; break;
+		case 'v': o.verbosity++; break;
+		case 'q': o.verbosity = -1; break;
+		case OPT_JSON: o.json = 1; break;
+		case OPT_NO_COLOR: o.no_color = 1; break;
+		case OPT_DRY_RUN: o.dry_run = 1; break;
+		case OPT_ONLY: o.only = optarg; break;
+		case OPT_SKIP: o.skip = optarg; break;
+		case OPT_RESUME: o.resume = optarg; break;
+		case OPT_APPROVE: o.approve = 1; break;
+		case OPT_NO_ROLLBACK: o.no_rollback = 1; break;
+		case OPT_FORCE_PROMOTION: o.force_promotion = 1; break;
+		case OPT_ALLOW_DESTROY: o.allow_destroy = 1; break;
+		case 'h': case OPT_HELP: help = 1; break;
+		case ':':
+			return usage_error("option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
 	}
-	fprintf(stderr, "usage: gantry COMMAND [ARGS]\n");
-	return EXIT_USAGE;
+	color = !o.no_color && !getenv("NO_COLOR") && isatty(STDERR_FILENO);
+	gantry_i_log_setup(o.verbosity, color);
+	if (help)
+		return help_for(optind < argc ? argv[optind] : NULL);
+	if (optind >= argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	return dispatch(&o, argc - optind, argv + optind);
 }

@@ -53,7 +53,10 @@ int loader_init(struct loader *l, const char *path_list,
 		const char *install_dir, struct errs *e);
 
 /*
- * Finds and loads the plugin NAME.  Returns it (state PLUGIN_LOADED) or
+ * Finds and loads the plugin NAME.  The pointer returned stays valid
+ * until the next loader_get of a name not looked at before, or the next
+ * loader_scan (the table grows); the descriptor it points to stays valid
+ * for the life of the process.  Returns it (state PLUGIN_LOADED) or
  * NULL: *refused is set to 1 when a file was found but refused (the
  * refusal line is in e), 0 when no file NAME.so exists on the path
  * (a line in e naming the directories searched).

@@ -2,7 +2,10 @@
 # library so unit tests link the same objects.
 noinst_LTLIBRARIES += core/libgantrycore.la
 core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c \
-	core/journal.h core/lock.h core/loader.h
+	core/journal.h core/lock.h core/loader.h \
+	core/profile.h core/profile.c core/interp.h core/interp.c \
+	core/runner.h core/runner.c core/session.h core/session.c \
+	core/pipeline.h core/pipeline.c core/progress.h core/progress.c
 core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libgantrycore_la_LIBADD = sdk/libgantry.la $(JSONC_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
 

@@ -1,1 +1,9 @@
 # journal and lock
+core_libgantrycore_la_SOURCES += core/journal.c core/lock.c
+
+check_PROGRAMS += tests/unit/check_journal tests/unit/check_lock
+tests_unit_check_journal_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_journal_LDADD = $(UNIT_LDADD)
+tests_unit_check_lock_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_lock_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_journal tests/unit/check_lock

@@ -24,3 +24,4 @@ check-valgrind:
 
 include tests/unit/local.mk
 include tests/cli/local.mk
+include tests/fixtures/pipeline/local.mk

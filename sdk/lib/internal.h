@@ -161,6 +161,8 @@ const char *gantry_i_secret_at(size_t i);
 void gantry_i_log_setup(int verbosity, int color);
 int gantry_i_log_color(void);
 int gantry_i_log_verbosity(void);
+/* The last error line logged (redacted, without prefix), or NULL. */
+const char *gantry_i_log_last_error(void);
 
 /* Interruption: set by the signal handlers of core and stage children. */
 extern volatile sig_atomic_t gantry_i_interrupted;

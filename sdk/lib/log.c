@@ -15,6 +15,7 @@ static char **secrets;
 static size_t nsecrets, asecrets;
 static int verbosity;
 static int use_color;
+static char *last_error;
 
 void gantry_secret_add(const char *value)
 {
@@ -93,6 +94,11 @@ int gantry_i_log_verbosity(void)
 	return verbosity;
 }
 
+const char *gantry_i_log_last_error(void)
+{
+	return last_error;
+}
+
 void gantry_logv(const struct gantry_ctx *ctx, enum gantry_log_level level,
 		 const char *fmt, va_list ap)
 {
@@ -101,6 +107,7 @@ void gantry_logv(const struct gantry_ctx *ctx, enum gantry_log_level level,
 					     "\033[2m" };
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	int c = use_color && level != GANTRY_LOG_INFO;
+	size_t prefix;
 
 	if ((int)level > verbosity + GANTRY_LOG_INFO)
 		return;
@@ -111,8 +118,13 @@ void gantry_logv(const struct gantry_ctx *ctx, enum gantry_log_level level,
 	else
 		gantry_i_buf_adds(&b, "gantry: ");
 	gantry_i_buf_adds(&b, tag[level]);
+	prefix = b.len;
 	gantry_i_buf_vaddf(&b, fmt, ap);
 	gantry_i_redact_buf(&b);
+	if (level == GANTRY_LOG_ERROR) {
+		free(last_error);
+		last_error = gantry_i_xstrdup(b.buf + prefix);
+	}
 	if (c)
 		gantry_i_buf_adds(&b, "\033[0m");
 	gantry_i_buf_addch(&b, '\n');

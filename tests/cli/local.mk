@@ -1,1 +1,14 @@
-# CLI tests
+# CLI tests: one script per topic, numbered as git's t/ does.
+CLI_TESTS = \
+	tests/cli/t0000-basic.sh \
+	tests/cli/t0100-config.sh \
+	tests/cli/t0200-plugins.sh \
+	tests/cli/t0300-deploy.sh \
+	tests/cli/t0400-policies.sh \
+	tests/cli/t0500-containment.sh \
+	tests/cli/t0600-lock.sh \
+	tests/cli/t0700-signals.sh \
+	tests/cli/t0800-secrets.sh \
+	tests/cli/t0900-approval.sh
+TESTS += $(CLI_TESTS)
+EXTRA_DIST += $(CLI_TESTS)

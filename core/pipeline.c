@@ -1,0 +1,832 @@
+/*
+ * pipeline.c - running a deploy.
+ *
+ * What must stay true:
+ *   - nothing runs before the whole configuration validated;
+ *   - the lock is held from before the first stage until after the
+ *     journal's final write, and released on every path out;
+ *   - the journal is written before each stage starts and after it ends,
+ *     so a crash leaves a record that says where it stopped;
+ *   - notifiers get the final event whatever happened, and their
+ *     failures never change the result.
+ */
+#include "config.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "interp.h"
+#include "journal.h"
+#include "lock.h"
+#include "pipeline.h"
+#include "progress.h"
+#include "runner.h"
+
+struct deploy {
+	struct session *s;
+	struct gconf *gc;
+	const char *tag;
+	struct gantry_kvlist ctx;	/* the deploy's context */
+	struct deploy_record rec;
+	struct deploy_lock lock;
+	int journal_on;			/* record to the journal */
+	double t0;
+};
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void journal_save(struct deploy *d)
+{
+	struct errs e = { 0 };
+
+	if (!d->journal_on)
+		return;
+	if (journal_write(session_state_dir(d->s), &d->rec, &e) < 0) {
+		size_t i;
+
+		for (i = 0; i < e.n; i++)
+			gantry_log(NULL, GANTRY_LOG_WARN, "%s", e.msg[i]);
+	}
+	errs_clear(&e);
+}
+
+static void publish(struct deploy *d, const char *key, const char *value,
+		    int secret)
+{
+	gantry_i_kv_set(&d->ctx, key, value, secret);
+	gantry_i_kv_set(&d->rec.context, key, value, secret);
+}
+
+/* The context every stage starts from (DESIGN §4). */
+static void base_context(struct deploy *d)
+{
+	struct gconf *gc = d->gc;
+	char *version = profile_tag_version(d->tag);
+	const struct gantry_config *aws = gantry_i_config_child(gc->profile,
+								"aws");
+
+	publish(d, "service", gc->service, 0);
+	publish(d, "deploy.id", d->rec.id, 0);
+	publish(d, "deploy.actor", d->s->actor, 0);
+	publish(d, "release.tag", d->tag, 0);
+	publish(d, "release.version", version, 0);
+	publish(d, "release.environment", gc->env->name, 0);
+	publish(d, "config.dir", gc->dir, 0);
+	if (gantry_config_string(aws, "region", NULL))
+		publish(d, "aws.region", gantry_config_string(aws, "region",
+							      NULL), 0);
+	if (gantry_config_string(aws, "account_id", NULL))
+		publish(d, "aws.account_id",
+			gantry_config_string(aws, "account_id", NULL), 0);
+	free(version);
+}
+
+/* ---- notifiers ---------------------------------------------------------- */
+
+static void notify(struct deploy *d, unsigned bit, const char *stage,
+		   const char *reason, const char *result, int exit_code)
+{
+	struct gantry_event ev = { event_name(bit), { 0 } };
+	char num[32];
+	size_t i;
+
+	gantry_i_kv_set(&ev.fields, "result", result ? result : "", 0);
+	if (stage)
+		gantry_i_kv_set(&ev.fields, "stage", stage, 0);
+	if (reason)
+		gantry_i_kv_set(&ev.fields, "reason", reason, 0);
+	snprintf(num, sizeof(num), "%.1f", gantry_i_now() - d->t0);
+	gantry_i_kv_set(&ev.fields, "duration", num, 0);
+	snprintf(num, sizeof(num), "%d", exit_code);
+	gantry_i_kv_set(&ev.fields, "exit_code", num, 0);
+
+	for (i = 0; i < d->gc->nentries; i++) {
+		struct entry *en = &d->gc->entries[i];
+		struct gantry_config *opts;
+		struct run_request req = { 0 };
+		struct run_result res;
+		struct errs e = { 0 };
+
+		if (!en->notifier || !(en->events & bit))
+			continue;
+		opts = gantry_i_config_clone(en->opts);
+		if (interp_resolve(opts, &d->ctx, INTERP_RUN, en->name,
+				   d->gc->dir, &e) < 0) {
+			gantry_log(NULL, GANTRY_LOG_WARN, "notifier '%s' "
+				   "skipped for %s: %s", en->name, ev.name,
+				   e.msg[0]);
+			errs_clear(&e);
+			gantry_i_config_free(opts);
+			continue;
+		}
+		req.plugin = en->plugin;
+		req.entry = en->name;
+		req.which = CB_EVENT;
+		req.opts = opts;
+		req.context = &d->ctx;
+		req.event = &ev;
+		req.timeout = en->timeout ? en->timeout : 30;
+		req.kill_grace = d->gc->kill_grace;
+		runner_call(&req, &res);
+		if (res.rc != GANTRY_OK)
+			gantry_log(NULL, GANTRY_LOG_WARN, "notifier '%s' failed "
+				   "on %s (the deploy is not affected): %s",
+				   en->name, ev.name, res.error);
+		run_result_release(&res);
+		gantry_i_config_free(opts);
+	}
+	gantry_i_kv_clear(&ev.fields);
+}
+
+/* ---- stages ------------------------------------------------------------- */
+
+/* Entry names from a comma-separated list; unknown names are errors. */
+static int name_in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len == n && !memcmp(p, name, n))
+			return 1;
+		p = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+static int check_names(struct gconf *gc, const char *list, const char *flag)
+{
+	const char **names = gantry_i_xcalloc(gc->nentries + 1, sizeof(*names));
+	const char *p = list;
+	size_t i, nn = 0;
+	int bad = 0;
+
+	for (i = 0; i < gc->nentries; i++)
+		if (!gc->entries[i].notifier)
+			names[nn++] = gc->entries[i].name;
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char *word = gantry_i_xstrndup(p, len);
+
+		for (i = 0; i < nn; i++)
+			if (!strcmp(word, names[i]))
+				break;
+		if (i == nn) {
+			const char *dym = did_you_mean(word, names, nn);
+
+			gantry_log(NULL, GANTRY_LOG_ERROR, "%s names '%s', which "
+				   "is no pipeline entry of %s%s%s%s", flag,
+				   word, gc->path, dym ? "; did you mean '" : "",
+				   dym ? dym : "", dym ? "'?" : "");
+			bad = 1;
+		}
+		free(word);
+		p = comma ? comma + 1 : NULL;
+	}
+	free(names);
+	return bad ? -1 : 0;
+}
+
+static int selected(const struct options *o, const struct entry *en)
+{
+	if (o->only && !name_in_list(o->only, en->name))
+		return 0;
+	if (o->skip && name_in_list(o->skip, en->name))
+		return 0;
+	return 1;
+}
+
+static enum stage_status status_of(int rc)
+{
+	switch (rc) {
+	case GANTRY_OK: return ST_SUCCEEDED;
+	case GANTRY_EROLLED_BACK: return ST_ROLLED_BACK;
+	case GANTRY_EROLLBACK_FAILED: return ST_ROLLBACK_FAILED;
+	case GANTRY_ETIMEOUT: return ST_TIMED_OUT;
+	case GANTRY_EINTERRUPTED: return ST_INTERRUPTED;
+	default: return ST_FAILED;
+	}
+}
+
+/* Runs one callback of en with the deploy's context. */
+static void call_entry(struct deploy *d, struct entry *en, enum callback cb,
+		       const struct gantry_kvlist *ctx, struct run_result *res)
+{
+	struct run_request req = { 0 };
+	struct gantry_config *opts = gantry_i_config_clone(en->opts);
+	struct errs e = { 0 };
+
+	if (interp_resolve(opts, ctx, INTERP_RUN, en->name, d->gc->dir,
+			   &e) < 0) {
+		memset(res, 0, sizeof(*res));
+		res->rc = GANTRY_ECONFIG;
+		res->error = gantry_i_xstrdup(e.msg[0]);
+		errs_clear(&e);
+		gantry_i_config_free(opts);
+		return;
+	}
+	req.plugin = en->plugin;
+	req.entry = en->name;
+	req.which = cb;
+	req.opts = opts;
+	req.context = ctx;
+	req.timeout = en->timeout;
+	req.kill_grace = d->gc->kill_grace;
+	runner_call(&req, res);
+	gantry_i_config_free(opts);
+}
+
+static int run_stage(struct deploy *d, struct entry *en,
+		     struct stage_record *sr, size_t idx, size_t total)
+{
+	struct run_result res;
+	unsigned attempt;
+	int rc = GANTRY_EFAIL;
+	size_t i;
+
+	progress_stage_start(idx, total, en->name, en->stage);
+	sr->status = ST_RUNNING;
+	sr->started = wall_now();
+	journal_save(d);
+	notify(d, EV_STAGE_STARTED, en->name, NULL, "running", 0);
+	for (attempt = 0; attempt <= en->retries; attempt++) {
+		if (attempt) {
+			unsigned wait = 1u << (attempt - 1 > 4 ? 4 : attempt - 1);
+
+			progress_note("retrying '%s' in %u s (attempt %u of %u)",
+				      en->name, wait, attempt + 1,
+				      en->retries + 1);
+			for (i = 0; i < wait * 10 && !gantry_i_interrupted; i++)
+				usleep(100000);
+			if (gantry_i_interrupted)
+				break;
+		}
+		sr->attempts = (int)attempt + 1;
+		call_entry(d, en, CB_RUN, &d->ctx, &res);
+		rc = res.interrupted ? GANTRY_EINTERRUPTED : res.rc;
+		if (rc == GANTRY_OK) {
+			for (i = 0; i < res.outputs.n; i++) {
+				const struct gantry_kv *kv = &res.outputs.v[i];
+
+				gantry_i_kv_set(&sr->outputs, kv->key,
+						kv->value, kv->secret);
+				publish(d, kv->key, kv->value, kv->secret);
+			}
+			free(sr->error);
+			sr->error = NULL;
+			run_result_release(&res);
+			break;
+		}
+		free(sr->error);
+		sr->error = gantry_i_xstrdup(res.error ? res.error : "failed");
+		run_result_release(&res);
+		if (rc == GANTRY_EINTERRUPTED || rc == GANTRY_ECONFIG ||
+		    gantry_i_interrupted)
+			break;
+		if (attempt < en->retries)
+			progress_note("stage '%s' failed: %s", en->name,
+				      sr->error);
+	}
+	if (gantry_i_interrupted && rc != GANTRY_OK)
+		rc = GANTRY_EINTERRUPTED;
+	sr->status = status_of(rc);
+	sr->finished = wall_now();
+	progress_stage_end(idx, total, en->name, sr->status,
+			   sr->finished - sr->started, sr->error);
+	journal_save(d);
+	notify(d, rc == GANTRY_OK ? EV_STAGE_SUCCEEDED : EV_STAGE_FAILED,
+	       en->name, sr->error, stage_status_name(sr->status), 0);
+	return rc;
+}
+
+/* Runs the rollback callback of every completed stage, newest first.
+   Returns how many were rolled back, or -1 when one of them failed. */
+static int roll_back(struct deploy *d, size_t upto)
+{
+	int bad = 0, done = 0;
+	size_t i;
+
+	for (i = upto; i-- > 0; ) {
+		struct entry *en = &d->gc->entries[i];
+		struct stage_record *sr = deploy_record_stage(&d->rec, en->name);
+		struct gantry_kvlist ctx = { 0 };
+		struct run_result res;
+		size_t k;
+
+		if (en->notifier || !sr || sr->status != ST_SUCCEEDED ||
+		    !en->plugin->desc->rollback)
+			continue;
+		progress_note("rolling back '%s'", en->name);
+		/* The stage's rollback sees the context as it was, plus
+		   the outputs it published. */
+		for (k = 0; k < d->ctx.n; k++)
+			gantry_i_kv_set(&ctx, d->ctx.v[k].key,
+					d->ctx.v[k].value, d->ctx.v[k].secret);
+		call_entry(d, en, CB_ROLLBACK, &ctx, &res);
+		gantry_i_kv_clear(&ctx);
+		if (res.rc == GANTRY_OK) {
+			sr->status = ST_ROLLED_BACK;
+			done++;
+			progress_note("rolled back '%s'", en->name);
+		} else {
+			sr->status = ST_ROLLBACK_FAILED;
+			free(sr->error);
+			sr->error = gantry_i_xstrdup(res.error);
+			gantry_log(NULL, GANTRY_LOG_ERROR, "rollback of '%s' "
+				   "failed: %s", en->name, res.error);
+			bad = 1;
+		}
+		run_result_release(&res);
+		journal_save(d);
+	}
+	return bad ? -1 : done;
+}
+
+/* ---- the deploy ---------------------------------------------------------- */
+
+static int approve(struct deploy *d)
+{
+	const struct options *o = d->s->opt;
+	char answer[16];
+
+	if (!d->gc->env->approval || o->dry_run)
+		return 0;
+	if (o->approve) {
+		d->rec.approved_by = gantry_i_xstrdup(d->s->actor);
+		return 0;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "environment '%s' needs "
+			   "approval; pass --approve (no terminal to ask on)",
+			   d->gc->env->name);
+		return -1;
+	}
+	fprintf(stderr, "deploy %s %s to %s? approval required [y/N] ",
+		d->gc->service, d->tag, d->gc->env->name);
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin) ||
+	    (answer[0] != 'y' && answer[0] != 'Y')) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "deploy to '%s' not "
+			   "approved; nothing ran", d->gc->env->name);
+		return -1;
+	}
+	d->rec.approved_by = gantry_i_xstrdup(d->s->actor);
+	return 0;
+}
+
+static int take_lock(struct deploy *d)
+{
+	struct lock_holder me = { 0 }, prev = { 0 };
+	struct utsname u;
+	struct errs e = { 0 };
+	int stale = 0, rc;
+
+	uname(&u);
+	me.id = d->rec.id;
+	me.user = d->s->actor;
+	me.host = u.nodename;
+	me.pid = (long)getpid();
+	me.started = wall_now();
+	rc = lock_acquire(&d->lock, session_state_dir(d->s), d->gc->service,
+			  d->gc->env->name, &me, &prev, &stale, &e);
+	if (rc < 0) {
+		errs_print(&e);
+		errs_clear(&e);
+		return EXIT_FAILED;
+	}
+	if (rc == 1) {
+		time_t t = (time_t)prev.started;
+		char when[64];
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+		gantry_log(NULL, GANTRY_LOG_ERROR, "%s/%s is locked by deploy "
+			   "'%s' of %s on %s (pid %ld) since %s; wait for it, "
+			   "or see 'gantry lock %s'", d->gc->service,
+			   d->gc->env->name, prev.id ? prev.id : "?",
+			   prev.user ? prev.user : "?",
+			   prev.host ? prev.host : "?", prev.pid, when,
+			   d->gc->env->name);
+		lock_holder_release(&prev);
+		return EXIT_LOCKED;
+	}
+	if (stale)
+		gantry_log(NULL, GANTRY_LOG_WARN, "took over a stale lock of "
+			   "%s/%s left by deploy '%s' (pid %ld on %s, gone)",
+			   d->gc->service, d->gc->env->name,
+			   prev.id ? prev.id : "?", prev.pid,
+			   prev.host ? prev.host : "?");
+	lock_holder_release(&prev);
+	return EXIT_OK;
+}
+
+static int setup_record(struct deploy *d)
+{
+	struct utsname u;
+	struct errs e = { 0 };
+	const char *resume = d->s->opt->resume;
+	size_t i, k;
+
+	if (!resume) {
+		d->rec.id = journal_new_id();
+		d->rec.service = gantry_i_xstrdup(d->gc->service);
+		d->rec.environment = gantry_i_xstrdup(d->gc->env->name);
+		d->rec.tag = gantry_i_xstrdup(d->tag);
+		d->rec.version = profile_tag_version(d->tag);
+		d->rec.actor = gantry_i_xstrdup(d->s->actor);
+		uname(&u);
+		d->rec.host = gantry_i_xstrdup(u.nodename);
+		d->rec.started = wall_now();
+		for (i = 0; i < d->gc->nentries; i++)
+			if (!d->gc->entries[i].notifier)
+				deploy_record_add_stage(&d->rec,
+							d->gc->entries[i].name,
+							d->gc->entries[i].stage);
+		base_context(d);
+		return 0;
+	}
+	if (journal_read(session_state_dir(d->s), resume, &d->rec, &e) < 0) {
+		errs_print(&e);
+		errs_clear(&e);
+		return -1;
+	}
+	if (strcmp(d->rec.service, d->gc->service) ||
+	    strcmp(d->rec.environment, d->gc->env->name) ||
+	    strcmp(d->rec.tag, d->tag)) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "deploy '%s' was %s %s to "
+			   "%s, not %s %s to %s; resume it with the same tag "
+			   "and environment", resume, d->rec.service,
+			   d->rec.tag, d->rec.environment, d->gc->service,
+			   d->tag, d->gc->env->name);
+		return -1;
+	}
+	if (d->rec.result && !strcmp(d->rec.result, "succeeded")) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "deploy '%s' succeeded; "
+			   "there is nothing to resume", resume);
+		return -1;
+	}
+	for (i = 0; i < d->gc->nentries; i++)
+		if (!d->gc->entries[i].notifier &&
+		    !deploy_record_stage(&d->rec, d->gc->entries[i].name))
+			deploy_record_add_stage(&d->rec,
+						d->gc->entries[i].name,
+						d->gc->entries[i].stage);
+	/* Context as recorded; secret values were never written and must
+	   be published again by the stages that made them. */
+	for (k = 0; k < d->rec.context.n; k++)
+		if (!d->rec.context.v[k].secret)
+			gantry_i_kv_set(&d->ctx, d->rec.context.v[k].key,
+					d->rec.context.v[k].value, 0);
+	gantry_i_kv_set(&d->ctx, "deploy.actor", d->s->actor, 0);
+	gantry_i_kv_set(&d->ctx, "config.dir", d->gc->dir, 0);
+	d->rec.resumed++;
+	free(d->rec.result);
+	d->rec.result = NULL;
+	free(d->rec.reason);
+	d->rec.reason = NULL;
+	free(d->rec.failed_stage);
+	d->rec.failed_stage = NULL;
+	return 0;
+}
+
+static void finish(struct deploy *d, const char *result, int code,
+		   const char *stage, const char *reason)
+{
+	free(d->rec.result);
+	d->rec.result = gantry_i_xstrdup(result);
+	d->rec.exit_code = code;
+	d->rec.finished = wall_now();
+	if (stage) {
+		free(d->rec.failed_stage);
+		d->rec.failed_stage = gantry_i_xstrdup(stage);
+	}
+	if (reason) {
+		free(d->rec.reason);
+		d->rec.reason = gantry_i_xstrdup(reason);
+	}
+	d->rec.commit = d->rec.commit ? d->rec.commit :
+		(gantry_i_kv_find(&d->ctx, "release.commit") ?
+		 gantry_i_xstrdup(gantry_i_kv_find(&d->ctx,
+						   "release.commit")->value) : NULL);
+	d->rec.image_digest = d->rec.image_digest ? d->rec.image_digest :
+		(gantry_i_kv_find(&d->ctx, "image.digest") ?
+		 gantry_i_xstrdup(gantry_i_kv_find(&d->ctx,
+						   "image.digest")->value) : NULL);
+	journal_save(d);
+}
+
+static unsigned final_event(const char *result)
+{
+	if (!strcmp(result, "succeeded"))
+		return EV_DEPLOY_SUCCEEDED;
+	if (!strcmp(result, "rolled_back"))
+		return EV_DEPLOY_ROLLED_BACK;
+	if (!strcmp(result, "timed_out"))
+		return EV_DEPLOY_TIMED_OUT;
+	if (!strcmp(result, "interrupted"))
+		return EV_DEPLOY_INTERRUPTED;
+	return EV_DEPLOY_FAILED;
+}
+
+static int run_pipeline(struct deploy *d)
+{
+	struct gconf *gc = d->gc;
+	const struct options *o = d->s->opt;
+	size_t i, total = 0, idx = 0;
+	struct entry *failed = NULL;
+	int failed_rc = GANTRY_OK, code;
+	const char *result;
+
+	for (i = 0; i < gc->nentries; i++)
+		if (!gc->entries[i].notifier)
+			total++;
+	for (i = 0; i < gc->nentries && !failed; i++) {
+		struct entry *en = &gc->entries[i];
+		struct stage_record *sr;
+		int rc;
+
+		if (en->notifier)
+			continue;
+		idx++;
+		sr = deploy_record_stage(&d->rec, en->name);
+		if (sr->status == ST_SUCCEEDED && o->resume) {
+			progress_stage_skip(idx, total, en->name,
+					    "done before resume");
+			continue;
+		}
+		if (!selected(o, en)) {
+			sr->status = ST_SKIPPED;
+			progress_stage_skip(idx, total, en->name,
+					    o->only ? "not in --only" :
+					    "in --skip");
+			continue;
+		}
+		if (gantry_i_interrupted) {
+			failed = en;
+			failed_rc = GANTRY_EINTERRUPTED;
+			sr->status = ST_INTERRUPTED;
+			break;
+		}
+		rc = run_stage(d, en, sr, idx, total);
+		if (rc == GANTRY_OK)
+			continue;
+		if (en->on_failure == POLICY_CONTINUE &&
+		    rc != GANTRY_EINTERRUPTED) {
+			progress_note("continuing: '%s' has on_failure = "
+				      "continue", en->name);
+			continue;
+		}
+		failed = en;
+		failed_rc = rc;
+	}
+
+	if (!failed) {
+		result = "succeeded";
+		code = EXIT_OK;
+	} else {
+		struct stage_record *sr = deploy_record_stage(&d->rec,
+							      failed->name);
+		int interrupted = failed_rc == GANTRY_EINTERRUPTED;
+		int rb = 0;
+
+		/* Let the clean-up run; a second signal stops it. */
+		gantry_i_interrupted = 0;
+		if (failed->on_failure == POLICY_ROLLBACK && !o->no_rollback)
+			rb = roll_back(d, (size_t)(failed - gc->entries));
+		if (rb < 0 || (rb > 0 && failed_rc == GANTRY_EROLLBACK_FAILED)) {
+			result = "rollback_failed";
+			code = EXIT_ROLLBACK_FAILED;
+		} else if (rb > 0) {
+			result = "rolled_back";
+			code = EXIT_ROLLED_BACK;
+		} else if (failed_rc == GANTRY_EROLLED_BACK) {
+			result = "rolled_back";
+			code = EXIT_ROLLED_BACK;
+		} else if (failed_rc == GANTRY_EROLLBACK_FAILED) {
+			result = "rollback_failed";
+			code = EXIT_ROLLBACK_FAILED;
+		} else if (failed->on_failure == POLICY_MARK_FAILED) {
+			result = "failed_deployed";
+			code = EXIT_FAILED;
+		} else if (failed_rc == GANTRY_ETIMEOUT) {
+			result = "timed_out";
+			code = EXIT_FAILED;
+		} else {
+			result = "failed";
+			code = EXIT_FAILED;
+		}
+		if (interrupted) {
+			result = "interrupted";
+			code = EXIT_INTERRUPTED;
+		}
+		finish(d, result, code, failed->name,
+		       sr && sr->error ? sr->error : "interrupted");
+		progress_result(d->rec.result, code, gantry_i_now() - d->t0,
+				failed->name, d->rec.reason);
+		notify(d, final_event(result), failed->name, d->rec.reason,
+		       result, code);
+		return code;
+	}
+	finish(d, result, code, NULL, NULL);
+	progress_result(result, code, gantry_i_now() - d->t0, NULL, NULL);
+	notify(d, EV_DEPLOY_SUCCEEDED, NULL, NULL, result, code);
+	return code;
+}
+
+static void print_json_record(struct deploy *d)
+{
+	char *text = deploy_record_to_json(&d->rec, 1);
+
+	fputs(text, stdout);
+	fputc('\n', stdout);
+	free(text);
+}
+
+int pipeline_deploy(struct session *s, const char *tag)
+{
+	struct deploy d;
+	const struct options *o = s->opt;
+	int code;
+
+	if (o->dry_run && o->resume) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "--dry-run and --resume "
+			   "do not go together; drop one");
+		return EXIT_USAGE;
+	}
+	if ((o->only && check_names(&s->conf, o->only, "--only") < 0) ||
+	    (o->skip && check_names(&s->conf, o->skip, "--skip") < 0))
+		return EXIT_USAGE;
+	if (o->dry_run)
+		return pipeline_plan(s, tag);
+
+	memset(&d, 0, sizeof(d));
+	d.s = s;
+	d.gc = &s->conf;
+	d.tag = tag;
+	d.lock.fd = -1;
+	d.t0 = gantry_i_now();
+	if (setup_record(&d) < 0) {
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (approve(&d) < 0) {
+		code = EXIT_USAGE;
+		goto out;
+	}
+	code = take_lock(&d);
+	if (code != EXIT_OK)
+		goto out;
+	runner_install_signals();
+	d.journal_on = 1;
+	free(d.rec.result);
+	d.rec.result = gantry_i_xstrdup("running");
+	{
+		struct errs e = { 0 };
+
+		if (journal_write(session_state_dir(s), &d.rec, &e) < 0) {
+			errs_print(&e);
+			errs_clear(&e);
+			lock_release(&d.lock);
+			code = EXIT_USAGE;
+			goto out;
+		}
+	}
+	progress_deploy_start(d.rec.id, s->conf.service, tag,
+			      s->conf.env->name, s->actor, d.rec.resumed);
+	notify(&d, EV_DEPLOY_STARTED, NULL, NULL, "running", 0);
+	code = run_pipeline(&d);
+	lock_release(&d.lock);
+	if (o->json)
+		print_json_record(&d);
+out:
+	if (code == EXIT_USAGE && o->json)
+		progress_json_error("deploy", code);
+	deploy_record_release(&d.rec);
+	gantry_i_kv_clear(&d.ctx);
+	return code;
+}
+
+/* ---- plan ------------------------------------------------------------------ */
+
+int pipeline_plan(struct session *s, const char *tag)
+{
+	struct deploy d;
+	json_object *doc = NULL, *stages = NULL;
+	size_t i, idx = 0, total = 0;
+	int bad = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.s = s;
+	d.gc = &s->conf;
+	d.tag = tag;
+	d.rec.id = gantry_i_xstrdup("(plan)");
+	base_context(&d);
+	for (i = 0; i < s->conf.nentries; i++)
+		if (!s->conf.entries[i].notifier)
+			total++;
+	if (s->opt->json) {
+		doc = json_object_new_object();
+		json_object_object_add(doc, "service",
+				       json_object_new_string(s->conf.service));
+		json_object_object_add(doc, "environment",
+				       json_object_new_string(s->conf.env->name));
+		json_object_object_add(doc, "tag", json_object_new_string(tag));
+		json_object_object_add(doc, "approval",
+			json_object_new_boolean(s->conf.env->approval));
+		stages = json_object_new_array();
+		json_object_object_add(doc, "stages", stages);
+	}
+	progress_plan_start(s->conf.service, tag, s->conf.env->name,
+			    s->conf.env->approval);
+	for (i = 0; i < s->conf.nentries; i++) {
+		struct entry *en = &s->conf.entries[i];
+		struct gantry_config *opts;
+		struct run_request req = { 0 };
+		struct run_result res;
+		struct errs e = { 0 };
+		struct gantry_buf js = GANTRY_BUF_INIT;
+		int sel;
+
+		if (en->notifier)
+			continue;
+		idx++;
+		sel = selected(s->opt, en);
+		opts = gantry_i_config_clone(en->opts);
+		memset(&res, 0, sizeof(res));
+		if (!sel) {
+			progress_stage_skip(idx, total, en->name, "not selected");
+		} else if (interp_resolve(opts, &d.ctx, INTERP_PLAN, en->name,
+					  s->conf.dir, &e) < 0) {
+			errs_print(&e);
+			bad = 1;
+		} else {
+			req.plugin = en->plugin;
+			req.entry = en->name;
+			req.which = CB_PLAN;
+			req.opts = opts;
+			req.context = &d.ctx;
+			req.timeout = en->timeout ? en->timeout : 60;
+			req.kill_grace = s->conf.kill_grace;
+			req.dry_run = 1;
+			runner_call(&req, &res);
+			progress_plan_stage(idx, total, en, opts, &res);
+			if (res.rc != GANTRY_OK)
+				bad = 1;
+		}
+		if (doc) {
+			json_object *st = json_object_new_object();
+
+			json_object_object_add(st, "name",
+					       json_object_new_string(en->name));
+			json_object_object_add(st, "stage",
+					       json_object_new_string(en->stage));
+			json_object_object_add(st, "selected",
+					       json_object_new_boolean(sel));
+			json_object_object_add(st, "on_failure",
+				json_object_new_string(policy_name(en->on_failure)));
+			json_object_object_add(st, "timeout",
+					       json_object_new_int((int)en->timeout));
+			gantry_i_config_to_json(opts, &js);
+			json_object_object_add(st, "options",
+					       json_tokener_parse(js.buf));
+			if (res.plan)
+				json_object_object_add(st, "plan",
+					json_object_new_string(res.plan));
+			if (res.error)
+				json_object_object_add(st, "error",
+					json_object_new_string(res.error));
+			json_object_array_add(stages, st);
+		}
+		gantry_i_buf_release(&js);
+		errs_clear(&e);
+		run_result_release(&res);
+		gantry_i_config_free(opts);
+	}
+	if (doc) {
+		char *text;
+
+		json_object_object_add(doc, "ok", json_object_new_boolean(!bad));
+		text = gantry_i_redact(json_object_to_json_string_ext(doc,
+				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(text);
+		free(text);
+		json_object_put(doc);
+	}
+	deploy_record_release(&d.rec);
+	gantry_i_kv_clear(&d.ctx);
+	return bad ? EXIT_FAILED : EXIT_OK;
+}

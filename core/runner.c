@@ -1,0 +1,321 @@
+/*
+ * runner.c - callbacks in child processes: containment and time limits.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+#define TERM_TO_KILL_SECONDS 5
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	gantry_i_interrupted = 1;
+}
+
+void runner_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* In the child: report the outcome as one JSON document. */
+static void child_report(int fd, struct gantry_ctx *ctx, int rc)
+{
+	json_object *o = json_object_new_object(), *outs, *secs;
+	size_t i;
+	const char *text;
+
+	json_object_object_add(o, "rc", json_object_new_int(rc));
+	if (rc != GANTRY_OK)
+		json_object_object_add(o, "error", json_object_new_string(
+			ctx->err_msg ? ctx->err_msg : "failed without a message"));
+	outs = json_object_new_array();
+	for (i = 0; i < ctx->outputs.n; i++) {
+		json_object *kv = json_object_new_object();
+
+		json_object_object_add(kv, "k", json_object_new_string(
+			ctx->outputs.v[i].key));
+		json_object_object_add(kv, "v", json_object_new_string(
+			ctx->outputs.v[i].value));
+		json_object_object_add(kv, "s", json_object_new_boolean(
+			ctx->outputs.v[i].secret));
+		json_object_array_add(outs, kv);
+	}
+	json_object_object_add(o, "outputs", outs);
+	/* Secrets the stage registered: the core must redact them too. */
+	secs = json_object_new_array();
+	for (i = 0; i < gantry_i_secret_count(); i++)
+		json_object_array_add(secs, json_object_new_string(
+			gantry_i_secret_at(i)));
+	json_object_object_add(o, "secrets", secs);
+	if (ctx->plan.len)
+		json_object_object_add(o, "plan", json_object_new_string(
+			ctx->plan.buf));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	write_all(fd, text, strlen(text));
+	json_object_put(o);
+}
+
+static int call(const struct run_request *req, struct gantry_ctx *ctx)
+{
+	const struct gantry_stage *d = req->plugin->desc;
+	void *state = NULL;
+	int rc = GANTRY_OK;
+
+	if (d->init) {
+		rc = d->init(req->opts, ctx, &state);
+		if (rc != GANTRY_OK) {
+			if (!ctx->err_msg)
+				gantry_fail(ctx, rc, "init failed");
+			return ctx->err_code ? ctx->err_code : rc;
+		}
+	}
+	switch (req->which) {
+	case CB_PLAN:
+		if (d->plan)
+			rc = d->plan(state, ctx);
+		else
+			gantry_plan_line(ctx, "(stage '%s' does not describe "
+					 "its actions)", d->name);
+		break;
+	case CB_RUN:
+		rc = d->run ? d->run(state, ctx) : GANTRY_OK;
+		break;
+	case CB_ROLLBACK:
+		rc = d->rollback ? d->rollback(state, ctx) : GANTRY_OK;
+		break;
+	case CB_EVENT:
+		rc = d->event ? d->event(state, ctx, req->event) : GANTRY_OK;
+		break;
+	}
+	if (d->fini)
+		d->fini(state);
+	if (rc > 0)
+		rc = GANTRY_EFAIL;
+	if (rc != GANTRY_OK && !ctx->err_msg)
+		gantry_fail(ctx, rc, "stage returned %d without a message", rc);
+	return rc;
+}
+
+static void child_main(const struct run_request *req, int fd, pid_t parent)
+{
+	struct gantry_ctx *ctx;
+	size_t i;
+	int rc;
+
+	setpgid(0, 0);
+	gantry_i_interrupted = 0;
+	runner_install_signals();
+	/* If gantry itself dies (kill -9), the stage is asked to stop
+	   rather than run on unobserved holding the deploy lock. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(1);
+	ctx = gantry_i_ctx_new(req->entry);
+	ctx->timeout = req->timeout;
+	ctx->dry_run = req->dry_run || req->which == CB_PLAN;
+	for (i = 0; req->context && i < req->context->n; i++)
+		gantry_i_kv_set(&ctx->values, req->context->v[i].key,
+				req->context->v[i].value,
+				req->context->v[i].secret);
+	rc = call(req, ctx);
+	child_report(fd, ctx, rc);
+	close(fd);
+	gantry_i_ctx_free(ctx);
+	_exit(0);
+}
+
+static void parse_report(const char *text, size_t len, struct run_result *res)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = json_tokener_parse_ex(tok, text, (int)len), *v;
+	size_t i;
+
+	json_tokener_free(tok);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		res->rc = GANTRY_EFAIL;
+		res->error = gantry_i_xstrdup("stage ended without reporting "
+					      "a result");
+		json_object_put(o);
+		return;
+	}
+	if (json_object_object_get_ex(o, "secrets", &v))
+		for (i = 0; i < json_object_array_length(v); i++)
+			gantry_secret_add(json_object_get_string(
+				json_object_array_get_idx(v, i)));
+	res->rc = json_object_object_get_ex(o, "rc", &v) ?
+		json_object_get_int(v) : GANTRY_EFAIL;
+	if (json_object_object_get_ex(o, "error", &v))
+		res->error = gantry_i_redact(json_object_get_string(v));
+	if (json_object_object_get_ex(o, "plan", &v))
+		res->plan = gantry_i_xstrdup(json_object_get_string(v));
+	if (json_object_object_get_ex(o, "outputs", &v)) {
+		for (i = 0; i < json_object_array_length(v); i++) {
+			json_object *kv = json_object_array_get_idx(v, i);
+			json_object *k, *val, *s;
+
+			if (json_object_object_get_ex(kv, "k", &k) &&
+			    json_object_object_get_ex(kv, "v", &val) &&
+			    json_object_object_get_ex(kv, "s", &s))
+				gantry_i_kv_set(&res->outputs,
+						json_object_get_string(k),
+						json_object_get_string(val),
+						json_object_get_boolean(s));
+		}
+	}
+	json_object_put(o);
+}
+
+static const char *callback_name(enum callback c)
+{
+	static const char *const names[] = { "plan", "run", "rollback",
+					     "event" };
+	return names[c];
+}
+
+void runner_call(const struct run_request *req, struct run_result *res)
+{
+	struct gantry_buf report = GANTRY_BUF_INIT;
+	double start = gantry_i_now(), term_at = 0, kill_at = 0, limit;
+	int fds[2], status = 0, open_pipe = 1;
+	pid_t pid, parent;
+
+	memset(res, 0, sizeof(*res));
+	limit = req->timeout ? (double)req->timeout + req->kill_grace : 0;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		res->rc = GANTRY_EFAIL;
+		res->error = gantry_i_xasprintf("cannot create a pipe: %s",
+						strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	parent = getpid();
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		res->rc = GANTRY_EFAIL;
+		res->error = gantry_i_xasprintf("cannot fork: %s",
+						strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_main(req, fds[1], parent);
+	}
+	/* Both sides set the group, so killpg works whoever runs first. */
+	setpgid(pid, pid);
+	close(fds[1]);
+
+	while (open_pipe) {
+		struct pollfd pfd = { fds[0], POLLIN, 0 };
+		double now = gantry_i_now();
+		char chunk[4096];
+		ssize_t n;
+
+		if (gantry_i_interrupted && !term_at) {
+			res->interrupted = 1;
+			term_at = now;
+			kill_at = now + TERM_TO_KILL_SECONDS;
+			killpg(pid, SIGTERM);
+		}
+		if (limit && !term_at && now - start > limit) {
+			/* The stage had its timeout and the grace period to
+			   clean up: no more warnings. */
+			res->killed = 1;
+			term_at = now;
+			killpg(pid, SIGKILL);
+		}
+		if (kill_at && now > kill_at) {
+			killpg(pid, SIGKILL);
+			kill_at = 0;
+		}
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(fds[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			open_pipe = 0;
+		else if (report.len < (16u << 20))
+			gantry_i_buf_add(&report, chunk, (size_t)n);
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+		if (gantry_i_interrupted)
+			killpg(pid, SIGKILL);
+	}
+	/* Grandchildren the stage left behind go with it. */
+	killpg(pid, SIGKILL);
+	res->seconds = gantry_i_now() - start;
+
+	if (report.len) {
+		parse_report(report.buf, report.len, res);
+	} else if (res->killed) {
+		res->rc = GANTRY_ETIMEOUT;
+		res->error = gantry_i_xasprintf(
+			"still running %u s after its %u s timeout; killed",
+			req->kill_grace, req->timeout);
+	} else if (res->interrupted) {
+		res->rc = GANTRY_EINTERRUPTED;
+		res->error = gantry_i_xstrdup("interrupted");
+	} else if (WIFSIGNALED(status)) {
+		res->signal = WTERMSIG(status);
+		res->rc = GANTRY_EFAIL;
+		res->error = gantry_i_xasprintf(
+			"crashed in %s with signal %d (%s); this is "
+			"a bug in plugin '%s'", callback_name(req->which), res->signal,
+			strsignal(res->signal), req->plugin->path);
+	} else {
+		res->rc = GANTRY_EFAIL;
+		res->error = gantry_i_xasprintf(
+			"exited (status %d) in %s without reporting "
+			"a result; this is a bug in plugin '%s'", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			callback_name(req->which), req->plugin->path);
+	}
+	if (res->interrupted && res->rc == GANTRY_OK)
+		res->interrupted = 0;
+	gantry_i_buf_release(&report);
+}
+
+void run_result_release(struct run_result *res)
+{
+	free(res->error);
+	free(res->plan);
+	gantry_i_kv_clear(&res->outputs);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,155 @@
+/*
+ * session.c - resolving a command's settings once.
+ */
+#include "config.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session.h"
+
+static char *find_actor(void)
+{
+	const char *v = getenv("GANTRY_ACTOR");
+	struct passwd *pw;
+
+	if (!v || !*v)
+		v = getenv("GITHUB_ACTOR");
+	if ((!v || !*v) && (pw = getpwuid(getuid())))
+		v = pw->pw_name;
+	if (!v || !*v)
+		v = getenv("USER");
+	return gantry_i_xstrdup(v && *v ? v : "unknown");
+}
+
+const char *session_state_dir(struct session *s)
+{
+	const char *v;
+
+	if (s->state_dir)
+		return s->state_dir;
+	if (s->opt->state_dir)
+		v = s->opt->state_dir;
+	else if ((v = getenv("GANTRY_STATE_DIR")) && *v)
+		;
+	else if (s->have_conf && s->conf.state_dir)
+		v = s->conf.state_dir;
+	else
+		v = NULL;
+	if (v) {
+		s->state_dir = gantry_i_xstrdup(v);
+	} else if ((v = getenv("XDG_STATE_HOME")) && *v) {
+		s->state_dir = gantry_i_xasprintf("%s/gantry", v);
+	} else {
+		const char *home = getenv("HOME");
+
+		s->state_dir = gantry_i_xasprintf("%s/.local/state/gantry",
+						  home && *home ? home : "/tmp");
+	}
+	return s->state_dir;
+}
+
+static int open_loader(struct session *s)
+{
+	const char *path = s->opt->plugin_path;
+	struct errs e = { 0 };
+
+	if (!path && (path = getenv("GANTRY_PLUGIN_PATH")) && !*path)
+		path = NULL;
+	if (!path && s->have_conf)
+		path = s->conf.plugin_path;
+	if (loader_init(&s->loader, path, GANTRY_PLUGIN_DIR, &e) < 0) {
+		errs_print(&e);
+		errs_clear(&e);
+		return EXIT_USAGE;
+	}
+	s->have_loader = 1;
+	return EXIT_OK;
+}
+
+int session_open(struct session *s, const struct options *opt,
+		 const char *tag, unsigned what)
+{
+	struct errs e = { 0 };
+	const char *path;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->opt = opt;
+	s->actor = find_actor();
+	path = profile_find(opt->config);
+	if (!path) {
+		if (what & SESSION_OPTIONAL)
+			return open_loader(s);
+		gantry_log(NULL, GANTRY_LOG_ERROR, "no gantry.cfg here or in "
+			   "%s/gantry; give one with -c FILE", GANTRY_SYSCONFDIR);
+		return EXIT_USAGE;
+	}
+	s->have_conf = 1;
+	if (profile_load(&s->conf, path, &e) < 0)
+		goto config_error;
+	if ((what & SESSION_ENV) &&
+	    profile_select_env(&s->conf, tag, opt->env, &e) < 0)
+		goto config_error;
+	rc = open_loader(s);
+	if (rc != EXIT_OK)
+		return rc;
+	if (what & SESSION_PLUGINS) {
+		rc = profile_validate(&s->conf, &s->loader, &e);
+		if (rc == -2) {
+			errs_print(&e);
+			errs_clear(&e);
+			return EXIT_REFUSED;
+		}
+		if (rc < 0)
+			goto config_error;
+	}
+	return EXIT_OK;
+
+config_error:
+	errs_print(&e);
+	errs_clear(&e);
+	return EXIT_USAGE;
+}
+
+const struct env_def *session_env_arg(struct session *s, const char *name)
+{
+	struct errs e = { 0 };
+	const struct env_def *env;
+	const char **names;
+	const char *dym;
+	size_t i;
+
+	if (!name)
+		name = s->opt->env;
+	if (!name)
+		return NULL;
+	env = profile_env(&s->conf, name);
+	if (env)
+		return env;
+	names = gantry_i_xcalloc(s->conf.nenvs + 1, sizeof(*names));
+	for (i = 0; i < s->conf.nenvs; i++)
+		names[i] = s->conf.envs[i].name;
+	dym = did_you_mean(name, names, s->conf.nenvs);
+	errs_add(&e, "unknown environment '%s' in %s%s%s%s", name,
+		 s->conf.path, dym ? "; did you mean '" : "", dym ? dym : "",
+		 dym ? "'?" : "");
+	free(names);
+	errs_print(&e);
+	errs_clear(&e);
+	return NULL;
+}
+
+void session_close(struct session *s)
+{
+	if (s->have_conf)
+		profile_release(&s->conf);
+	if (s->have_loader)
+		loader_release(&s->loader);
+	free(s->state_dir);
+	free(s->actor);
+	memset(s, 0, sizeof(*s));
+}

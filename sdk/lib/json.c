@@ -1,0 +1,367 @@
+/*
+ * json.c - the SDK's JSON documents over json-c.
+ *
+ * A struct gantry_json is never defined: a pointer to one is a
+ * json_object pointer in disguise, so values inside a document cost
+ * nothing to hand out.  JSON null is json-c's NULL pointer, which is why
+ * gantry_json_type(NULL) answers GANTRY_JSON_NULL.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "internal.h"
+
+/* Deep enough for Terraform plans; json-c's default is 32. */
+#define JSON_MAX_DEPTH 256
+
+static struct json_object *jo(const struct gantry_json *j)
+{
+	return (struct json_object *)(void *)(size_t)j;
+}
+
+static struct gantry_json *gj(struct json_object *o)
+{
+	return (struct gantry_json *)(void *)o;
+}
+
+static void parse_error(const char *text, size_t at, const char *what,
+			char *err, size_t errlen)
+{
+	size_t i, line = 1;
+
+	if (!err || !errlen)
+		return;
+	for (i = 0; i < at && text[i]; i++)
+		if (text[i] == '\n')
+			line++;
+	snprintf(err, errlen, "line %zu: %s", line, what);
+}
+
+struct gantry_json *gantry_json_parse(const char *text, size_t len,
+				      char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!text) {
+		parse_error("", 0, "no document", err, errlen);
+		return NULL;
+	}
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (!tok) {
+		parse_error("", 0, "out of memory", err, errlen);
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+
+	if (jerr == json_tokener_continue) {
+		parse_error(text, len, "unexpected end of input", err, errlen);
+		return NULL;
+	}
+	if (jerr != json_tokener_success) {
+		parse_error(text, end, json_tokener_error_desc(jerr), err,
+			    errlen);
+		return NULL;
+	}
+	while (end < len && isspace((unsigned char)text[end]))
+		end++;
+	if (end < len) {
+		json_object_put(o);
+		parse_error(text, end, "unexpected text after the document",
+			    err, errlen);
+		return NULL;
+	}
+	if (!o) {
+		/* json-c's null is the NULL pointer, which this API keeps
+		   for "no document". */
+		parse_error(text, 0, "the document is a bare null", err,
+			    errlen);
+		return NULL;
+	}
+	return gj(o);
+}
+
+struct gantry_json *gantry_json_new_object(void)
+{
+	return gj(json_object_new_object());
+}
+
+struct gantry_json *gantry_json_new_array(void)
+{
+	return gj(json_object_new_array());
+}
+
+void gantry_json_free(struct gantry_json *doc)
+{
+	json_object_put(jo(doc));
+}
+
+/*
+ * One step of a path: a key up to '.' or '[', or "[N]".  Returns the
+ * rest of the path, or NULL when the step does not resolve.
+ */
+static const char *step(struct json_object **cur, const char *p)
+{
+	struct json_object *next;
+
+	if (*p == '[') {
+		char *end;
+		unsigned long i;
+
+		errno = 0;
+		i = strtoul(p + 1, &end, 10);
+		if (end == p + 1 || *end != ']' || errno ||
+		    !json_object_is_type(*cur, json_type_array) ||
+		    i >= json_object_array_length(*cur))
+			return NULL;
+		*cur = json_object_array_get_idx(*cur, i);
+		return end + 1;
+	} else {
+		size_t n = strcspn(p, ".[");
+		char *key;
+		int found;
+
+		if (!n || !json_object_is_type(*cur, json_type_object))
+			return NULL;
+		key = gantry_i_xstrndup(p, n);
+		found = json_object_object_get_ex(*cur, key, &next);
+		free(key);
+		if (!found)
+			return NULL;
+		*cur = next;
+		return p + n;
+	}
+}
+
+struct gantry_json *gantry_json_get(const struct gantry_json *j,
+				    const char *path)
+{
+	struct json_object *cur = jo(j);
+	const char *p = path;
+
+	if (!j)
+		return NULL;
+	if (!p)
+		return gj(cur);
+	while (*p) {
+		p = step(&cur, p);
+		/* A null member ends the walk like a missing one. */
+		if (!p || (!cur && *p) || (*p && *p != '.' && *p != '['))
+			return NULL;
+		if (*p == '.') {
+			p++;
+			if (!*p || *p == '.' || *p == '[')
+				return NULL;
+		}
+	}
+	return gj(cur);
+}
+
+enum gantry_json_type gantry_json_type(const struct gantry_json *j)
+{
+	switch (json_object_get_type(jo(j))) {
+	case json_type_boolean:
+		return GANTRY_JSON_BOOL;
+	case json_type_int:
+		return GANTRY_JSON_INT;
+	case json_type_double:
+		return GANTRY_JSON_DOUBLE;
+	case json_type_string:
+		return GANTRY_JSON_STRING;
+	case json_type_array:
+		return GANTRY_JSON_ARRAY;
+	case json_type_object:
+		return GANTRY_JSON_OBJECT;
+	case json_type_null:
+	default:
+		return GANTRY_JSON_NULL;
+	}
+}
+
+const char *gantry_json_string(const struct gantry_json *j, const char *path,
+			       const char *def)
+{
+	struct json_object *o = jo(gantry_json_get(j, path));
+
+	return json_object_is_type(o, json_type_string) ?
+		json_object_get_string(o) : def;
+}
+
+long long gantry_json_int(const struct gantry_json *j, const char *path,
+			  long long def)
+{
+	struct json_object *o = jo(gantry_json_get(j, path));
+
+	return json_object_is_type(o, json_type_int) ?
+		(long long)json_object_get_int64(o) : def;
+}
+
+int gantry_json_bool(const struct gantry_json *j, const char *path, int def)
+{
+	struct json_object *o = jo(gantry_json_get(j, path));
+
+	return json_object_is_type(o, json_type_boolean) ?
+		json_object_get_boolean(o) != 0 : def;
+}
+
+double gantry_json_double(const struct gantry_json *j, const char *path,
+			  double def)
+{
+	struct json_object *o = jo(gantry_json_get(j, path));
+
+	/* 5 is a fine double; JSON does not tell 5 from 5.0. */
+	if (json_object_is_type(o, json_type_double) ||
+	    json_object_is_type(o, json_type_int))
+		return json_object_get_double(o);
+	return def;
+}
+
+size_t gantry_json_length(const struct gantry_json *j)
+{
+	struct json_object *o = jo(j);
+
+	return json_object_is_type(o, json_type_array) ?
+		json_object_array_length(o) : 0;
+}
+
+struct gantry_json *gantry_json_at(const struct gantry_json *j, size_t i)
+{
+	if (i >= gantry_json_length(j))
+		return NULL;
+	return gj(json_object_array_get_idx(jo(j), i));
+}
+
+size_t gantry_json_keys(const struct gantry_json *j)
+{
+	struct json_object *o = jo(j);
+
+	return json_object_is_type(o, json_type_object) ?
+		(size_t)json_object_object_length(o) : 0;
+}
+
+/* The i-th entry of an object, in insertion order (json-c keeps it). */
+static struct lh_entry *entry_at(const struct gantry_json *j, size_t i)
+{
+	struct lh_entry *e;
+
+	if (i >= gantry_json_keys(j))
+		return NULL;
+	for (e = lh_table_head(json_object_get_object(jo(j))); e && i;
+	     e = lh_entry_next(e))
+		i--;
+	return e;
+}
+
+const char *gantry_json_key_at(const struct gantry_json *j, size_t i)
+{
+	struct lh_entry *e = entry_at(j, i);
+
+	return e ? (const char *)lh_entry_k(e) : NULL;
+}
+
+struct gantry_json *gantry_json_value_at(const struct gantry_json *j, size_t i)
+{
+	struct lh_entry *e = entry_at(j, i);
+
+	return e ? gj((struct json_object *)lh_entry_v(e)) : NULL;
+}
+
+static void set_member(struct gantry_json *obj, const char *key,
+		       struct json_object *v)
+{
+	if (!key || !json_object_is_type(jo(obj), json_type_object) ||
+	    json_object_object_add(jo(obj), key, v) < 0)
+		json_object_put(v);
+}
+
+void gantry_json_set_string(struct gantry_json *obj, const char *key,
+			    const char *value)
+{
+	set_member(obj, key, value ? json_object_new_string(value) : NULL);
+}
+
+void gantry_json_set_int(struct gantry_json *obj, const char *key,
+			 long long value)
+{
+	set_member(obj, key, json_object_new_int64((int64_t)value));
+}
+
+void gantry_json_set_bool(struct gantry_json *obj, const char *key, int value)
+{
+	set_member(obj, key, json_object_new_boolean(value != 0));
+}
+
+void gantry_json_set_null(struct gantry_json *obj, const char *key)
+{
+	set_member(obj, key, NULL);
+}
+
+struct gantry_json *gantry_json_set_object(struct gantry_json *obj,
+					   const char *key)
+{
+	struct json_object *v;
+
+	if (!key || !json_object_is_type(jo(obj), json_type_object))
+		return NULL;
+	v = json_object_new_object();
+	set_member(obj, key, v);
+	return gj(v);
+}
+
+struct gantry_json *gantry_json_set_array(struct gantry_json *obj,
+					  const char *key)
+{
+	struct json_object *v;
+
+	if (!key || !json_object_is_type(jo(obj), json_type_object))
+		return NULL;
+	v = json_object_new_array();
+	set_member(obj, key, v);
+	return gj(v);
+}
+
+static void push(struct gantry_json *arr, struct json_object *v)
+{
+	if (!json_object_is_type(jo(arr), json_type_array) ||
+	    json_object_array_add(jo(arr), v) < 0)
+		json_object_put(v);
+}
+
+void gantry_json_push_string(struct gantry_json *arr, const char *value)
+{
+	push(arr, value ? json_object_new_string(value) : NULL);
+}
+
+struct gantry_json *gantry_json_push_object(struct gantry_json *arr)
+{
+	struct json_object *v;
+
+	if (!json_object_is_type(jo(arr), json_type_array))
+		return NULL;
+	v = json_object_new_object();
+	push(arr, v);
+	return gj(v);
+}
+
+const char *gantry_json_text(struct gantry_json *j, int pretty)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+		(pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED :
+		 JSON_C_TO_STRING_PLAIN);
+
+	return json_object_to_json_string_ext(jo(j), flags);
+}

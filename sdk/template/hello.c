@@ -1,0 +1,146 @@
+/*
+ * hello.c - the "hello" stage: a template for writing your own.
+ *
+ * It greets someone: plan says what run would do, run logs
+ * "<greeting>, <who>" and publishes the text as the output
+ * `hello.message`, which later stages can read as ${hello.message}.
+ *
+ * To start a stage of your own, copy this directory, rename the file,
+ * the stage (.name, which must equal the installed file name without
+ * ".so") and the plugin in Makefile.am, then replace the options and
+ * callbacks.  Everything a stage needs comes from <gantry/gantry.h>; no
+ * other gantry header, and no libconfig, json-c or libcurl type.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gantry/gantry.h>
+
+/* configure passes the package version; a hand-made build has none. */
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+/*
+ * The options the stage accepts.  The core checks every profile against
+ * this table (types, required options, unknown keys) before any stage
+ * runs, fills in the defaults, and prints the table in
+ * `gantry plugins show hello`.  Defaults are written as text.  A key may
+ * not be one of the core's entry keys (stage, plugin, name, on_failure,
+ * timeout, retries, events): the core keeps those for itself.
+ */
+static const struct gantry_option hello_options[] = {
+	{ .key = "greeting", .type = GANTRY_OPT_STRING, .def = "hello",
+	  .help = "the word to greet with" },
+	{ .key = "who", .type = GANTRY_OPT_STRING,
+	  .flags = GANTRY_OPT_REQUIRED, .help = "who to greet" },
+	{ .key = NULL }
+};
+
+/* Private state: what init read, kept until fini. */
+struct hello {
+	char *greeting;
+	char *who;
+};
+
+static char *hello_strdup(const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p = malloc(len);
+
+	if (p)
+		memcpy(p, s, len);
+	return p;
+}
+
+static void hello_fini(void *state)
+{
+	struct hello *h = state;
+
+	if (!h)
+		return;
+	free(h->greeting);
+	free(h->who);
+	free(h);
+}
+
+static int hello_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
+		      void **state)
+{
+	const char *greeting = gantry_config_string(cfg, "greeting", "hello");
+	const char *who = gantry_config_string(cfg, "who", NULL);
+	struct hello *h;
+
+	/* The core has already refused a configuration without `who`; an
+	   empty one is ours to refuse. */
+	if (!who || !*who)
+		return gantry_fail(ctx, GANTRY_ECONFIG,
+				   "option 'who' is empty; set who = \"...\" "
+				   "in the entry in gantry.cfg or in the "
+				   "profile");
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	h->greeting = hello_strdup(greeting);
+	h->who = hello_strdup(who);
+	if (!h->greeting || !h->who) {
+		hello_fini(h);
+		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	}
+	*state = h;
+	return GANTRY_OK;
+}
+
+/* No side effects here: plan also runs for `gantry plan` and --dry-run. */
+static int hello_plan(void *state, struct gantry_ctx *ctx)
+{
+	struct hello *h = state;
+
+	gantry_plan_line(ctx, "would say \"%s, %s\" and publish hello.message",
+			 h->greeting, h->who);
+	return GANTRY_OK;
+}
+
+static int hello_run(void *state, struct gantry_ctx *ctx)
+{
+	struct hello *h = state;
+	int len = snprintf(NULL, 0, "%s, %s", h->greeting, h->who);
+	char *msg;
+	int rc;
+
+	msg = len < 0 ? NULL : malloc((size_t)len + 1);
+	if (!msg)
+		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	snprintf(msg, (size_t)len + 1, "%s, %s", h->greeting, h->who);
+
+	gantry_info(ctx, "%s", msg);
+	rc = gantry_ctx_set(ctx, "hello.message", msg);
+	free(msg);
+	if (rc < 0)
+		return gantry_fail(ctx, GANTRY_EFAIL,
+				   "cannot publish output 'hello.message'");
+	return GANTRY_OK;
+}
+
+/*
+ * The descriptor: GANTRY_STAGE_HEADER fills in the ABI magic, version and
+ * size; designated initialisers name every field, so fields added by
+ * later ABI versions stay zero.  No rollback: greeting has nothing to
+ * undo.
+ */
+static const struct gantry_stage hello_stage = {
+	GANTRY_STAGE_HEADER,
+	.name = "hello",
+	.version = PACKAGE_VERSION,
+	.summary = "logs a greeting and publishes it as hello.message",
+	.kind = GANTRY_KIND_STAGE,
+	.options = hello_options,
+	.init = hello_init,
+	.plan = hello_plan,
+	.run = hello_run,
+	.fini = hello_fini,
+};
+
+GANTRY_STAGE_EXPORT(hello_stage)

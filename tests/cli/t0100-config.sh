@@ -1,0 +1,182 @@
+#!/bin/sh
+# t0100: configuration loading and every class of configuration error.
+. "$top_srcdir/tests/lib.sh"
+
+# The shipped example validates (it needs only built-in stages).
+run -c "$top_srcdir/etc/gantry.cfg" config check
+expect_rc 0 "shipped etc/gantry.cfg"
+run -c "$top_srcdir/etc/gantry.cfg" --json config check
+expect_rc 0
+[ "$(json_get "$TMP/out" 'd["ok"]')" = "True" ] || fail "json ok"
+[ "$(json_get "$TMP/out" 'len(d["environments"])')" = "2" ] || fail "both envs checked"
+ok "shipped configuration passes config check"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; message = ; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: syntax error"
+ok "syntax error names file and line"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; } );
+pipelines = ();
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:8: unknown key 'pipelines' in gantry.cfg; did you mean 'pipeline'?"
+ok "unknown top-level key with did-you-mean"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfx"; } );
+CFG
+run config check
+expect_rc 2
+expect_err "no plugin provides stage 'tfx'"
+ok "unknown stage is a configuration error (2)"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; mesage = "x"; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: stage 'tfix' (tfix) has no option 'mesage'; did you mean 'message'?"
+ok "unknown option with file:line and did-you-mean"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; seconds = "ten"; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'seconds' of stage 'tfix' must be an integer, not a string"
+ok "wrong option type"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "exec"; } );
+CFG
+run config check
+expect_rc 2
+expect_err "stage 'exec' (exec) needs option 'command'"
+ok "missing required option"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; on_failure = "rollbak"; } );
+CFG
+run config check
+expect_rc 2
+expect_err "unknown on_failure policy 'rollbak'; did you mean 'rollback'?"
+ok "bad on_failure policy"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; }, { stage = "tfix"; } );
+CFG
+run config check
+expect_rc 2
+expect_err "entry name 'tfix' is already used"
+ok "duplicate entry names"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; name = "deploy-step"; } );
+notify = ( { plugin = "tnotify"; file = "ev"; events = ["sucess"]; } );
+CFG
+run config check
+expect_rc 2
+expect_err "unknown event 'sucess'; did you mean 'success'?"
+ok "unknown notifier event"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tnotify"; file = "x"; } );
+CFG
+run config check
+expect_rc 2
+expect_err "'tnotify' is a notifier, not a pipeline stage; move it to notify"
+ok "notifier used as a stage"
+
+# Profiles: unknown entry, unknown key, precedence, includes.
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; name = "build"; message = "from-cfg"; seconds = 5; } );
+CFG
+cat > profiles/staging.cfg <<'CFG'
+stages = { biuld = { message = "x"; }; };
+CFG
+run config check staging
+expect_rc 2
+expect_err "profiles/staging.cfg:1: stages.biuld: no pipeline or notify entry is named 'biuld'; did you mean 'build'?"
+ok "profile names an unknown entry"
+
+cat > profiles/staging.cfg <<'CFG'
+aws = { regoin = "x"; };
+CFG
+run config check staging
+expect_rc 2
+expect_err "unknown key 'regoin' in aws; did you mean 'region'?"
+ok "unknown aws key in a profile"
+
+mkdir -p profiles/common
+cat > profiles/common/aws.cfg <<'CFG'
+@include "region.cfg"
+CFG
+echo 'region = "ap-south-1";' > profiles/common/region.cfg
+cat > profiles/staging.cfg <<'CFG'
+aws = {
+  @include "common/aws.cfg"
+  account_id = "127214192604";
+};
+stages = { build = { message = "from-profile"; }; };
+CFG
+run --json plan v1.0.0-rc.1
+expect_rc 0
+[ "$(json_get "$TMP/out" 'd["stages"][0]["options"]["message"]')" = "from-profile" ] || fail "profile wins over gantry.cfg"
+[ "$(json_get "$TMP/out" 'd["stages"][0]["options"]["seconds"]')" = "5" ] || fail "gantry.cfg wins over default"
+[ "$(json_get "$TMP/out" 'd["stages"][0]["options"]["action"]')" = "ok" ] || fail "default filled"
+ok "precedence: default < gantry.cfg < profile; nested @include relative to the including file"
+
+echo 'region = ;' > profiles/common/region.cfg
+run config check staging
+expect_rc 2
+expect_err "profiles/common/region.cfg:1: syntax error"
+ok "syntax error inside an included file names that file"
+
+# Environments.
+run plan v1.0.0-rc.1 -e stagin
+expect_rc 2
+expect_err "unknown environment 'stagin'"
+expect_err "did you mean 'staging'?"
+ok "unknown -e environment"
+
+echo '# staging' > profiles/staging.cfg
+run plan 1.0
+expect_rc 2
+expect_err "tag '1.0' matches no environment's tags"
+ok "tag matching no environment"
+
+run --json plan v1.0.0-rc.1
+[ "$(json_get "$TMP/out" 'd["environment"]')" = "staging" ] || fail "rc tag -> staging"
+run --json plan v1.0.0
+[ "$(json_get "$TMP/out" 'd["environment"]')" = "production" ] || fail "plain tag -> production"
+run --json plan v1.0.0 -e staging
+[ "$(json_get "$TMP/out" 'd["environment"]')" = "staging" ] || fail "-e overrides"
+ok "tag globs pick the environment; -e overrides"
+
+# Interpolation.
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; message = "v=${release.version} e=${env:GANTRY_T_X} later=${image.uri}"; } );
+CFG
+GANTRY_T_X=hello run --json plan v2.0.0-rc.3
+expect_rc 0
+[ "$(json_get "$TMP/out" 'd["stages"][0]["options"]["message"]')" = 'v=2.0.0-rc.3 e=hello later=${image.uri}' ] || fail "interpolation in plan"
+ok "interpolation: context keys, env; unknown keys kept in plan"
+
+run plan v2.0.0-rc.3
+expect_rc 1
+expect_err "'\${env:GANTRY_T_X}' of stage 'tfix' is not set; export GANTRY_T_X"
+ok "unset \${env:...} is reported"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; message = "${bad ref}"; } );
+CFG
+run config check
+expect_rc 2
+expect_err "is not a valid reference"
+ok "malformed reference"

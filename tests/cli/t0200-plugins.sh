@@ -1,0 +1,72 @@
+#!/bin/sh
+# t0200: plugins list/show, refusals at the CLI, exit code 5.
+. "$top_srcdir/tests/lib.sh"
+
+FIX="$top_builddir/tests/fixtures/loader/.libs"
+
+run plugins list
+expect_rc 0
+expect_out "exec             loaded"
+expect_out "tfix             loaded"
+ok "plugins list shows loaded plugins"
+
+cp "$FIX/othermajor.so" "$PLUGINS/othermajor.so"
+chmod 644 "$PLUGINS/othermajor.so"
+run plugins list
+expect_rc 0
+expect_out "othermajor       refused"
+expect_out "built for plugin ABI 2.0, this gantry speaks 1.0"
+run --json plugins list
+[ "$(json_get "$TMP/out" '[p["state"] for p in d["plugins"] if p["name"]=="othermajor"][0]')" = "refused" ] || fail "json refused"
+ok "a refused plugin shows as refused with its reason"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "othermajor"; } );
+CFG
+run plan v1.0.0-rc.1
+expect_rc 5
+expect_err "plugin '$PLUGINS/othermajor.so' refused: built for plugin ABI 2.0"
+ok "a needed plugin that is refused exits 5"
+
+run plugins show tfix
+expect_rc 0
+expect_out "tfix test - test stage driven by its options"
+expect_out "action"
+expect_out "(secret)"
+run --json plugins show exec
+expect_rc 0
+[ "$(json_get "$TMP/out" '[o["required"] for o in d["options"] if o["key"]=="command"][0]')" = "True" ] || fail "command required"
+ok "plugins show documents options"
+
+run plugins show nosuch
+expect_rc 2
+expect_err "no plugin provides stage 'nosuch'"
+ok "plugins show of an unknown stage"
+
+# A world-writable plugin file is refused.
+cp "$PLUGINS/tfix.so" "$TMP/tfix-copy.so"
+chmod 666 "$PLUGINS/tfix.so"
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; } );
+CFG
+run plan v1.0.0-rc.1
+expect_rc 5
+expect_err "plugin '$PLUGINS/tfix.so' refused: file is writable by group or others (mode 0666); run chmod go-w '$PLUGINS/tfix.so'"
+chmod 644 "$PLUGINS/tfix.so"
+ok "world-writable plugin file refused"
+
+# The working directory is never searched implicitly.
+mkdir "$TMP/cwd" && cp "$TMP/tfix-copy.so" "$TMP/cwd/tfix.so"
+cd "$TMP/cwd"
+cp ../gantry.cfg . && cp -r ../profiles .
+GANTRY_PLUGIN_PATH="$TMP/empty" run plan v1.0.0-rc.1
+expect_rc 2
+expect_err "no plugin provides stage 'tfix'"
+cd "$TMP"
+ok "plugins in the working directory are not loaded"
+
+# --plugin-path beats GANTRY_PLUGIN_PATH.
+run --plugin-path "$TMP/empty" plan v1.0.0-rc.1
+expect_rc 2
+expect_err "searched: $TMP/empty"
+ok "--plugin-path overrides GANTRY_PLUGIN_PATH"

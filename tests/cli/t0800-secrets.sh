@@ -1,0 +1,42 @@
+#!/bin/sh
+# t0800: secrets never reach stderr, stdout, the journal or notifiers.
+. "$top_srcdir/tests/lib.sh"
+
+echo "file-secret-value-42" > secret.txt
+export GANTRY_T_SECRET="env-secret-value-17"
+write_cfg <<'CFG'
+pipeline = (
+  { stage = "tfix"; name = "a"; token = "${secret:env:GANTRY_T_SECRET}"; message = "pw=${secret:file:secret.txt}";
+    secret_output = "published-secret-99"; outputs = ["plain=visible"]; },
+  { stage = "exec"; name = "b"; command = ["sh", "-c", "echo $S; echo $T"];
+    env = { S = "${tfix.secret}"; T = "${secret:env:GANTRY_T_SECRET}"; }; },
+  { stage = "tfix"; name = "c"; action = "fail"; token = "${secret:env:GANTRY_T_SECRET}"; }
+);
+notify = ( { plugin = "tnotify"; file = "events"; } );
+CFG
+
+run --json deploy v1.0.0-rc.1
+expect_rc 1
+for f in "$TMP/out" "$TMP/err" "$STATE"/journal/*.json events; do
+	for s in env-secret-value-17 file-secret-value-42 published-secret-99; do
+		expect_file_lacks "$f" "$s"
+	done
+done
+expect_err "[a] token is ***"
+expect_err "[b] ***"
+expect_err "told to fail (***)"
+expect_file_has events "reason=told to fail (***)"
+[ "$(json_get "$(last_record)" 'd["stages"][0]["outputs"]["tfix.secret"]')" = "***" ] || fail "secret output redacted"
+[ "$(json_get "$(last_record)" 'd["stages"][0]["outputs"]["plain"]')" = "visible" ] || fail "plain output kept"
+ok "secret values are redacted in logs, errors, journal, --json and notifications"
+
+run --json plan v1.0.0-rc.1
+expect_file_lacks "$TMP/out" env-secret-value-17
+expect_file_lacks "$TMP/out" file-secret-value-42
+ok "plan output redacts secrets"
+
+unset GANTRY_T_SECRET
+run deploy v1.0.0-rc.2
+expect_rc 1
+expect_err "secret '\${secret:env:GANTRY_T_SECRET}' of stage 'a' is not set; export GANTRY_T_SECRET"
+ok "a missing secret fails with what to set"

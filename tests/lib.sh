@@ -1,0 +1,121 @@
+# lib.sh - helpers for gantry's CLI tests (tests/cli/tNNNN-*.sh).
+#
+# Each test script sources this file, then runs checks in order; the first
+# failed check ends the script with exit 1 (automake counts it as FAIL),
+# exit 77 means SKIP.  Every test works in its own temporary directory and
+# stops every process it started.
+
+set -u
+
+: "${top_srcdir:?run through make check}"
+: "${top_builddir:?run through make check}"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/gantry-test.XXXXXX")
+BG_PIDS=""
+cleanup() {
+	for p in $BG_PIDS; do
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Plugins the tests load: the built stages and the pipeline fixtures,
+# copied so the directory holds nothing else and has safe permissions.
+PLUGINS="$TMP/plugins"
+mkdir -p "$PLUGINS"
+chmod 755 "$PLUGINS"
+for so in "$top_builddir"/plugins/.libs/*.so \
+	  "$top_builddir"/tests/fixtures/pipeline/.libs/*.so; do
+	[ -f "$so" ] && cp "$so" "$PLUGINS/" && chmod 644 "$PLUGINS/$(basename "$so")"
+done
+STATE="$TMP/state"
+export GANTRY_PLUGIN_PATH="$PLUGINS"
+export GANTRY_STATE_DIR="$STATE"
+export GANTRY_ACTOR="tester"
+unset NO_COLOR GITHUB_ACTOR 2>/dev/null || true
+cd "$TMP" || exit 99
+
+# gantry ARGS...: the built binary, under valgrind with GANTRY_VALGRIND=1.
+gantry() {
+	if [ "${GANTRY_VALGRIND:-0}" = 1 ] && [ -n "${GANTRY_VALGRIND_BIN:-}" ]; then
+		"$top_builddir/libtool" --mode=execute "$GANTRY_VALGRIND_BIN" \
+			--quiet --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite \
+			--show-leak-kinds=definite --child-silent-after-fork=yes \
+			"$top_builddir/gantry" "$@"
+	else
+		"$top_builddir/gantry" "$@"
+	fi
+}
+
+# run ARGS...: runs gantry, stdout in $TMP/out, stderr in $TMP/err, exit in $rc.
+run() {
+	gantry "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "--- stdout:" >&2; cat "$TMP/out" >&2 2>/dev/null
+	echo "--- stderr:" >&2; cat "$TMP/err" >&2 2>/dev/null
+	exit 1
+}
+
+ok() { echo "ok - $*"; }
+
+expect_rc() {
+	[ "$rc" = "$1" ] || fail "expected exit $1, got $rc${2:+ ($2)}"
+}
+
+# expect_err TEXT / expect_out TEXT: fixed-string match.
+expect_err() { grep -qF -- "$1" "$TMP/err" || fail "stderr lacks: $1"; }
+expect_out() { grep -qF -- "$1" "$TMP/out" || fail "stdout lacks: $1"; }
+expect_no_err() { ! grep -qF -- "$1" "$TMP/err" || fail "stderr has: $1"; }
+expect_no_out() { ! grep -qF -- "$1" "$TMP/out" || fail "stdout has: $1"; }
+expect_file_has() { grep -qF -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "$1 lacks: $2"; }; }
+expect_file_lacks() { ! grep -qF -- "$2" "$1" || fail "$1 has: $2"; }
+
+# json_get FILE EXPR: evaluates a python expression on the parsed document d.
+json_get() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# The newest journal record (by start time) as a path.
+last_record() {
+	python3 -c '
+import glob, json, sys
+recs = [(json.load(open(p))["started"], p) for p in glob.glob(sys.argv[1] + "/journal/*.json")]
+print(max(recs)[1] if recs else "/nonexistent")' "$STATE"
+}
+
+# write_cfg: a gantry.cfg with two environments whose profiles are
+# profiles/staging.cfg and profiles/production.cfg (created empty), and
+# the pipeline given on stdin (libconfig list body).
+write_cfg() {
+	mkdir -p profiles
+	[ -f profiles/staging.cfg ] || echo '# staging' > profiles/staging.cfg
+	[ -f profiles/production.cfg ] || echo '# production' > profiles/production.cfg
+	{
+		echo 'service = "svc";'
+		echo 'environments = ('
+		echo '  { name = "staging"; tags = "v*-rc.*"; profile = "profiles/staging.cfg"; },'
+		echo '  { name = "production"; tags = "v*"; profile = "profiles/production.cfg"; approval = true; }'
+		echo ');'
+		echo "kill_grace = ${KILL_GRACE:-60};"
+		cat
+	} > gantry.cfg
+}
+
+# wait_for FILE PATTERN [SECONDS]: polls until FILE contains PATTERN.
+wait_for() {
+	i=0
+	while [ $i -lt $(( ${3:-20} * 10 )) ]; do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "timed out waiting for '$2' in $1"
+}

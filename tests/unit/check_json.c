@@ -1,0 +1,229 @@
+/*
+ * check_json.c - JSON documents: parsing and its errors, paths, typed
+ * getters, arrays, object iteration, builders, serialisation.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char doc_text[] =
+	"{\n"
+	"  \"services\": [\n"
+	"    { \"serviceName\": \"api\", \"deployments\": [\n"
+	"        { \"id\": \"d-1\", \"rolloutState\": \"COMPLETED\" },\n"
+	"        { \"id\": \"d-2\", \"rolloutState\": \"IN_PROGRESS\",\n"
+	"          \"runningCount\": 2, \"ratio\": 0.5, \"ok\": true,\n"
+	"          \"gone\": null } ] }\n"
+	"  ],\n"
+	"  \"url\": \"http://x/y\"\n"
+	"}\n";
+
+static struct gantry_json *parse(const char *text)
+{
+	char err[128];
+	struct gantry_json *j = gantry_json_parse(text, strlen(text), err,
+						  sizeof(err));
+
+	ck_assert_msg(j != NULL, "parse failed: %s", err);
+	return j;
+}
+
+START_TEST(paths_reach_nested_values)
+{
+	struct gantry_json *j = parse(doc_text);
+
+	ck_assert_int_eq(gantry_json_type(j), GANTRY_JSON_OBJECT);
+	ck_assert_str_eq(gantry_json_string(j,
+		"services[0].deployments[1].rolloutState", NULL),
+		"IN_PROGRESS");
+	ck_assert_str_eq(gantry_json_string(j, "services[0].serviceName",
+					    NULL), "api");
+	ck_assert_int_eq(gantry_json_int(j,
+		"services[0].deployments[1].runningCount", -1), 2);
+	ck_assert(gantry_json_double(j, "services[0].deployments[1].ratio",
+				     0) == 0.5);
+	ck_assert(gantry_json_double(j,
+		"services[0].deployments[1].runningCount", 0) == 2.0);
+	ck_assert_int_eq(gantry_json_bool(j, "services[0].deployments[1].ok",
+					  0), 1);
+
+	/* Absent, out of range, wrong type, malformed: the default. */
+	ck_assert_str_eq(gantry_json_string(j, "services[1].serviceName",
+					    "none"), "none");
+	ck_assert_str_eq(gantry_json_string(j, "services[0].nope", "d"), "d");
+	ck_assert_int_eq(gantry_json_int(j, "url", 7), 7);
+	ck_assert_str_eq(gantry_json_string(j,
+		"services[0].deployments[1].runningCount", "s"), "s");
+	ck_assert_ptr_null(gantry_json_get(j, "services[x]"));
+	ck_assert_ptr_null(gantry_json_get(j, "services.[0]"));
+	ck_assert_ptr_null(gantry_json_get(j, "services[0]serviceName"));
+	ck_assert_ptr_null(gantry_json_get(j, "url."));
+	ck_assert_ptr_null(gantry_json_get(j,
+		"services[0].deployments[1].gone.deeper"));
+	ck_assert_int_eq(gantry_json_type(gantry_json_get(j,
+		"services[0].deployments[1].gone")), GANTRY_JSON_NULL);
+
+	/* A value found by path serves as a root for more paths. */
+	ck_assert_str_eq(gantry_json_string(gantry_json_get(j,
+		"services[0].deployments[0]"), "id", NULL), "d-1");
+	ck_assert_ptr_eq(gantry_json_get(j, NULL), j);
+	gantry_json_free(j);
+}
+END_TEST
+
+START_TEST(arrays_and_objects_iterate)
+{
+	struct gantry_json *j = parse("{\"z\": 1, \"a\": [10, 20, 30], "
+				      "\"m\": {\"k\": \"v\"}}");
+	struct gantry_json *arr = gantry_json_get(j, "a");
+	size_t i;
+
+	ck_assert_int_eq(gantry_json_type(arr), GANTRY_JSON_ARRAY);
+	ck_assert_uint_eq(gantry_json_length(arr), 3);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(gantry_json_int(gantry_json_at(arr, i), NULL,
+						 0), 10 * (long long)(i + 1));
+	ck_assert_ptr_null(gantry_json_at(arr, 3));
+	ck_assert_uint_eq(gantry_json_length(j), 0);
+
+	/* Insertion order, as written. */
+	ck_assert_uint_eq(gantry_json_keys(j), 3);
+	ck_assert_str_eq(gantry_json_key_at(j, 0), "z");
+	ck_assert_str_eq(gantry_json_key_at(j, 1), "a");
+	ck_assert_str_eq(gantry_json_key_at(j, 2), "m");
+	ck_assert_ptr_eq(gantry_json_value_at(j, 1), arr);
+	ck_assert_str_eq(gantry_json_string(gantry_json_value_at(j, 2), "k",
+					    NULL), "v");
+	ck_assert_ptr_null(gantry_json_key_at(j, 3));
+	ck_assert_uint_eq(gantry_json_keys(arr), 0);
+	gantry_json_free(j);
+}
+END_TEST
+
+START_TEST(builders_make_documents)
+{
+	struct gantry_json *doc = gantry_json_new_object();
+	struct gantry_json *blocks, *b, *inner, *arr;
+	const char *text;
+
+	gantry_json_set_string(doc, "text", "deploy of v1.2.3 / \"ok\"");
+	gantry_json_set_int(doc, "n", 1234567890123LL);
+	gantry_json_set_bool(doc, "ok", 1);
+	gantry_json_set_null(doc, "nothing");
+	gantry_json_set_string(doc, "n2", "first");
+	gantry_json_set_string(doc, "n2", "replaced");
+	blocks = gantry_json_set_array(doc, "blocks");
+	b = gantry_json_push_object(blocks);
+	gantry_json_set_string(b, "type", "section");
+	gantry_json_push_string(blocks, "plain");
+	inner = gantry_json_set_object(doc, "inner");
+	gantry_json_set_string(inner, "url", "http://a/b");
+
+	text = gantry_json_text(doc, 0);
+	ck_assert_str_eq(text,
+		"{\"text\":\"deploy of v1.2.3 / \\\"ok\\\"\","
+		"\"n\":1234567890123,\"ok\":true,\"nothing\":null,"
+		"\"n2\":\"replaced\",\"blocks\":[{\"type\":\"section\"},"
+		"\"plain\"],\"inner\":{\"url\":\"http://a/b\"}}");
+	ck_assert(strchr(gantry_json_text(doc, 1), '\n') != NULL);
+
+	/* Builders refuse the wrong container instead of crashing. */
+	ck_assert_ptr_null(gantry_json_push_object(doc));
+	ck_assert_ptr_null(gantry_json_set_object(blocks, "x"));
+	gantry_json_set_string(blocks, "x", "y");
+	gantry_json_push_string(doc, "y");
+	ck_assert_uint_eq(gantry_json_length(blocks), 2);
+
+	arr = gantry_json_new_array();
+	gantry_json_push_string(arr, "a");
+	ck_assert_str_eq(gantry_json_text(arr, 0), "[\"a\"]");
+	gantry_json_free(arr);
+
+	/* Round trip. */
+	b = parse(gantry_json_text(doc, 1));
+	ck_assert_int_eq(gantry_json_int(b, "n", 0), 1234567890123LL);
+	ck_assert_str_eq(gantry_json_string(b, "blocks[1]", NULL), "plain");
+	gantry_json_free(b);
+	gantry_json_free(doc);
+}
+END_TEST
+
+START_TEST(parse_errors_name_the_line)
+{
+	char err[128];
+	const char *bad = "{\n  \"a\": 1,\n  \"b\": tru\n}";
+
+	ck_assert_ptr_null(gantry_json_parse(bad, strlen(bad), err,
+					     sizeof(err)));
+	ck_assert_msg(!strncmp(err, "line 3: ", 8), "got '%s'", err);
+
+	ck_assert_ptr_null(gantry_json_parse("{\"a\": [1, 2", 11, err,
+					     sizeof(err)));
+	ck_assert_str_eq(err, "line 1: unexpected end of input");
+
+	ck_assert_ptr_null(gantry_json_parse("{}\n\n{}", 6, err,
+					     sizeof(err)));
+	ck_assert_str_eq(err, "line 3: unexpected text after the document");
+
+	ck_assert_ptr_null(gantry_json_parse("", 0, err, sizeof(err)));
+	ck_assert_str_eq(err, "line 1: unexpected end of input");
+
+	/* err may be NULL. */
+	ck_assert_ptr_null(gantry_json_parse("[", 1, NULL, 0));
+	/* Only len bytes count. */
+	{
+		struct gantry_json *j = gantry_json_parse("[1]garbage", 3,
+							  err, sizeof(err));
+
+		ck_assert_ptr_nonnull(j);
+		ck_assert_uint_eq(gantry_json_length(j), 1);
+		gantry_json_free(j);
+	}
+}
+END_TEST
+
+START_TEST(deep_documents_parse)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	struct gantry_json *j;
+	int i;
+
+	/* Terraform plans nest deeper than json-c's default limit of 32. */
+	for (i = 0; i < 100; i++)
+		gantry_i_buf_adds(&b, "[");
+	for (i = 0; i < 100; i++)
+		gantry_i_buf_adds(&b, "]");
+	j = parse(b.buf);
+	gantry_json_free(j);
+	gantry_i_buf_release(&b);
+}
+END_TEST
+
+static Suite *json_suite(void)
+{
+	Suite *s = suite_create("json");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, paths_reach_nested_values);
+	tcase_add_test(tc, arrays_and_objects_iterate);
+	tcase_add_test(tc, builders_make_documents);
+	tcase_add_test(tc, parse_errors_name_the_line);
+	tcase_add_test(tc, deep_documents_parse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(json_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
