@@ -488,7 +488,8 @@ static int setup_record(struct deploy *d)
 	/* Context as recorded; secret values were never written and must
 	   be published again by the stages that made them. */
 	for (k = 0; k < d->rec.context.n; k++)
-		if (!d->rec.context.v[k].secret)
+		if (!d->rec.context.v[k].secret &&
+		    strcmp(d->rec.context.v[k].value, "***"))
 			gantry_i_kv_set(&d->ctx, d->rec.context.v[k].key,
 					d->rec.context.v[k].value, 0);
 	gantry_i_kv_set(&d->ctx, "deploy.actor", d->s->actor, 0);
@@ -529,6 +530,19 @@ static void finish(struct deploy *d, const char *result, int code,
 	journal_save(d);
 }
 
+/* Secret outputs are journaled as "***": a stage that made one must run
+   again on resume for later stages to get the real value. */
+static int has_secret_output(const struct stage_record *sr)
+{
+	size_t i;
+
+	for (i = 0; i < sr->outputs.n; i++)
+		if (sr->outputs.v[i].secret ||
+		    !strcmp(sr->outputs.v[i].value, "***"))
+			return 1;
+	return 0;
+}
+
 static unsigned final_event(const char *result)
 {
 	if (!strcmp(result, "succeeded"))
@@ -563,7 +577,8 @@ static int run_pipeline(struct deploy *d)
 			continue;
 		idx++;
 		sr = deploy_record_stage(&d->rec, en->name);
-		if (sr->status == ST_SUCCEEDED && o->resume) {
+		if (sr->status == ST_SUCCEEDED && o->resume &&
+		    !has_secret_output(sr)) {
 			progress_stage_skip(idx, total, en->name,
 					    "done before resume");
 			continue;

@@ -489,7 +489,9 @@ static int supervise(struct gantry_cmd *cmd, struct gantry_ctx *ctx,
 		if (reaped && !nfd)
 			break;
 
-		n = poll(pfd, (nfds_t)nfd, CMD_POLL_MS);
+		/* With both pipes at EOF the program is exiting: check on
+		   it often rather than sleeping a whole poll interval. */
+		n = poll(pfd, (nfds_t)nfd, nfd ? CMD_POLL_MS : 2);
 		if (n < 0 && errno != EINTR)
 			break;
 		for (i = 0; n > 0 && i < nfd; i++) {

@@ -40,3 +40,26 @@ run deploy v1.0.0-rc.2
 expect_rc 1
 expect_err "secret '\${secret:env:GANTRY_T_SECRET}' of stage 'a' is not set; export GANTRY_T_SECRET"
 ok "a missing secret fails with what to set"
+
+# Resume: a stage whose output was secret runs again, so later stages get
+# the real value rather than the journal's "***".
+export GANTRY_T_SECRET="env-secret-value-17"
+write_cfg <<'CFG'
+pipeline = (
+  { stage = "tfix"; name = "a"; secret_output = "published-secret-99"; log = "calls"; },
+  { stage = "tfix"; name = "b"; log = "calls"; outputs = ["b.out=x"]; },
+  { stage = "exec"; name = "c"; command = ["sh", "-c", "test \"$S\" = published-secret-99 && test -f go"];
+    env = { S = "${tfix.secret}"; }; }
+);
+CFG
+rm -f calls go
+run deploy v1.1.0-rc.1
+expect_rc 1
+id=$(json_get "$(last_record)" 'd["id"]')
+touch go
+rm -f calls
+run deploy v1.1.0-rc.1 --resume "$id"
+expect_rc 0
+[ "$(cat calls)" = "a run ok" ] || fail "resume calls: $(cat calls)"
+expect_err "b skipped (done before resume)"
+ok "resume re-runs stages whose outputs were secret"
