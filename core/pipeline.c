@@ -405,9 +405,10 @@ static int take_lock(struct deploy *d)
 	rc = lock_acquire(&d->lock, session_state_dir(d->s), d->gc->service,
 			  d->gc->env->name, &me, &prev, &stale, &e);
 	if (rc < 0) {
+		/* e.g. an unusable state directory: nothing ran. */
 		errs_print(&e);
 		errs_clear(&e);
-		return EXIT_FAILED;
+		return EXIT_USAGE;
 	}
 	if (rc == 1) {
 		time_t t = (time_t)prev.started;
@@ -675,7 +676,7 @@ int pipeline_deploy(struct session *s, const char *tag)
 {
 	struct deploy d;
 	const struct options *o = s->opt;
-	int code;
+	int code, printed = 0;
 
 	if (o->dry_run && o->resume) {
 		gantry_log(NULL, GANTRY_LOG_ERROR, "--dry-run and --resume "
@@ -725,10 +726,12 @@ int pipeline_deploy(struct session *s, const char *tag)
 	notify(&d, EV_DEPLOY_STARTED, NULL, NULL, "running", 0);
 	code = run_pipeline(&d);
 	lock_release(&d.lock);
-	if (o->json)
+	if (o->json) {
 		print_json_record(&d);
+		printed = 1;
+	}
 out:
-	if (code == EXIT_USAGE && o->json)
+	if (!printed && o->json)
 		progress_json_error("deploy", code);
 	deploy_record_release(&d.rec);
 	gantry_i_kv_clear(&d.ctx);

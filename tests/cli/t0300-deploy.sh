@@ -96,3 +96,18 @@ expect_rc 0
 expect_err "retrying 'flaky'"
 [ "$(json_get "$(last_record)" 'd["stages"][0]["attempts"]')" = "2" ] || fail "attempts"
 ok "retries re-run a failed stage"
+
+# An unusable state directory: clear error, exit 2, no stage ran.
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; name = "a"; log = "calls"; } );
+CFG
+rm -f calls
+echo "not a directory" > "$TMP/statefile"
+run --state-dir "$TMP/statefile" deploy v1.4.0-rc.1
+expect_rc 2
+expect_err "$TMP/statefile"
+[ ! -f calls ] || fail "a stage ran"
+run --json --state-dir "$TMP/statefile" deploy v1.4.0-rc.1
+expect_rc 2
+[ "$(json_get "$TMP/out" 'd["exit_code"]')" = "2" ] || fail "json error document"
+ok "an unusable state directory stops the deploy before any stage (exit 2)"

@@ -66,3 +66,20 @@ run unlock staging
 expect_rc 0
 expect_out "staging: lock free"
 ok "unlock of a free lock is fine"
+
+# --json on a locked deploy still prints one document.
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; name = "slow"; action = "sleep"; seconds = 30; log = "calls"; } );
+CFG
+rm -f calls
+"$top_builddir/gantry" deploy v1.0.0-rc.4 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+bg=$!
+BG_PIDS="$bg"
+wait_for calls "slow run sleep"
+run --json deploy v1.0.0-rc.5
+expect_rc 6
+[ "$(json_get "$TMP/out" 'd["exit_code"]')" = "6" ] || fail "json locked document"
+kill -TERM "$bg"
+wait "$bg"
+BG_PIDS=""
+ok "--json deploy refused by the lock prints one JSON document"
