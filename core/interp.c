@@ -18,24 +18,21 @@ struct interp {
 	struct errs *e;
 };
 
+/* A secret file's content without its trailing newline. */
 static char *slurp(const char *path, struct gantry_buf *err)
 {
-	struct gantry_buf b = GANTRY_BUF_INIT;
-	char chunk[4096];
+	char *text = gantry_i_read_file(path, 1u << 20);
 	size_t n;
-	FILE *f = fopen(path, "re");
 
-	if (!f) {
+	if (!text) {
 		gantry_i_buf_addf(err, "cannot read '%s': %s", path,
 				  strerror(errno));
 		return NULL;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (1 << 20))
-		gantry_i_buf_add(&b, chunk, n);
-	fclose(f);
-	while (b.len && (b.buf[b.len - 1] == '\n' || b.buf[b.len - 1] == '\r'))
-		b.buf[--b.len] = '\0';
-	return gantry_i_buf_detach(&b);
+	n = strlen(text);
+	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		text[--n] = '\0';
+	return text;
 }
 
 /*

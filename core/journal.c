@@ -25,6 +25,7 @@
 #include <json.h>
 
 #include "journal.h"
+#include "statedir.h"
 
 /* "YYYYMMDDTHHMMSSZ-xxxxxx" */
 #define ID_LEN 23
@@ -516,37 +517,6 @@ int deploy_record_from_json(struct deploy_record *r, const char *text,
  * Files.
  */
 
-/* mkdir -p, every missing component 0700: the state directory holds
-   who deployed what, which is nobody else's business. */
-static int make_dirs(const char *path)
-{
-	char *p = gantry_i_xstrdup(path), *s;
-	struct stat st;
-	int rc = 0;
-
-	for (s = p + 1; ; s++) {
-		char c = *s;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0) {
-			if (errno != EEXIST) {
-				rc = -1;
-			} else if (stat(p, &st) < 0) {
-				rc = -1;
-			} else if (!S_ISDIR(st.st_mode)) {
-				errno = ENOTDIR;
-				rc = -1;
-			}
-		}
-		*s = c;
-		if (rc < 0 || c == '\0')
-			break;
-	}
-	free(p);
-	return rc;
-}
 
 static const char *fix_for(int err)
 {
@@ -644,7 +614,7 @@ int journal_write(const char *state_dir, const struct deploy_record *r,
 	json = deploy_record_to_json(r, 1);
 	text = gantry_i_xasprintf("%s\n", json);
 
-	if (make_dirs(dir) < 0 || write_tmp(tmp, text) < 0) {
+	if (state_mkdirs(dir) < 0 || write_tmp(tmp, text) < 0) {
 		err = errno;
 	} else if (rename(tmp, path) < 0) {
 		err = errno;
@@ -665,35 +635,6 @@ int journal_write(const char *state_dir, const struct deploy_record *r,
 	return rc;
 }
 
-/* The whole file, or NULL with errno. */
-static char *read_file(const char *path)
-{
-	struct gantry_buf b = GANTRY_BUF_INIT;
-	char chunk[8192];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
-
-	if (fd < 0)
-		return NULL;
-	for (;;) {
-		ssize_t got = read(fd, chunk, sizeof(chunk));
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0 || b.len + (size_t)got > RECORD_MAX) {
-			err = got < 0 ? errno : EFBIG;
-			close(fd);
-			gantry_i_buf_release(&b);
-			errno = err;
-			return NULL;
-		}
-		if (!got)
-			break;
-		gantry_i_buf_add(&b, chunk, (size_t)got);
-	}
-	close(fd);
-	return gantry_i_buf_detach(&b);
-}
-
 int journal_read(const char *state_dir, const char *id,
 		 struct deploy_record *r, struct errs *e)
 {
@@ -708,7 +649,7 @@ int journal_read(const char *state_dir, const char *id,
 		goto out;
 	}
 	path = gantry_i_xasprintf("%s/%s.json", dir, id);
-	text = read_file(path);
+	text = gantry_i_read_file(path, RECORD_MAX);
 	if (!text && errno == ENOENT)
 		errs_add(e, "no deploy '%s' in %s; see 'gantry history'", id,
 			 dir);
@@ -745,7 +686,7 @@ static int list_one(const char *dir, const char *id, const char *service,
 {
 	struct errs e = { 0 };
 	char *path = gantry_i_xasprintf("%s/%s.json", dir, id);
-	char *text = read_file(path);
+	char *text = gantry_i_read_file(path, RECORD_MAX);
 	int rc = 1;
 
 	if (!text) {

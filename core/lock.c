@@ -36,6 +36,7 @@
 #include <json.h>
 
 #include "lock.h"
+#include "statedir.h"
 
 #define RECORD_MAX 65536
 /* How long a holder may hold the flock with an empty record (it writes
@@ -53,36 +54,6 @@ void lock_holder_release(struct lock_holder *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* mkdir -p, every missing component 0700 (as for the journal). */
-static int make_dirs(const char *path)
-{
-	char *p = gantry_i_xstrdup(path), *s;
-	struct stat st;
-	int rc = 0;
-
-	for (s = p + 1; ; s++) {
-		char c = *s;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0) {
-			if (errno != EEXIST) {
-				rc = -1;
-			} else if (stat(p, &st) < 0) {
-				rc = -1;
-			} else if (!S_ISDIR(st.st_mode)) {
-				errno = ENOTDIR;
-				rc = -1;
-			}
-		}
-		*s = c;
-		if (rc < 0 || c == '\0')
-			break;
-	}
-	free(p);
-	return rc;
-}
 
 static int name_ok(const char *s)
 {
@@ -283,7 +254,7 @@ int lock_acquire(struct deploy_lock *l, const char *state_dir,
 	if (!l->path)
 		return -1;
 	dir = gantry_i_xasprintf("%s/locks", state_dir);
-	rc = make_dirs(dir);
+	rc = state_mkdirs(dir);
 	free(dir);
 	if (rc < 0) {
 		errs_add(e, "cannot create lock '%s': %s; %s", l->path,

@@ -94,6 +94,39 @@ static void base_context(struct deploy *d)
 
 /* ---- notifiers ---------------------------------------------------------- */
 
+/* Runs one callback of en with context ctx; resolves en's options first
+   (a reference that cannot resolve fails the callback). */
+static void call_entry(struct deploy *d, struct entry *en, enum callback cb,
+		       const struct gantry_kvlist *ctx,
+		       const struct gantry_event *ev, struct run_result *res)
+{
+	struct run_request req = { 0 };
+	struct gantry_config *opts = gantry_i_config_clone(en->opts);
+	struct errs e = { 0 };
+
+	if (interp_resolve(opts, ctx, INTERP_RUN, en->name, d->gc->dir,
+			   &e) < 0) {
+		memset(res, 0, sizeof(*res));
+		res->rc = GANTRY_ECONFIG;
+		res->error = gantry_i_xstrdup(e.msg[0]);
+		errs_clear(&e);
+		gantry_i_config_free(opts);
+		return;
+	}
+	req.plugin = en->plugin;
+	req.entry = en->name;
+	req.which = cb;
+	req.opts = opts;
+	req.context = ctx;
+	req.event = ev;
+	/* A notifier that hangs must not hold the deploy for long. */
+	req.timeout = en->timeout ? en->timeout : en->notifier ? 30 : 0;
+	req.kill_grace = en->notifier ? 1 : d->gc->kill_grace;
+	runner_call(&req, res);
+	gantry_i_config_free(opts);
+}
+
+
 static void notify(struct deploy *d, unsigned bit, const char *stage,
 		   const char *reason, const char *result, int exit_code)
 {
@@ -113,38 +146,16 @@ static void notify(struct deploy *d, unsigned bit, const char *stage,
 
 	for (i = 0; i < d->gc->nentries; i++) {
 		struct entry *en = &d->gc->entries[i];
-		struct gantry_config *opts;
-		struct run_request req = { 0 };
 		struct run_result res;
-		struct errs e = { 0 };
 
 		if (!en->notifier || !(en->events & bit))
 			continue;
-		opts = gantry_i_config_clone(en->opts);
-		if (interp_resolve(opts, &d->ctx, INTERP_RUN, en->name,
-				   d->gc->dir, &e) < 0) {
-			gantry_log(NULL, GANTRY_LOG_WARN, "notifier '%s' "
-				   "skipped for %s: %s", en->name, ev.name,
-				   e.msg[0]);
-			errs_clear(&e);
-			gantry_i_config_free(opts);
-			continue;
-		}
-		req.plugin = en->plugin;
-		req.entry = en->name;
-		req.which = CB_EVENT;
-		req.opts = opts;
-		req.context = &d->ctx;
-		req.event = &ev;
-		req.timeout = en->timeout ? en->timeout : 30;
-		req.kill_grace = d->gc->kill_grace;
-		runner_call(&req, &res);
+		call_entry(d, en, CB_EVENT, &d->ctx, &ev, &res);
 		if (res.rc != GANTRY_OK)
 			gantry_log(NULL, GANTRY_LOG_WARN, "notifier '%s' failed "
 				   "on %s (the deploy is not affected): %s",
 				   en->name, ev.name, res.error);
 		run_result_release(&res);
-		gantry_i_config_free(opts);
 	}
 	gantry_i_kv_clear(&ev.fields);
 }
@@ -223,34 +234,6 @@ static enum stage_status status_of(int rc)
 	}
 }
 
-/* Runs one callback of en with the deploy's context. */
-static void call_entry(struct deploy *d, struct entry *en, enum callback cb,
-		       const struct gantry_kvlist *ctx, struct run_result *res)
-{
-	struct run_request req = { 0 };
-	struct gantry_config *opts = gantry_i_config_clone(en->opts);
-	struct errs e = { 0 };
-
-	if (interp_resolve(opts, ctx, INTERP_RUN, en->name, d->gc->dir,
-			   &e) < 0) {
-		memset(res, 0, sizeof(*res));
-		res->rc = GANTRY_ECONFIG;
-		res->error = gantry_i_xstrdup(e.msg[0]);
-		errs_clear(&e);
-		gantry_i_config_free(opts);
-		return;
-	}
-	req.plugin = en->plugin;
-	req.entry = en->name;
-	req.which = cb;
-	req.opts = opts;
-	req.context = ctx;
-	req.timeout = en->timeout;
-	req.kill_grace = d->gc->kill_grace;
-	runner_call(&req, res);
-	gantry_i_config_free(opts);
-}
-
 static int run_stage(struct deploy *d, struct entry *en,
 		     struct stage_record *sr, size_t idx, size_t total)
 {
@@ -277,7 +260,7 @@ static int run_stage(struct deploy *d, struct entry *en,
 				break;
 		}
 		sr->attempts = (int)attempt + 1;
-		call_entry(d, en, CB_RUN, &d->ctx, &res);
+		call_entry(d, en, CB_RUN, &d->ctx, NULL, &res);
 		rc = res.interrupted ? GANTRY_EINTERRUPTED : res.rc;
 		if (rc == GANTRY_OK) {
 			for (i = 0; i < res.outputs.n; i++) {
@@ -324,21 +307,15 @@ static int roll_back(struct deploy *d, size_t upto)
 	for (i = upto; i-- > 0; ) {
 		struct entry *en = &d->gc->entries[i];
 		struct stage_record *sr = deploy_record_stage(&d->rec, en->name);
-		struct gantry_kvlist ctx = { 0 };
 		struct run_result res;
-		size_t k;
 
 		if (en->notifier || !sr || sr->status != ST_SUCCEEDED ||
 		    !en->plugin->desc->rollback)
 			continue;
 		progress_note("rolling back '%s'", en->name);
-		/* The stage's rollback sees the context as it was, plus
-		   the outputs it published. */
-		for (k = 0; k < d->ctx.n; k++)
-			gantry_i_kv_set(&ctx, d->ctx.v[k].key,
-					d->ctx.v[k].value, d->ctx.v[k].secret);
-		call_entry(d, en, CB_ROLLBACK, &ctx, &res);
-		gantry_i_kv_clear(&ctx);
+		/* The deploy's context holds the outputs this stage
+		   published, which its rollback needs. */
+		call_entry(d, en, CB_ROLLBACK, &d->ctx, NULL, &res);
 		if (res.rc == GANTRY_OK) {
 			sr->status = ST_ROLLED_BACK;
 			done++;

@@ -85,20 +85,12 @@ static char *join_path(const char *dir, const char *rel)
 
 static char *read_file(const char *path, struct errs *e, const char *why)
 {
-	struct gantry_buf b = GANTRY_BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	FILE *f = fopen(path, "re");
+	char *text = gantry_i_read_file(path, 16u << 20);
 
-	if (!f) {
+	if (!text)
 		errs_add(e, "cannot read %s '%s': %s", why, path,
 			 strerror(errno));
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		gantry_i_buf_add(&b, chunk, n);
-	fclose(f);
-	return gantry_i_buf_detach(&b);
+	return text;
 }
 
 /* Recognises `@include "path"`; returns the path (malloc'd) or NULL. */

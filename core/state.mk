@@ -1,5 +1,6 @@
 # journal and lock
-core_libgantrycore_la_SOURCES += core/journal.c core/lock.c
+core_libgantrycore_la_SOURCES += core/journal.c core/lock.c \
+	core/statedir.h core/statedir.c
 
 check_PROGRAMS += tests/unit/check_journal tests/unit/check_lock
 tests_unit_check_journal_CFLAGS = $(UNIT_CFLAGS)

@@ -167,6 +167,10 @@ const char *gantry_i_log_last_error(void);
 /* Interruption: set by the signal handlers of core and stage children. */
 extern volatile sig_atomic_t gantry_i_interrupted;
 
+/* Reads a whole file (at most max bytes) into a malloc'd string, or
+   returns NULL with errno set (EFBIG when it is larger than max). */
+char *gantry_i_read_file(const char *path, size_t max);
+
 /* Monotonic time in seconds. */
 double gantry_i_now(void);
 

@@ -3,10 +3,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -173,4 +176,32 @@ double gantry_i_now(void)
 const char *gantry_version(void)
 {
 	return PACKAGE_VERSION;
+}
+
+char *gantry_i_read_file(const char *path, size_t max)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	char chunk[8192];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t got = read(fd, chunk, sizeof(chunk));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 || b.len + (size_t)got > max) {
+			err = got < 0 ? errno : EFBIG;
+			close(fd);
+			gantry_i_buf_release(&b);
+			errno = err;
+			return NULL;
+		}
+		if (!got)
+			break;
+		gantry_i_buf_add(&b, chunk, (size_t)got);
+	}
+	close(fd);
+	return gantry_i_buf_detach(&b);
 }
