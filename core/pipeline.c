@@ -746,7 +746,7 @@ int pipeline_plan(struct session *s, const char *tag)
 		json_object_object_add(doc, "stages", stages);
 	}
 	progress_plan_start(s->conf.service, tag, s->conf.env->name,
-			    s->conf.env->approval);
+			    s->conf.env->approval, &d.ctx);
 	for (i = 0; i < s->conf.nentries; i++) {
 		struct entry *en = &s->conf.entries[i];
 		struct gantry_config *opts;

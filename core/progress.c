@@ -111,22 +111,31 @@ void progress_result(const char *result, int code, double seconds,
 }
 
 void progress_plan_start(const char *service, const char *tag,
-			 const char *env, int approval)
+			 const char *env, int approval,
+			 const struct gantry_kvlist *ctx)
 {
+	size_t i;
+
 	say("%s==> plan: %s %s -> %s%s%s", col(C_BOLD), service, tag, env,
 	    approval ? " (approval required)" : "", col(C_OFF));
+	for (i = 0; ctx && i < ctx->n; i++)
+		say("    %s = %s", ctx->v[i].key,
+		    ctx->v[i].secret ? "***" : ctx->v[i].value);
 }
 
 void progress_plan_stage(size_t idx, size_t total, const struct entry *en,
 			 const struct gantry_config *opts,
 			 const struct run_result *res)
 {
+	struct gantry_buf js = GANTRY_BUF_INIT;
 	const char *p, *nl;
 
-	(void)opts;
-	say("%s[%zu/%zu] %s (%s)%s on_failure=%s%s", col(C_BOLD), idx, total,
-	    en->name, en->stage, col(C_OFF), policy_name(en->on_failure),
-	    en->timeout ? "" : "");
+	say("%s[%zu/%zu] %s (%s)%s on_failure=%s timeout=%us retries=%u",
+	    col(C_BOLD), idx, total, en->name, en->stage, col(C_OFF),
+	    policy_name(en->on_failure), en->timeout, en->retries);
+	gantry_i_config_to_json(opts, &js);
+	say("      %soptions: %s%s", col(C_DIM), js.buf, col(C_OFF));
+	gantry_i_buf_release(&js);
 	for (p = res->plan; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
 		nl = strchr(p, '\n');
 		say("      %.*s", (int)(nl ? nl - p : (long)strlen(p)), p);

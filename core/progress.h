@@ -25,7 +25,8 @@ void progress_note(const char *fmt, ...) GANTRY_PRINTF(1, 2);
 void progress_result(const char *result, int code, double seconds,
 		     const char *stage, const char *reason);
 void progress_plan_start(const char *service, const char *tag,
-			 const char *env, int approval);
+			 const char *env, int approval,
+			 const struct gantry_kvlist *ctx);
 void progress_plan_stage(size_t idx, size_t total, const struct entry *en,
 			 const struct gantry_config *opts,
 			 const struct run_result *res);
