@@ -36,6 +36,36 @@ static char *slurp(const char *path, struct gantry_buf *err)
 }
 
 /*
+ * ${secret:aws-sm:ID[#key]}: Secrets Manager, with the environment's AWS
+ * settings (the aws.* context keys) and the usual credential chain.
+ */
+static char *aws_secret(struct interp *in, const struct gantry_config *node,
+			const char *ref, const char *spec)
+{
+	struct gantry_ctx *ctx = gantry_i_ctx_new(in->entry);
+	const char *hash = strchr(spec, '#');
+	char *id = hash ? gantry_i_xstrndup(spec, (size_t)(hash - spec)) :
+			  gantry_i_xstrdup(spec);
+	struct gantry_aws *aws;
+	char *val;
+	size_t i;
+
+	for (i = 0; in->ctx && i < in->ctx->n; i++)
+		gantry_i_kv_set(&ctx->values, in->ctx->v[i].key,
+				in->ctx->v[i].value, in->ctx->v[i].secret);
+	aws = gantry_aws_new(ctx);
+	val = *id ? gantry_aws_secret(aws, id, hash ? hash + 1 : NULL) : NULL;
+	if (!val)
+		errs_add(in->e, "%s: secret '${%s}' of stage '%s': %s",
+			 node->where, ref, in->entry, *id ?
+			 gantry_aws_error_line(aws) : "no secret id given");
+	gantry_aws_free(aws);
+	gantry_i_ctx_free(ctx);
+	free(id);
+	return val;
+}
+
+/*
  * Resolves one reference body (between "${" and "}").  Returns the value
  * (malloc'd), or NULL: *keep set when the reference stays as written
  * (plan mode, check mode), else an error was reported.
@@ -87,11 +117,9 @@ static char *resolve_ref(struct interp *in, const struct gantry_config *node,
 				return NULL;
 			}
 		} else {
-			errs_add(in->e, "%s: '${%s}' (stage '%s'): AWS Secrets "
-				 "Manager is not supported by this gantry yet; "
-				 "use ${secret:env:NAME} or ${secret:file:PATH}",
-				 node->where, ref, in->entry);
-			return NULL;
+			val = aws_secret(in, node, ref, src + 7);
+			if (!val)
+				return NULL;
 		}
 		gantry_secret_add(val);
 		return val;

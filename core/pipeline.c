@@ -68,6 +68,45 @@ static void publish(struct deploy *d, const char *key, const char *value,
 	gantry_i_kv_set(&d->rec.context, key, value, secret);
 }
 
+/*
+ * Promotion evidence for git-release: when the environment names
+ * promote_from, the successful deploys there of a release candidate of
+ * this version ("v1.2.3" <- "v1.2.3-rc.N"), newest first.  The journal is
+ * the core's, so the core looks; the stage decides.
+ */
+static void promotion_context(struct deploy *d, const char *version)
+{
+	const char *from = d->gc->env->promote_from;
+	struct gantry_buf found = GANTRY_BUF_INIT;
+	struct deploy_record *list = NULL;
+	struct errs e = { 0 };
+	char *prefix;
+	size_t n = 0, i;
+
+	if (!from)
+		return;
+	publish(d, "promotion.from", from, 0);
+	prefix = gantry_i_xasprintf("v%s-rc.", version);
+	if (journal_list(session_state_dir(d->s), d->gc->service, from, &list,
+			 &n, &e) < 0)
+		errs_print(&e);
+	errs_clear(&e);
+	for (i = 0; i < n; i++) {
+		const struct deploy_record *r = &list[i];
+
+		if (!r->result || strcmp(r->result, "succeeded") ||
+		    strncmp(r->tag, prefix, strlen(prefix)))
+			continue;
+		if (found.len)
+			gantry_i_buf_addch(&found, ',');
+		gantry_i_buf_adds(&found, r->tag);
+	}
+	publish(d, "promotion.candidates", found.buf, 0);
+	gantry_i_buf_release(&found);
+	journal_list_free(list, n);
+	free(prefix);
+}
+
 /* The context every stage starts from (DESIGN §4). */
 static void base_context(struct deploy *d)
 {
@@ -75,6 +114,7 @@ static void base_context(struct deploy *d)
 	char *version = profile_tag_version(d->tag);
 	const struct gantry_config *aws = gantry_i_config_child(gc->profile,
 								"aws");
+	size_t i;
 
 	publish(d, "service", gc->service, 0);
 	publish(d, "deploy.id", d->rec.id, 0);
@@ -83,12 +123,45 @@ static void base_context(struct deploy *d)
 	publish(d, "release.version", version, 0);
 	publish(d, "release.environment", gc->env->name, 0);
 	publish(d, "config.dir", gc->dir, 0);
-	if (gantry_config_string(aws, "region", NULL))
-		publish(d, "aws.region", gantry_config_string(aws, "region",
-							      NULL), 0);
-	if (gantry_config_string(aws, "account_id", NULL))
-		publish(d, "aws.account_id",
-			gantry_config_string(aws, "account_id", NULL), 0);
+	/* Command-line decisions stages act on (terraform's destroy guard,
+	   git-release's promotion check). */
+	publish(d, "deploy.allow_destroy",
+		d->s->opt->allow_destroy ? "true" : "false", 0);
+	publish(d, "deploy.force_promotion",
+		d->s->opt->force_promotion ? "true" : "false", 0);
+	d->rec.forced_promotion = d->s->opt->force_promotion;
+	promotion_context(d, version);
+	/* A private directory per deploy for stages' files (image layouts,
+	   plans); created by the stages that need it, kept with the journal. */
+	{
+		char *work = gantry_i_xasprintf("%s/work/%s",
+						session_state_dir(d->s),
+						d->rec.id);
+
+		publish(d, "deploy.state_dir", work, 0);
+		free(work);
+	}
+	/* The profile's aws group, flattened: aws.region,
+	   aws.endpoint_url.ecs, ... (libgantry's AWS client reads them). */
+	for (i = 0; i < gantry_config_length(aws); i++) {
+		const struct gantry_config *k = gantry_config_at(aws, i);
+		size_t j;
+
+		if (k->text) {
+			char *key = gantry_i_xasprintf("aws.%s", k->name);
+
+			publish(d, key, k->text, 0);
+			free(key);
+		}
+		for (j = 0; j < k->nkids; j++) {
+			char *key = gantry_i_xasprintf("aws.%s.%s", k->name,
+						       k->kids[j]->name);
+
+			if (k->kids[j]->text)
+				publish(d, key, k->kids[j]->text, 0);
+			free(key);
+		}
+	}
 	free(version);
 }
 

@@ -649,12 +649,55 @@ const struct env_def *profile_env(const struct gconf *gc, const char *name)
 	return NULL;
 }
 
+/* aws = { ... }: strings, but for the integers and endpoint_url, which
+   is one URL or a group of URLs per service. */
+static int check_aws_types(const struct gantry_config *aws, struct errs *e)
+{
+	static const char *const services[] = {
+		"ecs", "ecr", "sts", "logs", "monitoring", "secretsmanager",
+		"dynamodb", "s3", NULL
+	};
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < aws->nkids; i++) {
+		const struct gantry_config *k = aws->kids[i];
+		int want_int = !strcmp(k->name, "max_attempts") ||
+			       !strcmp(k->name, "max_retry_seconds");
+
+		if (!strcmp(k->name, "endpoint_url") &&
+		    k->type == GANTRY_OPT_GROUP) {
+			size_t j;
+
+			if (check_keys(k, services, "aws.endpoint_url", e) < 0)
+				bad = 1;
+			for (j = 0; j < k->nkids; j++)
+				if (k->kids[j]->type != GANTRY_OPT_STRING) {
+					errs_add(e, "%s: aws.endpoint_url.%s must "
+						 "be a URL string", k->kids[j]->where,
+						 k->kids[j]->name);
+					bad = 1;
+				}
+		} else if (want_int && k->type != GANTRY_OPT_INT) {
+			errs_add(e, "%s: aws.%s must be an integer, not %s",
+				 k->where, k->name, type_word(k->type));
+			bad = 1;
+		} else if (!want_int && k->type != GANTRY_OPT_STRING) {
+			errs_add(e, "%s: aws.%s must be a string, not %s",
+				 k->where, k->name, type_word(k->type));
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 static int check_profile(struct gconf *gc, struct errs *e)
 {
 	static const char *const keys[] = { "aws", "stages", NULL };
 	static const char *const aws_keys[] = {
 		"region", "account_id", "role_arn", "external_id",
-		"session_name", "endpoint_url", "profile", NULL
+		"session_name", "endpoint_url", "profile", "max_attempts",
+		"max_retry_seconds", NULL
 	};
 	const struct gantry_config *p = gc->profile, *c;
 	char what[PATH_MAX + 32];
@@ -666,7 +709,8 @@ static int check_profile(struct gconf *gc, struct errs *e)
 	if (check_keys(p, keys, what, e) < 0)
 		bad = 1;
 	c = want(p, "aws", GANTRY_OPT_GROUP, 0, what, e, &bad);
-	if (c && check_keys(c, aws_keys, "aws", e) < 0)
+	if (c && (check_keys(c, aws_keys, "aws", e) < 0 ||
+		  check_aws_types(c, e) < 0))
 		bad = 1;
 	c = want(p, "stages", GANTRY_OPT_GROUP, 0, what, e, &bad);
 	if (!c)

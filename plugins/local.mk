@@ -1,3 +1,4 @@
 # Built-in stages: one directory per stage, each built as plugins/NAME.la
 # so that every .so lands in plugins/.libs/ (the tests' plugin path).
 include plugins/exec/local.mk
+include plugins/terraform/local.mk

@@ -20,3 +20,4 @@ EXTRA_DIST += sdk/gantry-sdk.pc.in
 
 include sdk/helpers.mk
 include sdk/template/local.mk
+include sdk/aws.mk

@@ -28,6 +28,7 @@ PLUGINS="$TMP/plugins"
 mkdir -p "$PLUGINS"
 chmod 755 "$PLUGINS"
 for so in "$top_builddir"/plugins/.libs/*.so \
+	  "$top_builddir"/contrib/.libs/*.so \
 	  "$top_builddir"/tests/fixtures/pipeline/.libs/*.so; do
 	[ -f "$so" ] && cp "$so" "$PLUGINS/" && chmod 644 "$PLUGINS/$(basename "$so")"
 done

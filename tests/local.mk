@@ -28,3 +28,4 @@ check-valgrind:
 include tests/unit/local.mk
 include tests/cli/local.mk
 include tests/fixtures/pipeline/local.mk
+include tests/sandbox/local.mk

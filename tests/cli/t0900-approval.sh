@@ -20,3 +20,34 @@ ok "--approve is recorded with who approved"
 run --json plan v1.0.0
 [ "$(json_get "$TMP/out" 'd["approval"]')" = "True" ] || fail "plan shows approval"
 ok "plan says approval is required"
+
+# Promotion evidence: the core lists the successful release candidates of
+# the same version in promote_from for the stages (git-release) to judge.
+cat > gantry.cfg <<'CFG'
+service = "svc";
+environments = (
+  { name = "staging"; tags = "v*-rc.*"; profile = "profiles/staging.cfg"; },
+  { name = "production"; tags = "v*"; profile = "profiles/production.cfg"; promote_from = "staging"; }
+);
+pipeline = ( { stage = "tfix"; name = "a"; expect_ctx = "promotion.candidates"; } );
+CFG
+run deploy v3.0.0
+expect_rc 0
+expect_err "[a] promotion.candidates = "
+expect_no_err "v3.0.0-rc"
+ACT=ok run deploy v3.0.0-rc.1
+cat > gantry.cfg <<'CFG'
+service = "svc";
+environments = (
+  { name = "staging"; tags = "v*-rc.*"; profile = "profiles/staging.cfg"; },
+  { name = "production"; tags = "v*"; profile = "profiles/production.cfg"; promote_from = "staging"; }
+);
+pipeline = ( { stage = "tfix"; name = "a"; expect_ctx = "promotion.candidates"; action = "${env:ACT}"; } );
+CFG
+ACT=ok run deploy v3.0.0-rc.3
+ACT=fail run deploy v3.0.0-rc.4
+ACT=ok run deploy v3.0.1-rc.1
+ACT=ok run deploy v3.0.0
+expect_rc 0
+expect_err "[a] promotion.candidates = v3.0.0-rc.3,v3.0.0-rc.1"
+ok "promotion.candidates lists successful staging candidates of the same version, newest first"

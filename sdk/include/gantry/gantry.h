@@ -3,7 +3,7 @@
  *
  * The SDK's public face: stage.h (the ABI), config.h (options),
  * context.h (context, logging, errors, secrets, events), cmd.h (running
- * programs), http.h (HTTP), json.h (JSON).  Link with libgantry:
+ * programs), http.h (HTTP), json.h (JSON), aws.h (AWS APIs).  Link with libgantry:
  * `pkg-config --cflags --libs gantry-sdk`; install plugins into
  * `pkg-config --variable=plugindir gantry-sdk`.
  */
@@ -16,6 +16,7 @@
 #include <gantry/cmd.h>
 #include <gantry/http.h>
 #include <gantry/json.h>
+#include <gantry/aws.h>
 
 /* libgantry's run-time version (the package version, e.g. "0.1.0"). */
 #ifdef __cplusplus

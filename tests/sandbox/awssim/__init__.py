@@ -1,0 +1,1 @@
+"""awssim: the sandbox's AWS API simulator (see ../README.md)."""
