@@ -2,3 +2,5 @@
 # so that every .so lands in plugins/.libs/ (the tests' plugin path).
 include plugins/exec/local.mk
 include plugins/terraform/local.mk
+include plugins/git-release/local.mk
+include plugins/docker-build/local.mk
