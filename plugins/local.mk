@@ -4,3 +4,5 @@ include plugins/exec/local.mk
 include plugins/terraform/local.mk
 include plugins/git-release/local.mk
 include plugins/docker-build/local.mk
+include plugins/smoke/local.mk
+include plugins/slack-notify/local.mk

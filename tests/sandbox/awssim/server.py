@@ -177,6 +177,9 @@ class Sim:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
+    # Headers and body leave in two writes: without TCP_NODELAY, Nagle's
+    # algorithm and the client's delayed ACK add ~40 ms to every answer.
+    disable_nagle_algorithm = True
     server_version = 'awssim'
     sys_version = ''
 
