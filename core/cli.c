@@ -28,6 +28,7 @@ static const char usage_text[] =
 "  deploy TAG [--dry-run] [--only S,..] [--skip S,..] [--resume ID]\n"
 "             [--approve] [--no-rollback] [--force-promotion] [--allow-destroy]\n"
 "  plan TAG               resolved environment, values and every stage's plan\n"
+"  rollback ENV [--to TAG] redeploy the last good release before the current one\n"
 "  history [ENV]          past deployments, newest first\n"
 "  status [ENV]           current release, lock and in-flight deploy\n"
 "  lock ENV               show the deploy lock of ENV\n"
@@ -75,6 +76,12 @@ static const struct {
 	{ "plan", "usage: gantry plan TAG\n\n"
 	  "Shows the environment TAG selects, the resolved options and what every\n"
 	  "stage would do.  Runs no stage; changes nothing.\n" },
+	{ "rollback", "usage: gantry rollback ENV [--to TAG] [--approve] [--only S,..] [--skip S,..]\n\n"
+	  "Redeploys the last successful release of ENV before the current one (from\n"
+	  "the journal), or TAG, through the same pipeline.  Stages reuse what the\n"
+	  "earlier deploy recorded (the pushed image is not rebuilt).  Recorded as a\n"
+	  "deploy with deploy.rollback = true.  Refused when there is nothing to roll\n"
+	  "back to.\n" },
 	{ "history", "usage: gantry history [ENV]\n\nPast deploys of the service, newest first.\n" },
 	{ "status", "usage: gantry status [ENV]\n\n"
 	  "Per environment: the current release (last successful deploy), the lock,\n"
@@ -371,6 +378,14 @@ static int cmd_config_check(const struct options *o, const char *env)
 
 /* ---- history / status / lock ------------------------------------------------ */
 
+static int is_rollback(const struct deploy_record *r)
+{
+	const struct gantry_kv *kv = gantry_i_kv_find(&r->context,
+						      "deploy.rollback");
+
+	return kv && !strcmp(kv->value, "true");
+}
+
 static json_object *record_summary(const struct deploy_record *r)
 {
 	json_object *j = json_object_new_object();
@@ -379,6 +394,8 @@ static json_object *record_summary(const struct deploy_record *r)
 	json_object_object_add(j, "environment",
 			       json_object_new_string(r->environment));
 	json_object_object_add(j, "tag", json_object_new_string(r->tag));
+	json_object_object_add(j, "rollback",
+			       json_object_new_boolean(is_rollback(r)));
 	json_object_object_add(j, "result", json_object_new_string(
 		r->result ? r->result : "running"));
 	json_object_object_add(j, "exit_code", json_object_new_int(r->exit_code));
@@ -426,9 +443,10 @@ static int cmd_history(struct session *s, const char *envname)
 			continue;
 		}
 		fmt_time(r->started, when, sizeof(when));
-		printf("%-24s %-12s %-16s %-16s %-10s %s\n", r->id,
+		printf("%-24s %-12s %-16s %-16s %-10s %s%s\n", r->id,
 		       r->environment, r->tag, r->result ? r->result : "running",
-		       r->actor ? r->actor : "", when);
+		       r->actor ? r->actor : "", when,
+		       is_rollback(r) ? "  (rollback)" : "");
 	}
 	if (arr) {
 		json_object *j = json_object_new_object();
@@ -638,7 +656,8 @@ static int cmd_lock(struct session *s, const char *envname, int remove)
 enum {
 	OPT_PLUGIN_PATH = 256, OPT_STATE_DIR, OPT_JSON, OPT_NO_COLOR,
 	OPT_DRY_RUN, OPT_ONLY, OPT_SKIP, OPT_RESUME, OPT_APPROVE,
-	OPT_NO_ROLLBACK, OPT_FORCE_PROMOTION, OPT_ALLOW_DESTROY, OPT_HELP
+	OPT_NO_ROLLBACK, OPT_FORCE_PROMOTION, OPT_ALLOW_DESTROY, OPT_HELP,
+	OPT_TO
 };
 
 static const struct option long_opts[] = {
@@ -659,6 +678,7 @@ static const struct option long_opts[] = {
 	{ "force-promotion", no_argument, NULL, OPT_FORCE_PROMOTION },
 	{ "allow-destroy", no_argument, NULL, OPT_ALLOW_DESTROY },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "to", required_argument, NULL, OPT_TO },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -691,8 +711,27 @@ static int dispatch(struct options *o, int argc, char **argv)
 
 	if (deploy_flags_used(o) && strcmp(cmd, "deploy") &&
 	    !(strcmp(cmd, "plan") == 0 && !o->dry_run && !o->resume &&
-	      !o->approve && !o->no_rollback))
+	      !o->approve && !o->no_rollback) &&
+	    !(strcmp(cmd, "rollback") == 0 && !o->dry_run && !o->resume))
 		return usage_error("deploy options given to '%s'", cmd);
+	if (o->to && strcmp(cmd, "rollback"))
+		return usage_error("--to belongs to 'rollback', not '%s'", cmd);
+	if (!strcmp(cmd, "rollback")) {
+		if (!arg && !o->env)
+			return usage_error("'%s' needs an environment ENV", cmd);
+		if (argc > 2)
+			return usage_error("unexpected argument '%s'", argv[2]);
+		if (arg)
+			o->env = arg;
+		rc = session_open(&s, o, NULL, SESSION_CONFIG | SESSION_ENV |
+				  SESSION_PLUGINS);
+		if (rc == EXIT_OK)
+			rc = pipeline_rollback(&s, s.conf.env->name);
+		else if (o->json)
+			progress_json_error(cmd, rc);
+		session_close(&s);
+		return rc;
+	}
 	if (!strcmp(cmd, "version"))
 		return cmd_version(o);
 	if (!strcmp(cmd, "help"))
@@ -753,7 +792,8 @@ static int dispatch(struct options *o, int argc, char **argv)
 	}
 	{
 		static const char *const cmds[] = {
-			"deploy", "plan", "history", "status", "lock", "unlock",
+			"deploy", "plan", "rollback", "history", "status",
+			"lock", "unlock",
 			"plugins", "config", "version", "help"
 		};
 		const char *dym = did_you_mean(cmd, cmds,
@@ -795,6 +835,7 @@ int cli_main(int argc, char **argv)
 		case OPT_NO_ROLLBACK: o.no_rollback = 1; break;
 		case OPT_FORCE_PROMOTION: o.force_promotion = 1; break;
 		case OPT_ALLOW_DESTROY: o.allow_destroy = 1; break;
+		case OPT_TO: o.to = optarg; break;
 		case 'h': case OPT_HELP: help = 1; break;
 		case ':':
 			return usage_error("option '%s' needs a value",

@@ -485,6 +485,36 @@ static int take_lock(struct deploy *d)
 	return EXIT_OK;
 }
 
+/*
+ * A rollback redeploys an earlier release: its recorded outputs (image.*,
+ * release.commit, ...) are published up front, so stages can reuse what
+ * exists (docker-build skips the build when deploy.rollback is "true" and
+ * image.uri is known; ecr then finds the tag already pushed).
+ */
+static void rollback_context(struct deploy *d)
+{
+	const struct deploy_record *t = d->s->rollback_target;
+	size_t i, k;
+
+	if (!t)
+		return;
+	publish(d, "deploy.rollback", "true", 0);
+	publish(d, "deploy.rollback_of", d->s->rollback_of, 0);
+	publish(d, "deploy.rollback_to", t->id, 0);
+	for (i = 0; i < t->nstages; i++) {
+		const struct stage_record *sr = &t->stages[i];
+
+		if (sr->status != ST_SUCCEEDED)
+			continue;
+		for (k = 0; k < sr->outputs.n; k++) {
+			const struct gantry_kv *kv = &sr->outputs.v[k];
+
+			if (!kv->secret && strcmp(kv->value, "***"))
+				publish(d, kv->key, kv->value, 0);
+		}
+	}
+}
+
 static int setup_record(struct deploy *d)
 {
 	struct utsname u;
@@ -508,6 +538,7 @@ static int setup_record(struct deploy *d)
 							d->gc->entries[i].name,
 							d->gc->entries[i].stage);
 		base_context(d);
+		rollback_context(d);
 		return 0;
 	}
 	if (journal_read(session_state_dir(d->s), resume, &d->rec, &e) < 0) {
@@ -785,6 +816,69 @@ out:
 		progress_json_error("deploy", code);
 	deploy_record_release(&d.rec);
 	gantry_i_kv_clear(&d.ctx);
+	return code;
+}
+
+/* ---- rollback -------------------------------------------------------------- */
+
+int pipeline_rollback(struct session *s, const char *envname)
+{
+	struct deploy_record *list = NULL;
+	struct errs e = { 0 };
+	const struct deploy_record *current = NULL, *target = NULL;
+	const char *to = s->opt->to;
+	size_t n = 0, i;
+	int code;
+
+	if (journal_list(session_state_dir(s), s->conf.service, envname, &list,
+			 &n, &e) < 0) {
+		errs_print(&e);
+		errs_clear(&e);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < n && !current; i++)
+		if (list[i].result && !strcmp(list[i].result, "succeeded"))
+			current = &list[i];
+	for (i = 0; i < n && !target; i++) {
+		const struct deploy_record *r = &list[i];
+
+		if (!r->result || strcmp(r->result, "succeeded"))
+			continue;
+		if (to ? !strcmp(r->tag, to) :
+		    (current && strcmp(r->tag, current->tag)))
+			target = r;
+	}
+	if (!target) {
+		if (to)
+			gantry_log(NULL, GANTRY_LOG_ERROR, "%s %s was never "
+				   "deployed successfully to %s; roll back to a "
+				   "release listed by 'gantry history %s', or "
+				   "deploy it with 'gantry deploy %s -e %s'",
+				   s->conf.service, to, envname, envname, to,
+				   envname);
+		else
+			gantry_log(NULL, GANTRY_LOG_ERROR, "nothing to roll back "
+				   "to: %s has %s successful release in %s; see "
+				   "'gantry history %s'", s->conf.service,
+				   current ? "only one" : "no", envname, envname);
+		journal_list_free(list, n);
+		if (s->opt->json)
+			progress_json_error("rollback", EXIT_USAGE);
+		return EXIT_USAGE;
+	}
+	if (current && !strcmp(current->tag, target->tag))
+		gantry_log(NULL, GANTRY_LOG_WARN, "%s is already the current "
+			   "release of %s; redeploying it", target->tag,
+			   envname);
+	progress_note("rolling %s back from %s to %s (deploy %s)", envname,
+		      current ? current->tag : "(none)", target->tag,
+		      target->id);
+	s->rollback_target = target;
+	s->rollback_of = current ? current->tag : "";
+	code = pipeline_deploy(s, target->tag);
+	s->rollback_target = NULL;
+	s->rollback_of = NULL;
+	journal_list_free(list, n);
 	return code;
 }
 

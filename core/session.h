@@ -9,6 +9,7 @@
 
 #include "core.h"
 #include "loader.h"
+#include "journal.h"
 #include "profile.h"
 
 struct options {
@@ -22,6 +23,7 @@ struct options {
 	/* deploy */
 	int dry_run, approve, no_rollback, force_promotion, allow_destroy;
 	const char *only, *skip, *resume;
+	const char *to;			/* rollback --to TAG */
 };
 
 struct session {
@@ -32,6 +34,10 @@ struct session {
 	int have_loader;
 	char *state_dir;
 	char *actor;
+	/* `gantry rollback`: the deploy whose release is redeployed, and the
+	   tag it replaces (NULL for ordinary deploys). */
+	const struct deploy_record *rollback_target;
+	const char *rollback_of;
 };
 
 /* What to set up. */

@@ -748,8 +748,16 @@ static int build_run(void *state, struct gantry_ctx *ctx)
 	struct build_job j = { 0 };
 	struct argvec av = { 0 };
 	char *id = NULL;
+	const char *rb = gantry_ctx_get(ctx, "deploy.rollback");
 	int rc;
 
+	/* `gantry rollback` publishes the image the earlier deploy pushed:
+	   redeploying it needs no build. */
+	if (rb && !strcmp(rb, "true") && gantry_ctx_get(ctx, "image.uri")) {
+		gantry_info(ctx, "rollback: reusing image %s; nothing to build",
+			    gantry_ctx_get(ctx, "image.uri"));
+		return GANTRY_OK;
+	}
 	rc = job_prepare(&j, st, ctx);
 	if (rc == GANTRY_OK)
 		rc = choose_builder(&j, st, ctx);

@@ -9,6 +9,7 @@ CLI_TESTS = \
 	tests/cli/t0600-lock.sh \
 	tests/cli/t0700-signals.sh \
 	tests/cli/t0800-secrets.sh \
-	tests/cli/t0900-approval.sh
+	tests/cli/t0900-approval.sh \
+	tests/cli/t1000-rollback.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += $(CLI_TESTS)
