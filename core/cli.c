@@ -415,16 +415,19 @@ static json_object *record_summary(const struct deploy_record *r)
 
 static int cmd_history(struct session *s, const char *envname)
 {
+	struct state *st = session_state(s);
 	const struct env_def *env = NULL;
 	struct deploy_record *list = NULL;
 	struct errs e = { 0 };
 	size_t n = 0, i;
 	json_object *arr = NULL;
 
+	if (!st)
+		return EXIT_USAGE;
 	if ((envname || s->opt->env) && !(env = session_env_arg(s, envname)))
 		return EXIT_USAGE;
-	if (journal_list(session_state_dir(s), s->conf.service,
-			 env ? env->name : NULL, &list, &n, &e) < 0) {
+	if (state_journal_list(st, s->conf.service,
+			       env ? env->name : NULL, &list, &n, &e) < 0) {
 		errs_print(&e);
 		errs_clear(&e);
 		return EXIT_FAILED;
@@ -458,7 +461,7 @@ static int cmd_history(struct session *s, const char *envname)
 	} else if (!n) {
 		fprintf(stderr, "no deploys of %s%s%s recorded in %s\n",
 			s->conf.service, env ? " to " : "",
-			env ? env->name : "", session_state_dir(s));
+			env ? env->name : "", st->where);
 	}
 	journal_list_free(list, n);
 	return EXIT_OK;
@@ -502,11 +505,14 @@ static void print_holder(const char *env, const struct lock_holder *h, int rc)
 
 static int cmd_status(struct session *s, const char *envname)
 {
+	struct state *st = session_state(s);
 	const struct env_def *only = NULL;
 	json_object *arr = NULL;
 	size_t i;
 	int bad = 0;
 
+	if (!st)
+		return EXIT_USAGE;
 	if ((envname || s->opt->env) && !(only = session_env_arg(s, envname)))
 		return EXIT_USAGE;
 	if (s->opt->json)
@@ -522,7 +528,7 @@ static int cmd_status(struct session *s, const char *envname)
 
 		if (only && only != env)
 			continue;
-		if (journal_list(session_state_dir(s), s->conf.service,
+		if (state_journal_list(st, s->conf.service,
 				 env->name, &list, &n, &e) < 0)
 			bad = 1;
 		errs_print(&e);
@@ -531,7 +537,7 @@ static int cmd_status(struct session *s, const char *envname)
 			if (list[k].result && !strcmp(list[k].result, "succeeded"))
 				current = &list[k];
 		last = n ? &list[0] : NULL;
-		lrc = lock_inspect(session_state_dir(s), s->conf.service,
+		lrc = state_lock_inspect(st, s->conf.service,
 				   env->name, &h, &e);
 		errs_print(&e);
 		errs_clear(&e);
@@ -585,11 +591,14 @@ static int cmd_status(struct session *s, const char *envname)
 
 static int cmd_lock(struct session *s, const char *envname, int remove)
 {
+	struct state *st = session_state(s);
 	const struct env_def *env;
 	struct lock_holder h = { 0 };
 	struct errs e = { 0 };
 	int rc;
 
+	if (!st)
+		return EXIT_USAGE;
 	if (!envname && !s->opt->env) {
 		gantry_log(NULL, GANTRY_LOG_ERROR, "'gantry %s' needs an "
 			   "environment; give ENV", remove ? "unlock" : "lock");
@@ -599,7 +608,7 @@ static int cmd_lock(struct session *s, const char *envname, int remove)
 	if (!env)
 		return EXIT_USAGE;
 	if (remove) {
-		rc = lock_remove(session_state_dir(s), s->conf.service,
+		rc = state_lock_remove(st, s->conf.service,
 				 env->name, &h, &e);
 		if (rc < 0) {
 			errs_print(&e);
@@ -631,7 +640,7 @@ static int cmd_lock(struct session *s, const char *envname, int remove)
 		lock_holder_release(&h);
 		return EXIT_OK;
 	}
-	rc = lock_inspect(session_state_dir(s), s->conf.service, env->name,
+	rc = state_lock_inspect(st, s->conf.service, env->name,
 			  &h, &e);
 	if (rc < 0) {
 		errs_print(&e);

@@ -33,10 +33,14 @@ struct deploy {
 	const char *tag;
 	struct gantry_kvlist ctx;	/* the deploy's context */
 	struct deploy_record rec;
-	struct deploy_lock lock;
 	int journal_on;			/* record to the journal */
 	double t0;
 };
+
+static void tick_state(void *arg)
+{
+	state_tick(arg);
+}
 
 static double wall_now(void)
 {
@@ -52,7 +56,7 @@ static void journal_save(struct deploy *d)
 
 	if (!d->journal_on)
 		return;
-	if (journal_write(session_state_dir(d->s), &d->rec, &e) < 0) {
+	if (state_journal_write(session_state(d->s), &d->rec, &e) < 0) {
 		size_t i;
 
 		for (i = 0; i < e.n; i++)
@@ -87,8 +91,9 @@ static void promotion_context(struct deploy *d, const char *version)
 		return;
 	publish(d, "promotion.from", from, 0);
 	prefix = gantry_i_xasprintf("v%s-rc.", version);
-	if (journal_list(session_state_dir(d->s), d->gc->service, from, &list,
-			 &n, &e) < 0)
+	if (!session_state(d->s) ||
+	    state_journal_list(session_state(d->s), d->gc->service, from,
+			       &list, &n, &e) < 0)
 		errs_print(&e);
 	errs_clear(&e);
 	for (i = 0; i < n; i++) {
@@ -452,8 +457,8 @@ static int take_lock(struct deploy *d)
 	me.host = u.nodename;
 	me.pid = (long)getpid();
 	me.started = wall_now();
-	rc = lock_acquire(&d->lock, session_state_dir(d->s), d->gc->service,
-			  d->gc->env->name, &me, &prev, &stale, &e);
+	rc = state_lock_acquire(session_state(d->s), d->gc->service,
+				d->gc->env->name, &me, &prev, &stale, &e);
 	if (rc < 0) {
 		/* e.g. an unusable state directory: nothing ran. */
 		errs_print(&e);
@@ -541,7 +546,7 @@ static int setup_record(struct deploy *d)
 		rollback_context(d);
 		return 0;
 	}
-	if (journal_read(session_state_dir(d->s), resume, &d->rec, &e) < 0) {
+	if (state_journal_read(session_state(d->s), resume, &d->rec, &e) < 0) {
 		errs_print(&e);
 		errs_clear(&e);
 		return -1;
@@ -769,12 +774,16 @@ int pipeline_deploy(struct session *s, const char *tag)
 		return EXIT_USAGE;
 	if (o->dry_run)
 		return pipeline_plan(s, tag);
+	if (!session_state(s)) {
+		if (o->json)
+			progress_json_error("deploy", EXIT_USAGE);
+		return EXIT_USAGE;
+	}
 
 	memset(&d, 0, sizeof(d));
 	d.s = s;
 	d.gc = &s->conf;
 	d.tag = tag;
-	d.lock.fd = -1;
 	d.t0 = gantry_i_now();
 	if (setup_record(&d) < 0) {
 		code = EXIT_USAGE;
@@ -788,16 +797,17 @@ int pipeline_deploy(struct session *s, const char *tag)
 	if (code != EXIT_OK)
 		goto out;
 	runner_install_signals();
+	runner_set_tick(tick_state, session_state(s));
 	d.journal_on = 1;
 	free(d.rec.result);
 	d.rec.result = gantry_i_xstrdup("running");
 	{
 		struct errs e = { 0 };
 
-		if (journal_write(session_state_dir(s), &d.rec, &e) < 0) {
+		if (state_journal_write(session_state(s), &d.rec, &e) < 0) {
 			errs_print(&e);
 			errs_clear(&e);
-			lock_release(&d.lock);
+			state_lock_release(session_state(s));
 			code = EXIT_USAGE;
 			goto out;
 		}
@@ -806,7 +816,8 @@ int pipeline_deploy(struct session *s, const char *tag)
 			      s->conf.env->name, s->actor, d.rec.resumed);
 	notify(&d, EV_DEPLOY_STARTED, NULL, NULL, "running", 0);
 	code = run_pipeline(&d);
-	lock_release(&d.lock);
+	runner_set_tick(NULL, NULL);
+	state_lock_release(session_state(s));
 	if (o->json) {
 		print_json_record(&d);
 		printed = 1;
@@ -830,7 +841,10 @@ int pipeline_rollback(struct session *s, const char *envname)
 	size_t n = 0, i;
 	int code;
 
-	if (journal_list(session_state_dir(s), s->conf.service, envname, &list,
+	if (!session_state(s))
+		return EXIT_USAGE;
+
+	if (state_journal_list(session_state(s), s->conf.service, envname, &list,
 			 &n, &e) < 0) {
 		errs_print(&e);
 		errs_clear(&e);

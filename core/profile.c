@@ -564,7 +564,7 @@ int profile_load(struct gconf *gc, const char *path, struct errs *e)
 	static const char *const keys[] = { "service", "environments",
 					    "pipeline", "notify",
 					    "plugin_path", "state_dir",
-					    "kill_grace", NULL };
+					    "kill_grace", "state", NULL };
 	struct gantry_config *root;
 	const struct gantry_config *c, *list;
 	char cwd[PATH_MAX], *dir;
@@ -599,6 +599,16 @@ int profile_load(struct gconf *gc, const char *path, struct errs *e)
 		gc->state_dir = abs_path(gc->dir, c->text);
 	if ((c = want(root, "kill_grace", GANTRY_OPT_INT, 0, path, e, &bad)))
 		gc->kill_grace = c->ival < 1 ? 1 : (unsigned)c->ival;
+	if ((c = want(root, "state", GANTRY_OPT_GROUP, 0, path, e, &bad))) {
+		static const char *const state_keys[] = {
+			"backend", "bucket", "table", "prefix", "region",
+			"role_arn", "endpoint_url", "lease_seconds", NULL
+		};
+
+		if (check_keys(c, state_keys, "state", e) < 0)
+			bad = 1;
+		gc->state_cfg = gantry_i_config_clone(c);
+	}
 
 	list = want(root, "environments", GANTRY_OPT_LIST, 1, path, e, &bad);
 	for (i = 0; i < gantry_config_length(list); i++)
@@ -988,6 +998,7 @@ void profile_release(struct gconf *gc)
 	}
 	free(gc->entries);
 	gantry_i_config_free(gc->profile);
+	gantry_i_config_free(gc->state_cfg);
 	free(gc->path);
 	free(gc->dir);
 	free(gc->service);

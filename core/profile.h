@@ -71,6 +71,7 @@ struct gconf {
 	char *plugin_path;	/* from the file, absolute, or NULL */
 	char *state_dir;	/* from the file, absolute, or NULL */
 	unsigned kill_grace;	/* seconds past a timeout before SIGKILL */
+	struct gantry_config *state_cfg;	/* the `state` group, or NULL */
 	struct env_def *envs;
 	size_t nenvs;
 	struct entry *entries;	/* pipeline, then notifiers */

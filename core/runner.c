@@ -19,6 +19,15 @@
 
 #define TERM_TO_KILL_SECONDS 5
 
+static void (*tick_fn)(void *);
+static void *tick_arg;
+
+void runner_set_tick(void (*fn)(void *), void *arg)
+{
+	tick_fn = fn;
+	tick_arg = arg;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -210,6 +219,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 {
 	struct gantry_buf report = GANTRY_BUF_INIT;
 	double start = gantry_i_now(), term_at = 0, kill_at = 0, limit;
+	double last_tick = start;
 	int fds[2], status = 0, open_pipe = 1;
 	pid_t pid, parent;
 
@@ -263,6 +273,10 @@ void runner_call(const struct run_request *req, struct run_result *res)
 		if (kill_at && now > kill_at) {
 			killpg(pid, SIGKILL);
 			kill_at = 0;
+		}
+		if (tick_fn && now - last_tick >= 1.0) {
+			last_tick = now;
+			tick_fn(tick_arg);
 		}
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;

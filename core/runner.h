@@ -51,6 +51,10 @@ struct run_result {
 void runner_call(const struct run_request *req, struct run_result *res);
 void run_result_release(struct run_result *res);
 
+/* Calls fn(arg) about once a second while waiting for a callback (lease
+   renewal of the deploy lock); NULL to stop. */
+void runner_set_tick(void (*fn)(void *), void *arg);
+
 /* Installs gantry's SIGINT/SIGTERM handlers (set gantry_i_interrupted). */
 void runner_install_signals(void);
 

@@ -52,6 +52,22 @@ const char *session_state_dir(struct session *s)
 	return s->state_dir;
 }
 
+struct state *session_state(struct session *s)
+{
+	struct errs e = { 0 };
+
+	if (s->state)
+		return s->state;
+	if (state_open(&s->state, session_state_dir(s),
+		       s->have_conf ? s->conf.state_cfg : NULL, &e) < 0) {
+		errs_print(&e);
+		errs_clear(&e);
+		state_close(s->state);
+		s->state = NULL;
+	}
+	return s->state;
+}
+
 static int open_loader(struct session *s)
 {
 	const char *path = s->opt->plugin_path;
@@ -149,6 +165,7 @@ void session_close(struct session *s)
 		profile_release(&s->conf);
 	if (s->have_loader)
 		loader_release(&s->loader);
+	state_close(s->state);
 	free(s->state_dir);
 	free(s->actor);
 	memset(s, 0, sizeof(*s));

@@ -10,6 +10,7 @@
 #include "core.h"
 #include "loader.h"
 #include "journal.h"
+#include "state.h"
 #include "profile.h"
 
 struct options {
@@ -33,6 +34,7 @@ struct session {
 	struct loader loader;
 	int have_loader;
 	char *state_dir;
+	struct state *state;	/* opened on first use */
 	char *actor;
 	/* `gantry rollback`: the deploy whose release is redeployed, and the
 	   tag it replaces (NULL for ordinary deploys). */
@@ -58,6 +60,10 @@ void session_close(struct session *s);
 
 /* The state directory (resolved on first use; never NULL). */
 const char *session_state_dir(struct session *s);
+
+/* The journal and lock backend (opened on first use), or NULL when it
+   cannot be opened (the error is printed). */
+struct state *session_state(struct session *s);
 
 /* Resolves the environment named by -e or the argument (for history,
    status, lock): returns the env or NULL (error printed). */

@@ -1,6 +1,7 @@
 # journal and lock
 core_libgantrycore_la_SOURCES += core/journal.c core/lock.c \
-	core/statedir.h core/statedir.c
+	core/statedir.h core/statedir.c core/state.h core/state.c \
+	core/state_aws.c
 
 check_PROGRAMS += tests/unit/check_journal tests/unit/check_lock
 tests_unit_check_journal_CFLAGS = $(UNIT_CFLAGS)

@@ -180,3 +180,20 @@ run config check
 expect_rc 2
 expect_err "is not a valid reference"
 ok "malformed reference"
+
+# The state backend.
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; } );
+state = { backend = "s3"; };
+CFG
+run history
+expect_rc 2
+expect_err "gantry.cfg:8: unknown state backend 's3'; use \"local\" or \"aws\""
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; } );
+state = { backend = "local"; buckett = "x"; };
+CFG
+run config check
+expect_rc 2
+expect_err "unknown key 'buckett' in state; did you mean 'bucket'?"
+ok "state backend errors"
