@@ -6,3 +6,4 @@ include plugins/git-release/local.mk
 include plugins/docker-build/local.mk
 include plugins/smoke/local.mk
 include plugins/slack-notify/local.mk
+include plugins/ecr/local.mk

@@ -40,13 +40,27 @@ unset NO_COLOR GITHUB_ACTOR 2>/dev/null || true
 cd "$TMP" || exit 99
 
 # gantry ARGS...: the built binary, under valgrind with GANTRY_VALGRIND=1.
+# Every process (gantry and the forked stage processes) logs to its own
+# file; any report there (an error or a definite leak) makes the call
+# return 99, so a bug in a plugin callback fails the test too.
 gantry() {
 	if [ "${GANTRY_VALGRIND:-0}" = 1 ] && [ -n "${GANTRY_VALGRIND_BIN:-}" ]; then
+		mkdir -p "$TMP/vg"
+		rm -f "$TMP/vg"/*.log
 		"$top_builddir/libtool" --mode=execute "$GANTRY_VALGRIND_BIN" \
 			--quiet --error-exitcode=99 --leak-check=full \
 			--errors-for-leak-kinds=definite \
-			--show-leak-kinds=definite --child-silent-after-fork=yes \
+			--show-leak-kinds=definite \
+			--log-file="$TMP/vg/%p.log" \
 			"$top_builddir/gantry" "$@"
+		vg_rc=$?
+		for log in "$TMP"/vg/*.log; do
+			[ -s "$log" ] || continue
+			echo "valgrind report ($log):" >&2
+			cat "$log" >&2
+			vg_rc=99
+		done
+		return $vg_rc
 	else
 		"$top_builddir/gantry" "$@"
 	fi

@@ -11,5 +11,6 @@ CLI_TESTS = \
 	tests/cli/t0800-secrets.sh \
 	tests/cli/t0900-approval.sh \
 	tests/cli/t1000-rollback.sh
+CLI_TESTS += tests/cli/t3100-contrib.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += $(CLI_TESTS)

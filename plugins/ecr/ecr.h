@@ -1,0 +1,128 @@
+/*
+ * ecr.h - what the files of the ecr stage share.  Private to plugins/ecr/;
+ * the plugin still exports nothing but its entry function, and no libcurl
+ * or libcrypto type appears here.
+ *
+ *   ecr.c       the descriptor, options, ECR auth and repository, plan, run
+ *   layout.c    reading the image to push from an OCI image layout
+ *   registry.c  the registry's HTTP API v2: manifests, parallel blob uploads
+ *   builder.c   `buildah push` with a private, temporary auth file
+ *   util.c      allocation, strings, SHA-256
+ */
+#ifndef GANTRY_PLUGIN_ECR_H
+#define GANTRY_PLUGIN_ECR_H
+
+#include <stddef.h>
+
+#include <gantry/gantry.h>
+
+/* "sha256:" and 64 hex digits, NUL-terminated. */
+#define ECR_DIGEST_LEN 72
+
+/* A blob of the image: its descriptor and the file holding it. */
+struct oci_blob {
+	char *digest;
+	char *media_type;
+	long long size;
+	char *path;
+};
+
+/* The image for one tag of a layout: the manifest's bytes as stored (its
+   digest is the image digest), then the config and the layers. */
+struct oci_image {
+	char *manifest;
+	size_t manifest_len;
+	char *media_type;
+	char digest[ECR_DIGEST_LEN];
+	struct oci_blob *blobs;		/* config first */
+	size_t nblobs;
+	long long total;		/* bytes of all blobs */
+};
+
+/*
+ * Reads the image tagged `tag` (annotation org.opencontainers.image.ref.name)
+ * from the OCI layout directory `dir`; a layout holding one image only
+ * serves any tag.  Checks the manifest against its digest and that every
+ * blob file exists with its size.  0, or -1 with the reason in err.
+ */
+int oci_read(const char *dir, const char *tag, struct oci_image *img,
+	     char *err, size_t errlen);
+void oci_clear(struct oci_image *img);
+
+/* The registry client.  `base` is "http://host:port" or "https://host";
+   `auth` the base64 "AWS:<password>" of the ECR token (borrowed). */
+struct registry;
+
+struct registry *registry_new(const char *base, const char *auth,
+			      struct gantry_ctx *ctx);
+void registry_free(struct registry *r);
+
+/* Why the last call failed, one line: "cannot reach registry ...". */
+const char *registry_error(const struct registry *r);
+/* Non-zero when the last failure was the registry refusing the token. */
+int registry_unauthorized(const struct registry *r);
+
+/* The digest of manifest `ref` in repo (one HEAD): 1 with it in digest,
+   0 when there is none, -1 on failure. */
+int registry_manifest_digest(struct registry *r, const char *repo,
+			     const char *ref, char *digest);
+
+/* The manifest `ref` of repo (a GET): 1 with a malloc'd body, 0 when
+   there is none, -1 on failure. */
+int registry_manifest_get(struct registry *r, const char *repo,
+			  const char *ref, char **body);
+
+struct push_stats {
+	size_t present;			/* blobs the registry had */
+	size_t mounted;			/* linked from another repo */
+	size_t uploaded;
+	long long bytes;		/* uploaded */
+};
+
+/*
+ * Makes every blob of img present in repo: a HEAD each (present: skipped),
+ * a cross-repository mount from the repositories in mount_from (NULL
+ * terminated, may be NULL), else a streaming upload whose SHA-256 is
+ * checked as the file is read.  Up to `parallel` blobs at once.  0, or a
+ * negative GANTRY_E* code with the reason in registry_error().
+ */
+int registry_push_blobs(struct registry *r, const char *repo,
+			const struct oci_image *img, unsigned parallel,
+			const char *const *mount_from, struct push_stats *st);
+
+/* PUTs the manifest as repo:tag and checks the Docker-Content-Digest the
+   registry answers against the manifest's own.  0 or -1. */
+int registry_put_manifest(struct registry *r, const char *repo,
+			  const char *tag, const struct oci_image *img);
+
+/* What `push = builder` needs. */
+struct builder_push {
+	const char *image;		/* the local image (image.local) */
+	const char *storage;		/* buildah's store, or NULL */
+	const char *host;		/* registry host[:port] */
+	const char *repo;
+	const char *tag;
+	const char *auth;		/* base64 "AWS:<password>" */
+	int plain_http;
+};
+
+/* Pushes with buildah; 0 with the pushed manifest digest in digest, or a
+   negative code with the message recorded through gantry_fail. */
+int builder_push(const struct builder_push *b, struct gantry_ctx *ctx,
+		 char *digest);
+
+/* Allocation that aborts on failure: the stage runs in its own child
+   process, which the core records as failing. */
+void *ecr_xcalloc(size_t n, size_t size);
+void *ecr_xrealloc(void *p, size_t n);
+char *ecr_xstrdup(const char *s);
+char *ecr_xasprintf(const char *fmt, ...) GANTRY_PRINTF(1, 2);
+
+/* "sha256:<hex>" of data into out. */
+void ecr_sha256(const void *data, size_t len, char *out);
+/* Non-zero when s is "sha256:" and 64 lowercase hex digits. */
+int ecr_digest_valid(const char *s);
+/* "1.2 MB" style sizes into buf. */
+const char *ecr_human_size(long long bytes, char *buf, size_t len);
+
+#endif
