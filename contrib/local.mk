@@ -5,4 +5,5 @@ include contrib/betterstack-notify/local.mk
 # bash completion, the CI workflow examples and the runner image.
 bashcompletiondir = $(datadir)/bash-completion/completions
 dist_bashcompletion_DATA = contrib/completion/gantry.bash
-EXTRA_DIST += contrib/github/deploy-app.yml contrib/docker/Dockerfile
+EXTRA_DIST += contrib/github/deploy-app.yml contrib/github/batch-matrix.yml \
+	contrib/docker/Dockerfile

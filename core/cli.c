@@ -13,12 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "interp.h"
 #include "journal.h"
 #include "lock.h"
 #include "pipeline.h"
 #include "progress.h"
+#include "report.h"
 #include "session.h"
 
 static const char usage_text[] =
@@ -29,6 +31,8 @@ static const char usage_text[] =
 "             [--approve] [--no-rollback] [--force-promotion] [--allow-destroy]\n"
 "  plan TAG               resolved environment, values and every stage's plan\n"
 "  rollback ENV [--to TAG] redeploy the last good release before the current one\n"
+"  batch FILE [-j N] [--fail-fast] [--dry-run] [--matrix] [--approve]\n"
+"                         many deploys from FILE, dependencies respected\n"
 "  history [ENV]          past deployments, newest first\n"
 "  status [ENV]           current release, lock and in-flight deploy\n"
 "  lock ENV               show the deploy lock of ENV\n"
@@ -36,6 +40,8 @@ static const char usage_text[] =
 "  plugins [list]         every plugin on the plugin path and its state\n"
 "  plugins show NAME      a stage's options and documentation\n"
 "  config check [ENV]     validate gantry.cfg and the profiles (all, or ENV)\n"
+"  report [ENV..] [--since D] [--until D] [--service NAME]\n"
+"         [--format text|json|html] [-o FILE]  deploy metrics and a timeline\n"
 "  version                gantry's version and plugin ABI\n"
 "  help [COMMAND]         this text, or a command's\n"
 "\n"
@@ -82,6 +88,30 @@ static const struct {
 	  "earlier deploy recorded (the pushed image is not rebuilt).  Recorded as a\n"
 	  "deploy with deploy.rollback = true.  Refused when there is nothing to roll\n"
 	  "back to.\n" },
+	{ "batch", "usage: gantry batch FILE [-j N] [--fail-fast] [--dry-run] [--matrix]\n"
+	  "                    [--approve] [--json]\n\n"
+	  "Runs the deploys FILE lists: deploys = ( { name; config; tag; env?;\n"
+	  "after = [\"name\", ...]?; }, ... ); config paths are relative to FILE.\n"
+	  "Everything is validated first (FILE, every gantry.cfg, profile and tag);\n"
+	  "on any problem nothing starts (exit 2).  Each deploy runs as\n"
+	  "'gantry deploy' in its config's directory, with its own lock, journal\n"
+	  "record and log file (<state dir>/batch/<batch id>/<name>.log), and\n"
+	  "starts once every deploy it comes after has succeeded; dependents of a\n"
+	  "failed deploy are skipped.\n"
+	  "  -j, --jobs N     run up to N deploys at once (default 1)\n"
+	  "  --fail-fast      after a failure start nothing new (running ones finish)\n"
+	  "  --dry-run        validate, then 'deploy --dry-run' each, in order\n"
+	  "  --matrix         validate, then print the deploys as GitHub Actions\n"
+	  "                   matrices, one per wave: {\"waves\": [{\"include\": [...]}]}\n"
+	  "  --approve        approve every deploy (needed for environments with\n"
+	  "                   approval = true; there is no prompt in a batch)\n"
+	  "  --json           the summary as one JSON document\n"
+	  "--no-rollback, --force-promotion and --allow-destroy go to every deploy.\n"
+	  "SIGINT/SIGTERM: nothing new starts, running deploys are interrupted\n"
+	  "(their policies apply; a second signal cuts that short), summary,\n"
+	  "exit 130.  Exit: 0 all succeeded, else\n"
+	  "the most severe: 4 (rollback failed) > 3 (rolled back) > 1 (failed,\n"
+	  "skipped, locked or refused).\n" },
 	{ "history", "usage: gantry history [ENV]\n\nPast deploys of the service, newest first.\n" },
 	{ "status", "usage: gantry status [ENV]\n\n"
 	  "Per environment: the current release (last successful deploy), the lock,\n"
@@ -96,6 +126,19 @@ static const struct {
 	{ "config", "usage: gantry config check [ENV]\n\n"
 	  "Validates gantry.cfg, the profiles (every environment, or ENV) and every\n"
 	  "stage's options against its plugin; reports every problem with file:line.\n" },
+	{ "report", "usage: gantry report [ENV..] [--since D] [--until D] [--service NAME]\n"
+	  "                     [--format text|json|html] [-o FILE]\n\n"
+	  "Deploy metrics per service and environment from the journal (local or\n"
+	  "shared backend): deploys per day and week, lead time, change-failure\n"
+	  "rate, time to restore, median and p90 of each stage, the slowest stage\n"
+	  "and the most frequent failure reasons (docs/report.md defines each).\n"
+	  "  --since D        from D: YYYY-MM-DD (UTC) or an age: 7d, 24h, 2w\n"
+	  "                   (default: 30 days before --until)\n"
+	  "  --until D        up to D (a date includes that day; default: now)\n"
+	  "  --service NAME   another service's records (default: gantry.cfg's)\n"
+	  "  --format F       text (default), json (as --json) or html: one\n"
+	  "                   self-contained page with a timeline per environment\n"
+	  "  -o, --output FILE  write the report to FILE instead of stdout\n" },
 	{ "version", "usage: gantry version\n" },
 	{ "help", "usage: gantry help [COMMAND]\n" },
 };
@@ -666,8 +709,11 @@ enum {
 	OPT_PLUGIN_PATH = 256, OPT_STATE_DIR, OPT_JSON, OPT_NO_COLOR,
 	OPT_DRY_RUN, OPT_ONLY, OPT_SKIP, OPT_RESUME, OPT_APPROVE,
 	OPT_NO_ROLLBACK, OPT_FORCE_PROMOTION, OPT_ALLOW_DESTROY, OPT_HELP,
-	OPT_TO
+	OPT_TO, OPT_FAIL_FAST, OPT_MATRIX
 };
+
+/* `gantry report` */
+enum { OPT_SINCE = 512, OPT_UNTIL, OPT_SERVICE, OPT_FORMAT };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -688,6 +734,14 @@ static const struct option long_opts[] = {
 	{ "allow-destroy", no_argument, NULL, OPT_ALLOW_DESTROY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "service", required_argument, NULL, OPT_SERVICE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
+	{ "matrix", no_argument, NULL, OPT_MATRIX },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -718,6 +772,16 @@ static int dispatch(struct options *o, int argc, char **argv)
 	struct session s;
 	int rc;
 
+	if (!strcmp(cmd, "batch")) {
+		if (!arg)
+			return usage_error("'%s' needs a batch FILE", cmd);
+		if (argc > 2)
+			return usage_error("unexpected argument '%s'", argv[2]);
+		return batch_main(o, arg);
+	}
+	if (o->jobs || o->fail_fast || o->matrix)
+		return usage_error("-j, --fail-fast and --matrix belong to "
+				   "'batch', not '%s'", cmd);
 	if (deploy_flags_used(o) && strcmp(cmd, "deploy") &&
 	    !(strcmp(cmd, "plan") == 0 && !o->dry_run && !o->resume &&
 	      !o->approve && !o->no_rollback) &&
@@ -725,6 +789,19 @@ static int dispatch(struct options *o, int argc, char **argv)
 		return usage_error("deploy options given to '%s'", cmd);
 	if (o->to && strcmp(cmd, "rollback"))
 		return usage_error("--to belongs to 'rollback', not '%s'", cmd);
+	if ((o->since || o->until || o->service || o->format || o->output) &&
+	    strcmp(cmd, "report"))
+		return usage_error("--since, --until, --service, --format and -o "
+				   "belong to 'report', not '%s'", cmd);
+	if (!strcmp(cmd, "report")) {
+		rc = session_open(&s, o, NULL, SESSION_CONFIG | SESSION_OPTIONAL);
+		if (rc == EXIT_OK)
+			rc = report_command(&s, argc - 1, argv + 1);
+		if (rc != EXIT_OK && o->json)
+			progress_json_error(cmd, rc);
+		session_close(&s);
+		return rc;
+	}
 	if (!strcmp(cmd, "rollback")) {
 		if (!arg && !o->env)
 			return usage_error("'%s' needs an environment ENV", cmd);
@@ -801,8 +878,8 @@ static int dispatch(struct options *o, int argc, char **argv)
 	}
 	{
 		static const char *const cmds[] = {
-			"deploy", "plan", "rollback", "history", "status",
-			"lock", "unlock",
+			"deploy", "plan", "rollback", "batch", "history",
+			"status", "lock", "unlock", "report",
 			"plugins", "config", "version", "help"
 		};
 		const char *dym = did_you_mean(cmd, cmds,
@@ -821,12 +898,14 @@ int cli_main(int argc, char **argv)
 {
 	struct options o;
 	int c, help = 0, color;
+	char *end;
+	long n;
 
 	memset(&o, 0, sizeof(o));
 	opterr = 0;
 	/* GNU permutation: options may follow the command and its
 	   arguments ("gantry deploy v1.2.3 --json"). */
-	while ((c = getopt_long(argc, argv, ":c:e:vqh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:e:j:o:vqh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config = optarg; break;
 		case 'e': o.env = optarg; break;
@@ -845,6 +924,21 @@ int cli_main(int argc, char **argv)
 		case OPT_FORCE_PROMOTION: o.force_promotion = 1; break;
 		case OPT_ALLOW_DESTROY: o.allow_destroy = 1; break;
 		case OPT_TO: o.to = optarg; break;
+		case OPT_SINCE: o.since = optarg; break;
+		case OPT_UNTIL: o.until = optarg; break;
+		case OPT_SERVICE: o.service = optarg; break;
+		case OPT_FORMAT: o.format = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 'j':
+			n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > 1024)
+				return usage_error("-j needs how many deploys "
+						   "run at once (1 to 1024), "
+						   "not '%s'", optarg);
+			o.jobs = (int)n;
+			break;
+		case OPT_FAIL_FAST: o.fail_fast = 1; break;
+		case OPT_MATRIX: o.matrix = 1; break;
 		case 'h': case OPT_HELP: help = 1; break;
 		case ':':
 			return usage_error("option '%s' needs a value",

@@ -5,7 +5,9 @@ core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c \
 	core/journal.h core/lock.h core/loader.h \
 	core/profile.h core/profile.c core/interp.h core/interp.c \
 	core/runner.h core/runner.c core/session.h core/session.c \
-	core/pipeline.h core/pipeline.c core/progress.h core/progress.c
+	core/pipeline.h core/pipeline.c core/progress.h core/progress.c \
+	core/batch.h core/batch.c \
+	core/report.h core/report.c core/report_html.c
 core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libgantrycore_la_LIBADD = sdk/libgantry.la $(JSONC_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
 

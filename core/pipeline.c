@@ -134,6 +134,9 @@ static void base_context(struct deploy *d)
 		d->s->opt->allow_destroy ? "true" : "false", 0);
 	publish(d, "deploy.force_promotion",
 		d->s->opt->force_promotion ? "true" : "false", 0);
+	publish(d, "deploy.no_rollback",
+		d->s->opt->no_rollback ? "true" : "false", 0);
+
 	d->rec.forced_promotion = d->s->opt->force_promotion;
 	promotion_context(d, version);
 	/* A private directory per deploy for stages' files (image layouts,

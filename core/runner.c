@@ -28,10 +28,13 @@ void runner_set_tick(void (*fn)(void *), void *arg)
 	tick_arg = arg;
 }
 
+static volatile sig_atomic_t signals_seen;
+
 static void on_signal(int sig)
 {
 	(void)sig;
 	gantry_i_interrupted = 1;
+	signals_seen++;
 }
 
 void runner_install_signals(void)
@@ -220,6 +223,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 	struct gantry_buf report = GANTRY_BUF_INIT;
 	double start = gantry_i_now(), term_at = 0, kill_at = 0, limit;
 	double last_tick = start;
+	sig_atomic_t signals_at_term = 0;
 	int fds[2], status = 0, open_pipe = 1;
 	pid_t pid, parent;
 
@@ -258,10 +262,19 @@ void runner_call(const struct run_request *req, struct run_result *res)
 		ssize_t n;
 
 		if (gantry_i_interrupted && !term_at) {
+			/* The stage gets kill_grace seconds to stop and undo
+			   what it must (ecs-rolling restores the previous
+			   release); a second signal kills it at once. */
 			res->interrupted = 1;
 			term_at = now;
-			kill_at = now + TERM_TO_KILL_SECONDS;
+			signals_at_term = signals_seen;
+			kill_at = now + (req->kill_grace ? req->kill_grace :
+					 TERM_TO_KILL_SECONDS);
 			killpg(pid, SIGTERM);
+		}
+		if (term_at && kill_at && signals_seen != signals_at_term) {
+			killpg(pid, SIGKILL);
+			kill_at = 0;
 		}
 		if (limit && !term_at && now - start > limit) {
 			/* The stage had its timeout and the grace period to

@@ -25,6 +25,11 @@ struct options {
 	int dry_run, approve, no_rollback, force_promotion, allow_destroy;
 	const char *only, *skip, *resume;
 	const char *to;			/* rollback --to TAG */
+	/* report */
+	const char *since, *until, *service, *format, *output;
+	/* batch */
+	int jobs;			/* -j N (0: not given) */
+	int fail_fast, matrix;
 };
 
 struct session {

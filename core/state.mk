@@ -1,7 +1,8 @@
 # journal and lock
 core_libgantrycore_la_SOURCES += core/journal.c core/lock.c \
 	core/statedir.h core/statedir.c core/state.h core/state.c \
-	core/state_aws.c
+	core/state_aws.h core/state_aws.c core/state_aws_lock.c \
+	core/state_aws_journal.c
 
 check_PROGRAMS += tests/unit/check_journal tests/unit/check_lock
 tests_unit_check_journal_CFLAGS = $(UNIT_CFLAGS)

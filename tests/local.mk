@@ -29,3 +29,4 @@ include tests/unit/local.mk
 include tests/cli/local.mk
 include tests/fixtures/pipeline/local.mk
 include tests/sandbox/local.mk
+include tests/servers/local.mk

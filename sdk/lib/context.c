@@ -160,6 +160,12 @@ int gantry_ctx_interrupted(const struct gantry_ctx *ctx)
 	return gantry_i_interrupted != 0;
 }
 
+void gantry_ctx_clear_interrupt(struct gantry_ctx *ctx)
+{
+	(void)ctx;
+	gantry_i_interrupted = 0;
+}
+
 int gantry_fail(struct gantry_ctx *ctx, int code, const char *fmt, ...)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;

@@ -3,3 +3,7 @@ check_PROGRAMS += tests/unit/check_util
 tests_unit_check_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_util_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_util
+check_PROGRAMS += tests/unit/check_report
+tests_unit_check_report_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_report_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_report

@@ -64,6 +64,13 @@ int gantry_ctx_dry_run(const struct gantry_ctx *ctx);
    should check it and return GANTRY_EINTERRUPTED. */
 int gantry_ctx_interrupted(const struct gantry_ctx *ctx);
 
+/* Acknowledges an interrupt so the stage can make the calls of its own
+   clean-up (e.g. restoring the previous release) before it returns
+   GANTRY_EINTERRUPTED.  gantry kills the stage if it is still running
+   kill_grace seconds after the signal, or at once on a second signal.
+   Since libgantry 0.1. */
+void gantry_ctx_clear_interrupt(struct gantry_ctx *ctx);
+
 /* Registers a secret value: from now on it is redacted from every log
    line, error, journal entry and notification.  Values shorter than 4
    bytes are ignored (they would redact ordinary text). */

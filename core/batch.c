@@ -1,0 +1,1383 @@
+/*
+ * batch.c - `gantry batch FILE`: validating a batch of deploys, running
+ * them as child processes with dependencies and a concurrency limit,
+ * the live status, the summary, and the GitHub Actions matrix.
+ *
+ * One process, one loop, no threads: children are started with
+ * fork/execv, their stdout (the JSON record) arrives through pipes,
+ * their exit through SIGCHLD written to a self-pipe, and the loop sleeps
+ * in poll() in between - waiting deploys cost no CPU.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "interp.h"
+#include "journal.h"
+#include "progress.h"
+#include "statedir.h"
+
+#define MAX_JOBS 1024
+
+enum job_state { J_QUEUED, J_RUNNING, J_DONE, J_SKIPPED };
+
+struct job {
+	/* From the batch file (pointers into the tree). */
+	const char *name, *config, *tag, *env_arg, *where;
+	const struct gantry_config *after_list;
+	/* Resolved by validation. */
+	char *shown;		/* config path as a user would type it */
+	char *path;		/* absolute */
+	char *dir;		/* its directory: the deploy's working directory */
+	char *env;		/* the environment the deploy goes to */
+	char *service;
+	size_t *after;		/* indices of the deploys this one waits for */
+	size_t nafter;
+	unsigned wave;		/* 0 = no dependencies */
+	/* Running. */
+	enum job_state state;
+	pid_t pid;
+	int out_fd, log_rd;
+	struct gantry_buf out;	/* the child's stdout: its JSON document */
+	char *log;
+	off_t log_off;
+	struct gantry_buf partial;	/* an unfinished log line */
+	char *stage;		/* the latest "[i/n] name" progress */
+	double t0, t1;
+	int code;
+	char *result, *deploy_id, *reason;
+};
+
+struct batch {
+	const struct options *o;
+	const char *file;
+	struct gantry_config *tree;
+	struct job *jobs;
+	size_t n;
+	char *id, *logdir;
+	char self[PATH_MAX];
+	unsigned max_running, running;
+	int tty, quiet;
+	size_t drawn;		/* lines of the live display on screen */
+	long drawn_sec;		/* the second the display was drawn in */
+	int stop;		/* start nothing new */
+	int interrupted;
+	char *stop_reason;
+};
+
+/* The self-pipe: signal handlers write a byte, the loop wakes up. */
+static int wake_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t signals_seen;
+
+static void wake(void)
+{
+	int saved = errno;
+
+	if (write(wake_pipe[1], "x", 1) < 0) {
+		/* the pipe is full: the loop is awake anyway */
+	}
+	errno = saved;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
+	wake();
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	signals_seen++;
+	wake();
+}
+
+/* ---- the batch file ------------------------------------------------------ */
+
+static char *dir_part(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	if (!s)
+		return gantry_i_xstrdup(".");
+	if (s == path)
+		return gantry_i_xstrdup("/");
+	return gantry_i_xstrndup(path, (size_t)(s - path));
+}
+
+static int valid_name(const char *s)
+{
+	const char *p;
+
+	if (!*s || *s == '.' || *s == '-')
+		return 0;
+	for (p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		      *p == '-'))
+			return 0;
+	return 1;
+}
+
+static void unknown_keys(const struct gantry_config *g,
+			 const char *const *known, size_t n, const char *what,
+			 struct errs *e)
+{
+	size_t i, j;
+
+	for (i = 0; i < g->nkids; i++) {
+		const struct gantry_config *k = g->kids[i];
+		const char *dym;
+
+		for (j = 0; j < n && strcmp(k->name, known[j]); j++)
+			;
+		if (j < n)
+			continue;
+		dym = did_you_mean(k->name, known, n);
+		if (dym)
+			errs_add(e, "%s: unknown key '%s' in %s; did you mean "
+				 "'%s'?", k->where, k->name, what, dym);
+		else
+			errs_add(e, "%s: unknown key '%s' in %s; remove it",
+				 k->where, k->name, what);
+	}
+}
+
+/* The string key of deploy g, or NULL (a problem reported when required
+   or of the wrong type). */
+static const char *str_key(const struct gantry_config *g, const char *key,
+			   int required, size_t idx, struct errs *e)
+{
+	const struct gantry_config *c = gantry_i_config_child(g, key);
+
+	if (!c) {
+		if (required)
+			errs_add(e, "%s: deploy #%zu has no '%s'; add %s = "
+				 "\"...\";", g->where, idx + 1, key, key);
+		return NULL;
+	}
+	if (c->type != GANTRY_OPT_STRING || !*c->text) {
+		errs_add(e, "%s: '%s' must be a non-empty string", c->where,
+			 key);
+		return NULL;
+	}
+	return c->text;
+}
+
+static void parse_deploy(struct batch *b, const struct gantry_config *g,
+			 size_t idx, struct errs *e)
+{
+	static const char *const keys[] = { "name", "config", "tag", "env",
+					     "after" };
+	struct job *j = &b->jobs[idx];
+	const struct gantry_config *after;
+	size_t i;
+
+	j->where = g->where;
+	j->out_fd = j->log_rd = -1;
+	if (g->type != GANTRY_OPT_GROUP) {
+		errs_add(e, "%s: deploy #%zu must be a group { name = ...; "
+			 "config = ...; tag = ...; }", g->where, idx + 1);
+		return;
+	}
+	unknown_keys(g, keys, GANTRY_ARRAY_SIZE(keys), "a deploy", e);
+	j->name = str_key(g, "name", 1, idx, e);
+	j->config = str_key(g, "config", 1, idx, e);
+	j->tag = str_key(g, "tag", 1, idx, e);
+	j->env_arg = str_key(g, "env", 0, idx, e);
+	if (j->name && !valid_name(j->name)) {
+		errs_add(e, "%s: deploy name '%s' may hold only letters, "
+			 "digits, '.', '_' and '-' (it names the log file)",
+			 g->where, j->name);
+		j->name = NULL;
+	}
+	for (i = 0; j->name && i < idx; i++) {
+		if (b->jobs[i].name && !strcmp(b->jobs[i].name, j->name)) {
+			errs_add(e, "%s: duplicate deploy name '%s' (first at "
+				 "%s); names must be unique", g->where,
+				 j->name, b->jobs[i].where);
+			break;
+		}
+	}
+	after = gantry_i_config_child(g, "after");
+	if (!after)
+		return;
+	if (after->type != GANTRY_OPT_LIST) {
+		errs_add(e, "%s: 'after' must be a list of deploy names, like "
+			 "after = [\"migrate\"];", after->where);
+		return;
+	}
+	for (i = 0; i < after->nkids; i++) {
+		if (after->kids[i]->type != GANTRY_OPT_STRING) {
+			errs_add(e, "%s: 'after' must list deploy names "
+				 "(strings)", after->kids[i]->where);
+			return;
+		}
+	}
+	j->after_list = after;
+}
+
+static int parse_file(struct batch *b, struct errs *e)
+{
+	static const char *const top[] = { "deploys" };
+	const struct gantry_config *list;
+	size_t i;
+
+	if (profile_read_tree(b->file, &b->tree, e) < 0)
+		return -1;
+	unknown_keys(b->tree, top, GANTRY_ARRAY_SIZE(top), "a batch file", e);
+	list = gantry_i_config_child(b->tree, "deploys");
+	if (!list) {
+		errs_add(e, "%s: no 'deploys' list; add deploys = ( { name = "
+			 "\"api\"; config = \"api/gantry.cfg\"; tag = "
+			 "\"v1.0.0\"; } );", b->file);
+		return -1;
+	}
+	if (list->type != GANTRY_OPT_LIST || !list->nkids) {
+		errs_add(e, "%s: 'deploys' must be a non-empty list ( { ... }, "
+			 "... ) of deploys", list->where);
+		return -1;
+	}
+	b->n = list->nkids;
+	b->jobs = gantry_i_xcalloc(b->n, sizeof(*b->jobs));
+	for (i = 0; i < b->n; i++)
+		parse_deploy(b, list->kids[i], i, e);
+	return e->n ? -1 : 0;
+}
+
+/* ---- the dependency graph ------------------------------------------------ */
+
+static void resolve_after(struct batch *b, struct errs *e)
+{
+	const char **names = gantry_i_xcalloc(b->n, sizeof(*names));
+	size_t i, k, m;
+
+	for (i = 0; i < b->n; i++)
+		names[i] = b->jobs[i].name;
+	for (i = 0; i < b->n; i++) {
+		struct job *j = &b->jobs[i];
+		const struct gantry_config *l = j->after_list;
+
+		if (!l)
+			continue;
+		j->after = gantry_i_xcalloc(l->nkids, sizeof(*j->after));
+		for (k = 0; k < l->nkids; k++) {
+			const char *want = l->kids[k]->text, *dym;
+
+			for (m = 0; m < b->n && strcmp(names[m], want); m++)
+				;
+			if (m < b->n) {
+				j->after[j->nafter++] = m;
+				continue;
+			}
+			dym = did_you_mean(want, names, b->n);
+			errs_add(e, "%s: deploy '%s' comes after '%s', which is "
+				 "no deploy in %s%s%s%s", l->kids[k]->where,
+				 j->name, want, b->file,
+				 dym ? "; did you mean '" : "",
+				 dym ? dym : "", dym ? "'?" : "");
+		}
+	}
+	free(names);
+}
+
+/* Depth-first search; a dependency met again while still on the path
+   closes a cycle, which is named in full. */
+static void find_cycles(struct batch *b, size_t i, unsigned char *color,
+			size_t *path, size_t depth, struct errs *e)
+{
+	struct job *j = &b->jobs[i];
+	size_t k, m;
+
+	color[i] = 1;
+	path[depth] = i;
+	for (k = 0; k < j->nafter; k++) {
+		size_t d = j->after[k];
+
+		if (color[d] == 0) {
+			find_cycles(b, d, color, path, depth + 1, e);
+		} else if (color[d] == 1) {
+			struct gantry_buf cyc = GANTRY_BUF_INIT;
+
+			for (m = 0; path[m] != d; m++)
+				;
+			for (; m <= depth; m++)
+				gantry_i_buf_addf(&cyc, "%s -> ",
+						  b->jobs[path[m]].name);
+			gantry_i_buf_adds(&cyc, b->jobs[d].name);
+			errs_add(e, "%s: dependency cycle: %s (each comes "
+				 "'after' the next); remove one of these "
+				 "'after' entries", b->jobs[d].where, cyc.buf);
+			gantry_i_buf_release(&cyc);
+		}
+	}
+	color[i] = 2;
+}
+
+static unsigned wave_of(struct batch *b, size_t i)
+{
+	struct job *j = &b->jobs[i];
+	size_t k;
+
+	if (j->wave)
+		return j->wave;
+	j->wave = 1;
+	for (k = 0; k < j->nafter; k++) {
+		unsigned w = wave_of(b, j->after[k]) + 1;
+
+		if (w > j->wave)
+			j->wave = w;
+	}
+	return j->wave;
+}
+
+static int waits_for(const struct batch *b, size_t i, size_t target)
+{
+	const struct job *j = &b->jobs[i];
+	size_t k;
+
+	for (k = 0; k < j->nafter; k++)
+		if (j->after[k] == target || waits_for(b, j->after[k], target))
+			return 1;
+	return 0;
+}
+
+static void check_graph(struct batch *b, struct errs *e)
+{
+	unsigned char *color;
+	size_t *path, i;
+	size_t before = e->n;
+
+	resolve_after(b, e);
+	color = gantry_i_xcalloc(b->n, 1);
+	path = gantry_i_xcalloc(b->n + 1, sizeof(*path));
+	for (i = 0; i < b->n; i++)
+		if (!color[i])
+			find_cycles(b, i, color, path, 0, e);
+	free(color);
+	free(path);
+	if (e->n == before)
+		for (i = 0; i < b->n; i++)
+			wave_of(b, i);
+}
+
+/* ---- each deploy's configuration --------------------------------------- */
+
+static const char *plugin_path(const struct options *o, const struct gconf *c)
+{
+	const char *p = o->plugin_path;
+
+	if (!p && (p = getenv("GANTRY_PLUGIN_PATH")) && !*p)
+		p = NULL;
+	return p ? p : c->plugin_path;
+}
+
+/* Validates what `gantry deploy` would validate before running anything.
+   0, -1 (configuration problems), -2 (a plugin was refused). */
+static int check_config(struct batch *b, struct job *j, const char *bdir,
+			struct errs *e)
+{
+	const struct options *o = b->o;
+	struct errs ce = { 0 };
+	struct gconf c;
+	struct loader l;
+	int have_loader = 0, rc = -1;
+	size_t i;
+
+	if (j->config[0] == '/' || !strcmp(bdir, "."))
+		j->shown = gantry_i_xstrdup(j->config);
+	else
+		j->shown = gantry_i_xasprintf("%s/%s", bdir, j->config);
+	j->path = realpath(j->shown, NULL);
+	if (!j->path) {
+		errs_add(e, "%s: deploy '%s': config '%s' not found at '%s' "
+			 "(%s); config paths are relative to the batch file",
+			 j->where, j->name, j->config, j->shown,
+			 strerror(errno));
+		return -1;
+	}
+	j->dir = dir_part(j->path);
+	if (profile_load(&c, j->path, &ce) < 0)
+		goto out;
+	if (profile_select_env(&c, j->tag, j->env_arg, &ce) < 0)
+		goto out;
+	j->env = gantry_i_xstrdup(c.env->name);
+	j->service = gantry_i_xstrdup(c.service);
+	if (loader_init(&l, plugin_path(o, &c), GANTRY_PLUGIN_DIR, &ce) < 0)
+		goto out;
+	have_loader = 1;
+	rc = profile_validate(&c, &l, &ce);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < c.nentries; i++)
+		interp_resolve(c.entries[i].opts, NULL, INTERP_CHECK,
+			       c.entries[i].name, c.dir, &ce);
+	if (c.env->approval && !o->approve && !o->dry_run && !o->matrix)
+		errs_add(&ce, "environment '%s' of %s needs approval; pass "
+			 "--approve to 'gantry batch' (it approves every "
+			 "deploy of the batch)", c.env->name, c.service);
+	rc = ce.n ? -1 : 0;
+out:
+	for (i = 0; i < ce.n; i++)
+		errs_add(e, "%s: deploy '%s': %s", j->where, j->name,
+			 ce.msg[i]);
+	errs_clear(&ce);
+	if (have_loader)
+		loader_release(&l);
+	profile_release(&c);
+	return rc;
+}
+
+/* Two deploys of one service to one environment would fight over its
+   lock unless one waits for the other. */
+static void check_lock_clashes(struct batch *b, struct errs *e)
+{
+	size_t i, k;
+
+	for (i = 0; i < b->n; i++) {
+		struct job *x = &b->jobs[i];
+
+		for (k = i + 1; x->service && k < b->n; k++) {
+			struct job *y = &b->jobs[k];
+
+			if (!y->service || strcmp(x->service, y->service) ||
+			    strcmp(x->env, y->env) || waits_for(b, i, k) ||
+			    waits_for(b, k, i))
+				continue;
+			errs_add(e, "%s: deploys '%s' and '%s' (%s) both deploy "
+				 "%s to %s and neither comes after the other; "
+				 "add after = [\"%s\"]; to '%s'", y->where,
+				 x->name, y->name, x->where, x->service,
+				 x->env, x->name, y->name);
+		}
+	}
+}
+
+static int validate(struct batch *b)
+{
+	struct errs e = { 0 };
+	char *bdir = dir_part(b->file);
+	int refused = 0, other = 1;
+	size_t i, before;
+
+	if (parse_file(b, &e) == 0) {
+		check_graph(b, &e);
+		other = e.n > 0;
+		for (i = 0; i < b->n; i++) {
+			before = e.n;
+			if (check_config(b, &b->jobs[i], bdir, &e) == -2)
+				refused = 1;
+			else if (e.n > before)
+				other = 1;
+		}
+		if (!e.n)
+			check_lock_clashes(b, &e);
+	}
+	free(bdir);
+	if (!e.n)
+		return EXIT_OK;
+	errs_print(&e);
+	gantry_log(NULL, GANTRY_LOG_ERROR, "%s: %zu problem%s; nothing was "
+		   "started", b->file, e.n, e.n == 1 ? "" : "s");
+	errs_clear(&e);
+	/* A refused plugin alone keeps deploy's exit code for it. */
+	return refused && !other ? EXIT_REFUSED : EXIT_USAGE;
+}
+
+/* ---- --matrix ------------------------------------------------------------ */
+
+static void print_doc(json_object *doc)
+{
+	char *text = gantry_i_redact(json_object_to_json_string_ext(doc,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	puts(text);
+	fflush(stdout);
+	free(text);
+}
+
+static json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static int print_matrix(struct batch *b)
+{
+	json_object *doc = json_object_new_object(), *waves;
+	unsigned w, last = 0;
+	size_t i;
+
+	waves = json_object_new_array();
+	for (i = 0; i < b->n; i++)
+		if (b->jobs[i].wave > last)
+			last = b->jobs[i].wave;
+	for (w = 1; w <= last; w++) {
+		json_object *wave = json_object_new_object();
+		json_object *inc = json_object_new_array();
+
+		for (i = 0; i < b->n; i++) {
+			struct job *j = &b->jobs[i];
+			json_object *o;
+
+			if (j->wave != w)
+				continue;
+			o = json_object_new_object();
+			json_object_object_add(o, "name", jstr(j->name));
+			json_object_object_add(o, "config", jstr(j->shown));
+			json_object_object_add(o, "tag", jstr(j->tag));
+			json_object_object_add(o, "env", jstr(j->env));
+			json_object_array_add(inc, o);
+		}
+		json_object_object_add(wave, "include", inc);
+		json_object_array_add(waves, wave);
+	}
+	json_object_object_add(doc, "waves", waves);
+	print_doc(doc);
+	json_object_put(doc);
+	return EXIT_OK;
+}
+
+/* ---- live status ------------------------------------------------------ */
+
+#define C_GREEN "\033[32m"
+#define C_RED   "\033[31m"
+#define C_YEL   "\033[33m"
+#define C_DIM   "\033[2m"
+#define C_OFF   "\033[0m"
+
+static void put_err(const struct gantry_buf *line)
+{
+	if (write(STDERR_FILENO, line->buf, line->len) < 0) {
+		/* stderr is gone; nothing to tell */
+	}
+}
+
+static const char *job_word(const struct job *j)
+{
+	switch (j->state) {
+	case J_QUEUED: return "queued";
+	case J_RUNNING: return "running";
+	case J_SKIPPED: return "skipped";
+	case J_DONE: break;
+	}
+	return j->result;
+}
+
+static const char *job_color(const struct job *j)
+{
+	if (!gantry_i_log_color())
+		return "";
+	if (j->state == J_QUEUED)
+		return C_DIM;
+	if (j->state == J_RUNNING)
+		return "";
+	if (j->state == J_SKIPPED)
+		return C_YEL;
+	return j->code == 0 ? C_GREEN : C_RED;
+}
+
+static int name_width(const struct batch *b)
+{
+	size_t i, w = 4;
+
+	for (i = 0; i < b->n; i++)
+		if (strlen(b->jobs[i].name) > w)
+			w = strlen(b->jobs[i].name);
+	return (int)w;
+}
+
+/* One deploy's status; detail says what changes between redraws. */
+static void job_line(const struct batch *b, const struct job *j,
+		     struct gantry_buf *out)
+{
+	double now = gantry_i_now();
+	const char *c = job_color(j);
+
+	gantry_i_buf_addf(out, "%-*s  %s%-9s%s", name_width(b), j->name, c,
+			  job_word(j), *c ? C_OFF : "");
+	if (j->state == J_RUNNING)
+		gantry_i_buf_addf(out, " %3.0fs  %s", now - j->t0,
+				  j->stage ? j->stage : "starting");
+	else if (j->state == J_DONE)
+		gantry_i_buf_addf(out, " %3.0fs  exit %d%s%s", j->t1 - j->t0,
+				  j->code, j->reason ? ": " : "",
+				  j->reason ? j->reason : "");
+	else if (j->state == J_SKIPPED && j->reason)
+		gantry_i_buf_addf(out, "       %s", j->reason);
+}
+
+static unsigned columns(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
+		return ws.ws_col;
+	return 80;
+}
+
+/* On a terminal: every deploy's line, redrawn in place.  Lines are cut
+   to the width so none wraps and the cursor arithmetic stays right. */
+static void draw(struct batch *b, int force)
+{
+	struct gantry_buf out = GANTRY_BUF_INIT;
+	long sec = (long)gantry_i_now();
+	unsigned width = columns() - 1;
+	size_t i;
+
+	if (!b->tty || b->quiet || (!force && sec == b->drawn_sec))
+		return;
+	b->drawn_sec = sec;
+	if (b->drawn)
+		gantry_i_buf_addf(&out, "\033[%zuA", b->drawn);
+	for (i = 0; i < b->n; i++) {
+		struct gantry_buf l = GANTRY_BUF_INIT;
+		size_t vis = 0, k;
+
+		job_line(b, &b->jobs[i], &l);
+		gantry_i_buf_adds(&out, "\r\033[K");
+		/* Cut by visible characters; escape sequences are free. */
+		for (k = 0; k < l.len; k++) {
+			if (l.buf[k] == '\033') {
+				size_t m = k;
+
+				while (m < l.len && l.buf[m] != 'm')
+					m++;
+				gantry_i_buf_add(&out, l.buf + k, m - k + 1);
+				k = m;
+				continue;
+			}
+			if (vis++ < width)
+				gantry_i_buf_addch(&out, l.buf[k]);
+		}
+		gantry_i_buf_addch(&out, '\n');
+		gantry_i_buf_release(&l);
+	}
+	b->drawn = b->n;
+	put_err(&out);
+	gantry_i_buf_release(&out);
+}
+
+/* Elsewhere (CI logs, files): one plain line per change. */
+static void report(struct batch *b, const struct job *j, const char *what)
+{
+	struct gantry_buf l = GANTRY_BUF_INIT;
+
+	if (b->quiet)
+		return;
+	if (b->tty) {
+		draw(b, 1);
+		return;
+	}
+	if (what)
+		gantry_i_buf_addf(&l, "%-*s  %s", name_width(b), j->name, what);
+	else
+		job_line(b, j, &l);
+	gantry_i_buf_addch(&l, '\n');
+	put_err(&l);
+	gantry_i_buf_release(&l);
+}
+
+/* Follows a running deploy's log for its "[i/n] entry" progress lines. */
+static void follow_log(struct batch *b, struct job *j)
+{
+	char buf[4096];
+	ssize_t r;
+	int changed = 0;
+
+	if (j->log_rd < 0)
+		return;
+	while ((r = pread(j->log_rd, buf, sizeof(buf), j->log_off)) > 0) {
+		const char *p = buf, *end = buf + r, *nl;
+
+		j->log_off += r;
+		while (p < end) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			gantry_i_buf_add(&j->partial, p,
+					 (size_t)((nl ? nl : end) - p));
+			if (!nl)
+				break;
+			p = nl + 1;
+			if (j->partial.buf[0] == '[' &&
+			    strchr(j->partial.buf, '/') &&
+			    strstr(j->partial.buf, "] ")) {
+				const char *close = strstr(j->partial.buf,
+							   "] ");
+				const char *name = close + 2;
+				size_t len = strcspn(name, " ");
+				char *now = gantry_i_xasprintf("stage %.*s %.*s",
+					(int)(close - j->partial.buf - 1),
+					j->partial.buf + 1, (int)len, name);
+
+				if (j->stage && !strcmp(j->stage, now)) {
+					free(now);
+				} else {
+					free(j->stage);
+					j->stage = now;
+					changed = 1;
+				}
+			}
+			gantry_i_buf_reset(&j->partial);
+		}
+	}
+	if (changed && !b->tty)
+		report(b, j, j->stage);
+}
+
+/* ---- running ---------------------------------------------------------- */
+
+static char **child_argv(const struct batch *b, const struct job *j)
+{
+	const struct options *o = b->o;
+	char **av = gantry_i_xcalloc(32, sizeof(*av));
+	size_t n = 0;
+	int v;
+
+	av[n++] = gantry_i_xstrdup(b->self);
+	av[n++] = gantry_i_xstrdup("-c");
+	av[n++] = gantry_i_xstrdup(j->path);
+	av[n++] = gantry_i_xstrdup("-e");
+	av[n++] = gantry_i_xstrdup(j->env);
+	if (o->plugin_path) {
+		av[n++] = gantry_i_xstrdup("--plugin-path");
+		av[n++] = gantry_i_xstrdup(o->plugin_path);
+	}
+	if (o->state_dir) {
+		av[n++] = gantry_i_xstrdup("--state-dir");
+		av[n++] = gantry_i_xstrdup(o->state_dir);
+	}
+	for (v = 0; v < o->verbosity && v < 3; v++)
+		av[n++] = gantry_i_xstrdup("-v");
+	if (o->no_color)
+		av[n++] = gantry_i_xstrdup("--no-color");
+	av[n++] = gantry_i_xstrdup("deploy");
+	av[n++] = gantry_i_xstrdup(j->tag);
+	av[n++] = gantry_i_xstrdup("--json");
+	if (o->dry_run)
+		av[n++] = gantry_i_xstrdup("--dry-run");
+	if (o->approve)
+		av[n++] = gantry_i_xstrdup("--approve");
+	if (o->no_rollback)
+		av[n++] = gantry_i_xstrdup("--no-rollback");
+	if (o->force_promotion)
+		av[n++] = gantry_i_xstrdup("--force-promotion");
+	if (o->allow_destroy)
+		av[n++] = gantry_i_xstrdup("--allow-destroy");
+	return av;
+}
+
+static void free_argv(char **av)
+{
+	size_t i;
+
+	for (i = 0; av[i]; i++)
+		free(av[i]);
+	free(av);
+}
+
+static void job_ends(struct batch *b, struct job *j, int code,
+		     const char *result, const char *reason)
+{
+	j->state = J_DONE;
+	j->t1 = gantry_i_now();
+	j->code = code;
+	if (!j->result)
+		j->result = gantry_i_xstrdup(result);
+	if (!j->reason && reason)
+		j->reason = gantry_i_xstrdup(reason);
+	if (b->running)
+		b->running--;
+	if (code != EXIT_OK && b->o->fail_fast && !b->stop) {
+		b->stop = 1;
+		b->stop_reason = gantry_i_xasprintf("not started: --fail-fast "
+						    "after '%s' failed",
+						    j->name);
+	}
+	report(b, j, NULL);
+}
+
+static void start_job(struct batch *b, struct job *j)
+{
+	struct gantry_buf head = GANTRY_BUF_INIT, msg = GANTRY_BUF_INIT;
+	char **av = child_argv(b, j);
+	int out[2] = { -1, -1 }, logfd, nullfd;
+	pid_t parent = getpid(), pid;
+	size_t i;
+
+	j->log = gantry_i_xasprintf("%s/%s.log", b->logdir, j->name);
+	j->t0 = gantry_i_now();
+	logfd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+		     O_CLOEXEC, 0600);
+	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (logfd < 0 || nullfd < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		char *why = gantry_i_xasprintf("cannot start: %s: %s",
+					       logfd < 0 ? j->log : "pipe",
+					       strerror(errno));
+
+		b->running++;
+		job_ends(b, j, EXIT_FAILED, "error", why);
+		free(why);
+		goto out;
+	}
+	gantry_i_buf_addf(&head, "# gantry batch %s: deploy '%s' (%s) in %s:",
+			  b->id, j->name, j->shown, j->dir);
+	for (i = 0; av[i]; i++)
+		gantry_i_buf_addf(&head, " %s", av[i]);
+	gantry_i_buf_addch(&head, '\n');
+	if (write(logfd, head.buf, head.len) < 0) {
+		/* the log lacks its header line; the deploy may still run */
+	}
+	gantry_i_buf_addf(&msg, "gantry: error: cannot run %s in %s: ",
+			  b->self, j->dir);
+
+	pid = fork();
+	if (pid == 0) {
+		/* Its own process group: a ^C on the terminal reaches only
+		   the batch, which then stops each deploy exactly once. */
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(EXIT_INTERRUPTED);
+		dup2(nullfd, STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(logfd, STDERR_FILENO);
+		if (chdir(j->dir) == 0)
+			execv(b->self, av);
+		if (write(STDERR_FILENO, msg.buf, msg.len) < 0 ||
+		    write(STDERR_FILENO, strerror(errno),
+			  strlen(strerror(errno))) < 0 ||
+		    write(STDERR_FILENO, "\n", 1) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	if (pid < 0) {
+		char *why = gantry_i_xasprintf("cannot start: fork: %s",
+					       strerror(errno));
+
+		b->running++;
+		job_ends(b, j, EXIT_FAILED, "error", why);
+		free(why);
+		goto out;
+	}
+	setpgid(pid, pid);
+	j->pid = pid;
+	j->state = J_RUNNING;
+	b->running++;
+	j->out_fd = out[0];
+	out[0] = -1;
+	fcntl(j->out_fd, F_SETFL, fcntl(j->out_fd, F_GETFL) | O_NONBLOCK);
+	j->log_rd = open(j->log, O_RDONLY | O_CLOEXEC);
+	{
+		char *what = gantry_i_xasprintf("started (log %s)", j->log);
+
+		report(b, j, what);
+		free(what);
+	}
+out:
+	if (out[0] >= 0)
+		close(out[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (logfd >= 0)
+		close(logfd);
+	if (nullfd >= 0)
+		close(nullfd);
+	free_argv(av);
+	gantry_i_buf_release(&head);
+	gantry_i_buf_release(&msg);
+}
+
+static void read_out(struct job *j)
+{
+	char buf[8192];
+	ssize_t r;
+
+	while (j->out_fd >= 0) {
+		r = read(j->out_fd, buf, sizeof(buf));
+		if (r > 0) {
+			gantry_i_buf_add(&j->out, buf, (size_t)r);
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		close(j->out_fd);
+		j->out_fd = -1;
+	}
+}
+
+static const char *result_of_code(const struct batch *b, int code)
+{
+	switch (code) {
+	case EXIT_OK: return b->o->dry_run ? "planned" : "succeeded";
+	case EXIT_USAGE: return "error";
+	case EXIT_ROLLED_BACK: return "rolled_back";
+	case EXIT_ROLLBACK_FAILED: return "rollback_failed";
+	case EXIT_REFUSED: return "refused";
+	case EXIT_LOCKED: return "locked";
+	case EXIT_INTERRUPTED: return "interrupted";
+	case 127: return "error";
+	}
+	return "failed";
+}
+
+/* The child is gone: what its JSON document says, else its exit code. */
+static void reap(struct batch *b, struct job *j, int status)
+{
+	json_object *doc, *v;
+	char why[64];
+	int code;
+
+	read_out(j);
+	if (j->out_fd >= 0) {
+		close(j->out_fd);
+		j->out_fd = -1;
+	}
+	follow_log(b, j);
+	doc = json_tokener_parse(j->out.buf);
+	if (doc && json_object_is_type(doc, json_type_object)) {
+		if (!b->o->dry_run && json_object_object_get_ex(doc, "id", &v))
+			j->deploy_id = gantry_i_xstrdup(json_object_get_string(v));
+		if (json_object_object_get_ex(doc, "result", &v) &&
+		    strcmp(json_object_get_string(v), "running"))
+			j->result = gantry_i_xstrdup(json_object_get_string(v));
+		if ((json_object_object_get_ex(doc, "reason", &v) ||
+		     json_object_object_get_ex(doc, "error", &v)) &&
+		    json_object_get_string(v) && *json_object_get_string(v))
+			j->reason = gantry_i_xstrdup(json_object_get_string(v));
+	}
+	json_object_put(doc);
+	if (WIFSIGNALED(status)) {
+		code = 128 + WTERMSIG(status);
+		snprintf(why, sizeof(why), "killed by signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+		job_ends(b, j, code, "crashed", why);
+		return;
+	}
+	code = WEXITSTATUS(status);
+	job_ends(b, j, code, result_of_code(b, code),
+		 code == 127 ? "could not run gantry; see the log" : NULL);
+}
+
+/* Marks queued deploys whose dependencies failed, then starts what may
+   start, in file order. */
+static void schedule(struct batch *b)
+{
+	size_t i, k;
+	int changed = 1;
+
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < b->n; i++) {
+			struct job *j = &b->jobs[i];
+
+			for (k = 0; j->state == J_QUEUED && k < j->nafter; k++) {
+				const struct job *d = &b->jobs[j->after[k]];
+
+				if (d->state == J_SKIPPED ||
+				    (d->state == J_DONE && d->code)) {
+					j->state = J_SKIPPED;
+					j->reason = gantry_i_xasprintf("'%s' "
+						"%s", d->name,
+						d->state == J_SKIPPED ?
+						"was skipped" : "failed");
+					report(b, j, NULL);
+					changed = 1;
+				}
+			}
+		}
+	}
+	for (i = 0; i < b->n && !b->stop; i++) {
+		struct job *j = &b->jobs[i];
+		int ready = j->state == J_QUEUED;
+
+		for (k = 0; ready && k < j->nafter; k++)
+			ready = b->jobs[j->after[k]].state == J_DONE;
+		if (ready && b->running < b->max_running)
+			start_job(b, j);
+	}
+}
+
+/* The first signal interrupts every running deploy once (each applies its
+   failure policy); a further one is passed on too, and cuts their
+   clean-up short, as a second ^C does to a single deploy. */
+static void stop_all(struct batch *b, int again)
+{
+	size_t i;
+
+	if (!again) {
+		b->stop = 1;
+		b->interrupted = 1;
+		free(b->stop_reason);
+		b->stop_reason = gantry_i_xstrdup("not started: the batch "
+						  "was interrupted");
+		if (!b->quiet) {
+			fprintf(stderr, "gantry: interrupted: stopping %u "
+				"running deploy%s (their failure policies "
+				"apply)\n", b->running,
+				b->running == 1 ? "" : "s");
+			b->drawn = 0;
+		}
+	}
+	for (i = 0; i < b->n; i++)
+		if (b->jobs[i].state == J_RUNNING)
+			kill(b->jobs[i].pid, SIGTERM);
+}
+
+static void run_loop(struct batch *b)
+{
+	struct pollfd *pfd = gantry_i_xcalloc(b->n + 1, sizeof(*pfd));
+	sig_atomic_t handled = 0;
+	size_t i, np;
+
+	for (;;) {
+		if (!b->stop)
+			schedule(b);
+		if (!b->running)
+			break;
+		np = 0;
+		pfd[np].fd = wake_pipe[0];
+		pfd[np++].events = POLLIN;
+		for (i = 0; i < b->n; i++) {
+			if (b->jobs[i].out_fd < 0)
+				continue;
+			pfd[np].fd = b->jobs[i].out_fd;
+			pfd[np++].events = POLLIN;
+		}
+		/* Wake now and then to follow the logs' progress lines. */
+		if (poll(pfd, np, b->tty ? 250 : 500) > 0 &&
+		    (pfd[0].revents & POLLIN)) {
+			char junk[64];
+
+			while (read(wake_pipe[0], junk, sizeof(junk)) > 0)
+				;
+		}
+		if (signals_seen != handled) {
+			stop_all(b, handled != 0);
+			handled = signals_seen;
+		}
+		for (i = 0; i < b->n; i++) {
+			struct job *j = &b->jobs[i];
+			int status;
+
+			if (j->state != J_RUNNING)
+				continue;
+			read_out(j);
+			if (waitpid(j->pid, &status, WNOHANG) == j->pid)
+				reap(b, j, status);
+			else
+				follow_log(b, j);
+		}
+		draw(b, 0);
+	}
+	free(pfd);
+	for (i = 0; i < b->n; i++) {
+		struct job *j = &b->jobs[i];
+
+		if (j->state != J_QUEUED)
+			continue;
+		j->state = J_SKIPPED;
+		j->reason = gantry_i_xstrdup(b->stop_reason ? b->stop_reason :
+					     "not started");
+		report(b, j, NULL);
+	}
+	draw(b, 1);
+}
+
+static void run_batch(struct batch *b)
+{
+	struct sigaction sa, old_chld, old_int, old_term;
+	int flags;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	if (pipe2(wake_pipe, O_CLOEXEC) < 0) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "cannot create a pipe: %s",
+			   strerror(errno));
+		return;
+	}
+	flags = O_NONBLOCK;
+	fcntl(wake_pipe[0], F_SETFL, flags);
+	fcntl(wake_pipe[1], F_SETFL, flags);
+	signals_seen = 0;
+	sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, &old_chld);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	if (!b->quiet)
+		fprintf(stderr, "==> batch %s: %zu deploy%s, up to %u at once%s;"
+			" logs in %s\n", b->id, b->n, b->n == 1 ? "" : "s",
+			b->max_running, b->o->dry_run ? " (dry run)" : "",
+			b->logdir);
+	run_loop(b);
+
+	sigaction(SIGCHLD, &old_chld, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	close(wake_pipe[0]);
+	close(wake_pipe[1]);
+	wake_pipe[0] = wake_pipe[1] = -1;
+}
+
+/* ---- the summary ------------------------------------------------------ */
+
+static int exit_code(const struct batch *b)
+{
+	int worst = EXIT_OK;
+	size_t i;
+
+	if (b->interrupted)
+		return EXIT_INTERRUPTED;
+	for (i = 0; i < b->n; i++) {
+		const struct job *j = &b->jobs[i];
+		int c = j->state == J_SKIPPED ? EXIT_FAILED : j->code;
+
+		/* Severity: rollback failed > rolled back > anything else
+		   that is not success (locked, refused, crashed: failed). */
+		if (c == EXIT_ROLLBACK_FAILED)
+			worst = EXIT_ROLLBACK_FAILED;
+		else if (c == EXIT_ROLLED_BACK && worst != EXIT_ROLLBACK_FAILED)
+			worst = EXIT_ROLLED_BACK;
+		else if (c != EXIT_OK && worst == EXIT_OK)
+			worst = EXIT_FAILED;
+	}
+	return worst;
+}
+
+static json_object *summary_json(const struct batch *b, int code)
+{
+	json_object *doc = json_object_new_object(), *arr;
+	size_t i;
+
+	json_object_object_add(doc, "batch", jstr(b->id));
+	json_object_object_add(doc, "file", jstr(b->file));
+	json_object_object_add(doc, "dry_run",
+			       json_object_new_boolean(b->o->dry_run));
+	arr = json_object_new_array();
+	for (i = 0; i < b->n; i++) {
+		const struct job *j = &b->jobs[i];
+		json_object *o = json_object_new_object();
+		int ran = j->state == J_DONE;
+
+		json_object_object_add(o, "name", jstr(j->name));
+		json_object_object_add(o, "config", jstr(j->shown));
+		json_object_object_add(o, "env", jstr(j->env));
+		json_object_object_add(o, "tag", jstr(j->tag));
+		json_object_object_add(o, "result", jstr(job_word(j)));
+		json_object_object_add(o, "exit_code", ran ?
+				       json_object_new_int(j->code) : NULL);
+		json_object_object_add(o, "duration", ran ?
+				       json_object_new_double(j->t1 - j->t0) :
+				       NULL);
+		json_object_object_add(o, "deploy_id", jstr(j->deploy_id));
+		json_object_object_add(o, "log", jstr(j->log));
+		if (j->reason)
+			json_object_object_add(o, "reason", jstr(j->reason));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(doc, "deploys", arr);
+	json_object_object_add(doc, "exit_code", json_object_new_int(code));
+	return doc;
+}
+
+static void print_table(const struct batch *b, int code)
+{
+	int wn = name_width(b), we = 3, wt = 3, wr = 6, wi = 9;
+	size_t i, ok = 0;
+
+	for (i = 0; i < b->n; i++) {
+		const struct job *j = &b->jobs[i];
+
+		if ((int)strlen(j->env) > we)
+			we = (int)strlen(j->env);
+		if ((int)strlen(j->tag) > wt)
+			wt = (int)strlen(j->tag);
+		if ((int)strlen(job_word(j)) > wr)
+			wr = (int)strlen(job_word(j));
+		if (j->deploy_id && (int)strlen(j->deploy_id) > wi)
+			wi = (int)strlen(j->deploy_id);
+	}
+	printf("%-*s  %-*s  %-*s  %-*s  %4s  %8s  %-*s  %s\n", wn, "NAME", we,
+	       "ENV", wt, "TAG", wr, "RESULT", "EXIT", "TIME", wi,
+	       "DEPLOY ID", "LOG");
+	for (i = 0; i < b->n; i++) {
+		const struct job *j = &b->jobs[i];
+		char ex[16] = "-", dur[32] = "-";
+
+		if (j->state == J_DONE) {
+			snprintf(ex, sizeof(ex), "%d", j->code);
+			snprintf(dur, sizeof(dur), "%.1fs", j->t1 - j->t0);
+			ok += j->code == EXIT_OK;
+		}
+		printf("%-*s  %-*s  %-*s  %-*s  %4s  %8s  %-*s  %s\n", wn,
+		       j->name, we, j->env, wt, j->tag, wr, job_word(j), ex,
+		       dur, wi, j->deploy_id ? j->deploy_id : "-",
+		       j->log ? j->log : "-");
+	}
+	for (i = 0; i < b->n; i++) {
+		const struct job *j = &b->jobs[i];
+
+		if (j->reason && strcmp(j->reason, job_word(j)) &&
+		    !(j->state == J_DONE && j->code == 0))
+			printf("%s: %s: %s\n", j->name, job_word(j), j->reason);
+	}
+	printf("batch %s: %zu of %zu deploy%s %s; exit %d\n", b->id, ok,
+	       b->n, b->n == 1 ? "" : "s",
+	       b->o->dry_run ? "planned" : "succeeded", code);
+}
+
+/* Keeps the summary next to the logs, for whoever looks later. */
+static void save_summary(const struct batch *b, json_object *doc)
+{
+	char *path = gantry_i_xasprintf("%s/summary.json", b->logdir);
+	const char *text = json_object_to_json_string_ext(doc,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *red = gantry_i_redact(text);
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(red, f);
+		fputc('\n', f);
+		if (fclose(f) != 0)
+			gantry_log(NULL, GANTRY_LOG_WARN, "cannot write %s",
+				   path);
+	}
+	free(red);
+	free(path);
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+static void release(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct job *j = &b->jobs[i];
+
+		if (j->log_rd >= 0)
+			close(j->log_rd);
+		free(j->shown);
+		free(j->path);
+		free(j->dir);
+		free(j->env);
+		free(j->service);
+		free(j->after);
+		gantry_i_buf_release(&j->out);
+		gantry_i_buf_release(&j->partial);
+		free(j->log);
+		free(j->stage);
+		free(j->result);
+		free(j->deploy_id);
+		free(j->reason);
+	}
+	free(b->jobs);
+	gantry_i_config_free(b->tree);
+	free(b->id);
+	free(b->logdir);
+	free(b->stop_reason);
+}
+
+static int misuse(const struct options *o)
+{
+	const char *bad = o->config ? "-c (each deploy names its config in "
+				      "the batch file)" :
+			  o->env ? "-e (set env in a deploy's entry of the "
+				   "batch file)" :
+			  o->only ? "--only" : o->skip ? "--skip" :
+			  o->resume ? "--resume" : o->to ? "--to" : NULL;
+
+	if (!bad)
+		return 0;
+	gantry_log(NULL, GANTRY_LOG_ERROR, "'gantry batch' does not take %s; "
+		   "see 'gantry help batch'", bad);
+	return 1;
+}
+
+static int setup_logs(struct batch *b)
+{
+	struct session s;
+	ssize_t len;
+
+	memset(&s, 0, sizeof(s));
+	s.opt = b->o;
+	b->id = journal_new_id();
+	b->logdir = gantry_i_xasprintf("%s/batch/%s", session_state_dir(&s),
+				       b->id);
+	free(s.state_dir);
+	if (state_mkdirs(b->logdir) < 0) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "cannot create the batch "
+			   "log directory '%s': %s; give a writable one with "
+			   "--state-dir or GANTRY_STATE_DIR", b->logdir,
+			   strerror(errno));
+		return -1;
+	}
+	len = readlink("/proc/self/exe", b->self, sizeof(b->self) - 1);
+	if (len <= 0) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "cannot find the gantry "
+			   "executable (/proc/self/exe): %s", strerror(errno));
+		return -1;
+	}
+	b->self[len] = '\0';
+	return 0;
+}
+
+int batch_main(const struct options *o, const char *file)
+{
+	struct batch b;
+	json_object *doc;
+	int code;
+
+	if (misuse(o))
+		return EXIT_USAGE;
+	memset(&b, 0, sizeof(b));
+	b.o = o;
+	b.file = file;
+	b.max_running = o->jobs > 0 ? (unsigned)o->jobs : 1;
+	b.quiet = gantry_i_log_verbosity() < 0;
+	b.tty = isatty(STDERR_FILENO);
+	b.drawn_sec = -1;
+	code = validate(&b);
+	if (code == EXIT_OK && o->matrix) {
+		code = print_matrix(&b);
+		release(&b);
+		return code;
+	}
+	if (code == EXIT_OK && setup_logs(&b) < 0)
+		code = EXIT_USAGE;
+	if (code != EXIT_OK) {
+		if (o->json)
+			progress_json_error("batch", code);
+		release(&b);
+		return code;
+	}
+	run_batch(&b);
+	code = exit_code(&b);
+	doc = summary_json(&b, code);
+	save_summary(&b, doc);
+	if (o->json)
+		print_doc(doc);
+	else
+		print_table(&b, code);
+	json_object_put(doc);
+	release(&b);
+	return code;
+}

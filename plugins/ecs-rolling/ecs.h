@@ -1,0 +1,143 @@
+/*
+ * ecs.h - the ecs-rolling stage's private interface: its options, the
+ * ECS calls it makes, the wait for a deployment and the explanation of a
+ * failed one.  Nothing here is seen outside the plugin.
+ */
+#ifndef ECS_ROLLING_H
+#define ECS_ROLLING_H
+
+#include <stddef.h>
+
+#include <gantry/gantry.h>
+
+/* A growing string; s is "" (never NULL) once anything was added. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+void sb_add(struct sbuf *b, const char *s);
+void sb_addf(struct sbuf *b, const char *fmt, ...) GANTRY_PRINTF(2, 3);
+/* s as a JSON string literal, quotes included. */
+void sb_json(struct sbuf *b, const char *s);
+/* The text, "" when empty; valid until the next change. */
+const char *sb_str(const struct sbuf *b);
+void sb_free(struct sbuf *b);
+
+struct ecs_opts {
+	const char *cluster, *service, *mode, *container, *image;
+	long long min_healthy, max_percent, grace, timeout, poll_interval;
+	long long desired_count;	/* -1: unchanged */
+	long long bake_time, follow_since;
+	int circuit_breaker, rollback, force_new;
+	const char **alarms;		/* NULL-terminated */
+	size_t nalarms;
+};
+
+/* One entry of services[].deployments[]; strings point into the
+   snapshot's document. */
+struct ecs_dep {
+	const char *id, *status, *td, *rollout, *reason;
+	long long desired, running, pending, failed;
+	double created;			/* createdAt, epoch seconds */
+};
+
+#define ECS_MAX_DEPS 16
+
+/* One DescribeServices answer for our service. */
+struct ecs_snap {
+	struct gantry_json *doc;
+	struct gantry_json *svc;	/* services[0] */
+	struct ecs_dep deps[ECS_MAX_DEPS];
+	size_t ndeps;
+	long long desired, running;
+};
+
+/* What run, plan and rollback share. */
+struct ecs {
+	struct ecs_opts o;
+	struct gantry_ctx *ctx;
+	struct gantry_aws *aws;
+	double t0;			/* monotonic start of the callback */
+	double deadline;		/* monotonic end of the whole budget */
+	unsigned budget;		/* seconds: entry timeout or option */
+	int sd_api;			/* 1 yes, 0 unknown, -1 absent */
+	int has_lb;			/* the service has load balancers */
+
+	/* the deployment being followed */
+	char *dep_id, *td, *prev_td, *sd_arn;
+	char *reason;			/* why it failed, at the end */
+	char **seen;			/* event ids already shown */
+	size_t nseen;
+	size_t nseen_start;		/* events there before we began */
+	char *last_progress;
+	struct sbuf events;		/* the newest events, " | " joined */
+	int restore_started;
+	int completed;			/* the deployment completed */
+};
+
+double ecs_now(void);
+char *ecs_strdup(const char *s);
+
+/* ---- ecsapi.c */
+/* One ECS call; on failure returns the code with the message recorded
+   through gantry_fail ("<what>: <aws error line>"). */
+int ecs_call(struct ecs *e, const char *op, const char *body,
+	     struct gantry_json **out, const char *what);
+int ecs_describe(struct ecs *e, struct ecs_snap *snap);
+void ecs_snap_free(struct ecs_snap *snap);
+/* The deployment with that id, or the PRIMARY one (id NULL). */
+const struct ecs_dep *ecs_find(const struct ecs_snap *snap, const char *id);
+int ecs_describe_td(struct ecs *e, const char *td, struct gantry_json **out);
+/* The container to update: the named one, the only one, or the one named
+   like the service; NULL with a failure recorded. */
+struct gantry_json *ecs_pick_container(struct ecs *e, struct gantry_json *td);
+/* RegisterTaskDefinition of td with container's image replaced; the new
+   ARN in *arn (malloc'd). */
+int ecs_register(struct ecs *e, struct gantry_json *td, const char *container,
+		 const char *image, char **arn);
+/* UpdateService to td (NULL: unchanged) with the deployment
+   configuration of the options when with_config is set, else (a
+   rollback) with the deployment alarms turned off; fills e->dep_id and
+   e->sd_arn from the answer when track is set. */
+int ecs_update(struct ecs *e, const char *td, int with_config, int track);
+/* Asks ECS to roll the tracked deployment back (service deployments API)
+   or redeploys prev_td; sets e->restore_started. */
+int ecs_restore(struct ecs *e);
+/* The service deployment's status ("ROLLBACK_SUCCESSFUL"...), malloc'd,
+   or NULL when unknown (no API); its statusReason in *reason (malloc'd)
+   when reason is not NULL. */
+char *ecs_sd_status(struct ecs *e, char **reason);
+/* The first of the alarms in state ALARM (malloc'd), or NULL. */
+char *ecs_alarm_firing(struct ecs *e);
+
+/* ---- watch.c */
+/* Remembers the service's events so that only newer ones are shown. */
+void ecs_events_seen(struct ecs *e, const struct ecs_snap *snap);
+
+enum ecs_verdict {
+	V_DONE = 0,		/* the deployment succeeded */
+	V_FAILED,		/* FAILED, vanished or replaced */
+	V_ALARM,		/* a watched alarm fired */
+	V_TIMEOUT,
+	V_INTERRUPTED,
+	V_ERROR			/* an API call failed (recorded) */
+};
+
+/* Waits for e->dep_id until done, failed or until, a monotonic time. */
+enum ecs_verdict ecs_wait(struct ecs *e, double until, char **alarm);
+/* Waits until the service runs only td, COMPLETED, running == desired.
+   V_FAILED when that deployment fails too. */
+enum ecs_verdict ecs_wait_restored(struct ecs *e, const char *td,
+				   double until);
+/* Watches the alarms for seconds after success. */
+enum ecs_verdict ecs_bake(struct ecs *e, double seconds, char **alarm);
+/* The poll interval after n polls without change, in seconds. */
+double ecs_poll_interval(const struct ecs *e, unsigned quiet);
+
+/* ---- explain.c */
+/* "stopped tasks: ...; last events: ...; log lines: ..." for the
+   deployment, malloc'd (never NULL). */
+char *ecs_explain(struct ecs *e, const char *dep_id, const char *td);
+
+#endif

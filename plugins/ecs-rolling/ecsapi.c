@@ -1,0 +1,457 @@
+/*
+ * ecsapi.c - the ECS, CloudWatch calls of the ecs-rolling stage: the
+ * service as it is, cloning a task definition with a new image,
+ * UpdateService, rolling back, service deployments and alarms.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecs.h"
+
+#include "banned.h"
+
+int ecs_call(struct ecs *e, const char *op, const char *body,
+	     struct gantry_json **out, const char *what)
+{
+	int rc = gantry_aws_json(e->aws, "ecs", op, body, out);
+
+	if (rc < 0)
+		return gantry_fail(e->ctx, rc, "%s: %s", what,
+				   gantry_aws_error_line(e->aws));
+	return GANTRY_OK;
+}
+
+/* {"cluster": C, "service": S  (no closing brace) */
+static void target(struct ecs *e, struct sbuf *b, const char *skey)
+{
+	sb_add(b, "{\"cluster\":");
+	sb_json(b, e->o.cluster);
+	sb_addf(b, ",\"%s\":", skey);
+	if (!strcmp(skey, "services")) {
+		sb_add(b, "[");
+		sb_json(b, e->o.service);
+		sb_add(b, "]");
+	} else {
+		sb_json(b, e->o.service);
+	}
+}
+
+static void fill_dep(struct ecs_dep *d, const struct gantry_json *j)
+{
+	d->id = gantry_json_string(j, "id", "");
+	d->status = gantry_json_string(j, "status", "");
+	d->td = gantry_json_string(j, "taskDefinition", "");
+	/* Absent for Classic Load Balancers and some EC2 services: "" then,
+	   and the caller falls back on counts (FACTS.md). */
+	d->rollout = gantry_json_string(j, "rolloutState", "");
+	d->reason = gantry_json_string(j, "rolloutStateReason", "");
+	d->desired = gantry_json_int(j, "desiredCount", 0);
+	d->running = gantry_json_int(j, "runningCount", 0);
+	d->pending = gantry_json_int(j, "pendingCount", 0);
+	d->failed = gantry_json_int(j, "failedTasks", 0);
+	d->created = gantry_json_double(j, "createdAt", 0);
+}
+
+int ecs_describe(struct ecs *e, struct ecs_snap *snap)
+{
+	struct sbuf b = { 0 };
+	struct gantry_json *deps;
+	size_t i;
+	int rc;
+
+	memset(snap, 0, sizeof(*snap));
+	target(e, &b, "services");
+	sb_add(&b, "}");
+	rc = ecs_call(e, "DescribeServices", sb_str(&b), &snap->doc,
+		      "cannot describe the service");
+	sb_free(&b);
+	if (rc < 0)
+		return rc;
+	snap->svc = gantry_json_get(snap->doc, "services[0]");
+	if (!snap->svc || strcmp(gantry_json_string(snap->svc, "status",
+						    "ACTIVE"), "ACTIVE")) {
+		rc = gantry_fail(e->ctx, GANTRY_EFAIL, "service '%s' not found "
+			"(or not ACTIVE) in cluster '%s' of %s/%s; check "
+			"cluster and service in the profile", e->o.service,
+			e->o.cluster, gantry_aws_account(e->aws),
+			gantry_aws_region(e->aws));
+		ecs_snap_free(snap);
+		return rc;
+	}
+	snap->desired = gantry_json_int(snap->svc, "desiredCount", 0);
+	snap->running = gantry_json_int(snap->svc, "runningCount", 0);
+	deps = gantry_json_get(snap->svc, "deployments");
+	for (i = 0; i < gantry_json_length(deps) && i < ECS_MAX_DEPS; i++)
+		fill_dep(&snap->deps[snap->ndeps++], gantry_json_at(deps, i));
+	return GANTRY_OK;
+}
+
+void ecs_snap_free(struct ecs_snap *snap)
+{
+	gantry_json_free(snap->doc);
+	memset(snap, 0, sizeof(*snap));
+}
+
+const struct ecs_dep *ecs_find(const struct ecs_snap *snap, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < snap->ndeps; i++)
+		if (id ? !strcmp(snap->deps[i].id, id)
+		       : !strcmp(snap->deps[i].status, "PRIMARY"))
+			return &snap->deps[i];
+	return NULL;
+}
+
+int ecs_describe_td(struct ecs *e, const char *td, struct gantry_json **out)
+{
+	struct sbuf b = { 0 };
+	int rc;
+
+	sb_add(&b, "{\"taskDefinition\":");
+	sb_json(&b, td);
+	sb_add(&b, "}");
+	rc = ecs_call(e, "DescribeTaskDefinition", sb_str(&b), out,
+		      "cannot read the task definition");
+	sb_free(&b);
+	return rc;
+}
+
+struct gantry_json *ecs_pick_container(struct ecs *e, struct gantry_json *td)
+{
+	struct gantry_json *cds = gantry_json_get(td, "containerDefinitions");
+	size_t i, n = gantry_json_length(cds);
+	struct sbuf names = { 0 };
+	struct gantry_json *hit = NULL;
+
+	for (i = 0; i < n && !hit; i++) {
+		struct gantry_json *c = gantry_json_at(cds, i);
+		const char *name = gantry_json_string(c, "name", "");
+
+		if (e->o.container ? !strcmp(name, e->o.container)
+				   : !strcmp(name, e->o.service))
+			hit = c;
+	}
+	if (!hit && !e->o.container && n == 1)
+		hit = gantry_json_at(cds, 0);
+	if (hit)
+		return hit;
+	for (i = 0; i < n; i++)
+		sb_addf(&names, "%s'%s'", i ? ", " : "",
+			gantry_json_string(gantry_json_at(cds, i), "name", ""));
+	if (e->o.container)
+		gantry_fail(e->ctx, GANTRY_ECONFIG, "container '%s' not found "
+			    "in task definition '%s' (it has %s); fix option "
+			    "'container'", e->o.container,
+			    gantry_json_string(td, "taskDefinitionArn", "?"),
+			    sb_str(&names));
+	else
+		gantry_fail(e->ctx, GANTRY_ECONFIG, "task definition '%s' has "
+			    "%zu containers (%s) and none is named like the "
+			    "service; set option 'container'",
+			    gantry_json_string(td, "taskDefinitionArn", "?"), n,
+			    sb_str(&names));
+	sb_free(&names);
+	return NULL;
+}
+
+/* Read-only members DescribeTaskDefinition returns and
+   RegisterTaskDefinition refuses. */
+static int read_only(const char *key)
+{
+	static const char *const keys[] = {
+		"taskDefinitionArn", "revision", "status", "requiresAttributes",
+		"compatibilities", "registeredAt", "registeredBy",
+		"deregisteredAt", NULL
+	};
+	size_t i;
+
+	for (i = 0; keys[i]; i++)
+		if (!strcmp(key, keys[i]))
+			return 1;
+	return 0;
+}
+
+/* The members of object o, with image replaced when image is set. */
+static void copy_object(struct sbuf *b, struct gantry_json *o,
+			const char *image)
+{
+	size_t i, n = gantry_json_keys(o);
+	int first = 1;
+
+	sb_add(b, "{");
+	for (i = 0; i < n; i++) {
+		const char *key = gantry_json_key_at(o, i);
+
+		if (!first)
+			sb_add(b, ",");
+		first = 0;
+		sb_json(b, key);
+		sb_add(b, ":");
+		if (image && !strcmp(key, "image"))
+			sb_json(b, image);
+		else
+			sb_add(b, gantry_json_text(gantry_json_value_at(o, i),
+						   0));
+	}
+	sb_add(b, "}");
+}
+
+int ecs_register(struct ecs *e, struct gantry_json *td, const char *container,
+		 const char *image, char **arn)
+{
+	struct sbuf b = { 0 };
+	struct gantry_json *out = NULL;
+	size_t i, j, n = gantry_json_keys(td);
+	int rc, first = 1;
+
+	*arn = NULL;
+	sb_add(&b, "{");
+	for (i = 0; i < n; i++) {
+		const char *key = gantry_json_key_at(td, i);
+		struct gantry_json *v = gantry_json_value_at(td, i);
+
+		if (read_only(key))
+			continue;
+		if (!first)
+			sb_add(&b, ",");
+		first = 0;
+		sb_json(&b, key);
+		sb_add(&b, ":");
+		if (strcmp(key, "containerDefinitions")) {
+			sb_add(&b, gantry_json_text(v, 0));
+			continue;
+		}
+		sb_add(&b, "[");
+		for (j = 0; j < gantry_json_length(v); j++) {
+			struct gantry_json *c = gantry_json_at(v, j);
+			const char *name = gantry_json_string(c, "name", "");
+
+			if (j)
+				sb_add(&b, ",");
+			copy_object(&b, c, strcmp(name, container) ? NULL
+								  : image);
+		}
+		sb_add(&b, "]");
+	}
+	sb_add(&b, "}");
+	rc = ecs_call(e, "RegisterTaskDefinition", sb_str(&b), &out,
+		      "cannot register the new task definition");
+	sb_free(&b);
+	if (rc == GANTRY_OK)
+		*arn = ecs_strdup(gantry_json_string(out,
+				"taskDefinition.taskDefinitionArn", ""));
+	gantry_json_free(out);
+	return rc;
+}
+
+static void deployment_config(struct ecs *e, struct sbuf *b)
+{
+	size_t i;
+	const char *rb = e->o.rollback ? "true" : "false";
+
+	sb_addf(b, ",\"deploymentConfiguration\":{\"minimumHealthyPercent\":"
+		"%lld,\"maximumPercent\":%lld,\"deploymentCircuitBreaker\":"
+		"{\"enable\":%s,\"rollback\":%s}", e->o.min_healthy,
+		e->o.max_percent, e->o.circuit_breaker ? "true" : "false",
+		e->o.circuit_breaker ? rb : "false");
+	if (e->o.nalarms) {
+		sb_add(b, ",\"alarms\":{\"alarmNames\":[");
+		for (i = 0; i < e->o.nalarms; i++) {
+			if (i)
+				sb_add(b, ",");
+			sb_json(b, e->o.alarms[i]);
+		}
+		sb_addf(b, "],\"enable\":true,\"rollback\":%s}", rb);
+	}
+	sb_add(b, "}");
+}
+
+int ecs_update(struct ecs *e, const char *td, int with_config, int track)
+{
+	struct sbuf b = { 0 };
+	struct gantry_json *out = NULL, *deps;
+	const char *sd;
+	size_t i;
+	int rc;
+
+	target(e, &b, "service");
+	if (td) {
+		sb_add(&b, ",\"taskDefinition\":");
+		sb_json(&b, td);
+	}
+	if (with_config) {
+		deployment_config(e, &b);
+		/* ECS refuses a grace period on a service without a load
+		   balancer. */
+		if (e->has_lb)
+			sb_addf(&b, ",\"healthCheckGracePeriodSeconds\":%lld",
+				e->o.grace);
+		if (e->o.desired_count >= 0)
+			sb_addf(&b, ",\"desiredCount\":%lld",
+				e->o.desired_count);
+		if (e->o.force_new)
+			sb_add(&b, ",\"forceNewDeployment\":true");
+	} else if (e->o.nalarms) {
+		/* Going back while an alarm fires: ECS would fail the
+		   rollback itself and return to the release that fired it.
+		   The next deploy turns the alarms on again. */
+		sb_add(&b, ",\"deploymentConfiguration\":{\"alarms\":"
+		       "{\"alarmNames\":[");
+		for (i = 0; i < e->o.nalarms; i++) {
+			if (i)
+				sb_add(&b, ",");
+			sb_json(&b, e->o.alarms[i]);
+		}
+		sb_add(&b, "],\"enable\":false,\"rollback\":false}}");
+	}
+	sb_add(&b, "}");
+	rc = ecs_call(e, "UpdateService", sb_str(&b), &out,
+		      "cannot update the service");
+	sb_free(&b);
+	if (rc == GANTRY_OK && track) {
+		deps = gantry_json_get(out, "service.deployments");
+		for (i = 0; i < gantry_json_length(deps); i++) {
+			struct gantry_json *d = gantry_json_at(deps, i);
+
+			if (strcmp(gantry_json_string(d, "status", ""),
+				   "PRIMARY"))
+				continue;
+			free(e->dep_id);
+			e->dep_id = ecs_strdup(gantry_json_string(d, "id", ""));
+			break;
+		}
+		sd = gantry_json_string(out, "service.currentServiceDeployment",
+					NULL);
+		free(e->sd_arn);
+		e->sd_arn = sd ? ecs_strdup(sd) : NULL;
+		e->sd_api = sd ? 1 : -1;
+	}
+	gantry_json_free(out);
+	return rc;
+}
+
+/* StopServiceDeployment with a rollback; 0 when ECS took it. */
+static int stop_with_rollback(struct ecs *e)
+{
+	struct sbuf b = { 0 };
+	struct gantry_json *out = NULL;
+	int rc;
+
+	sb_add(&b, "{\"serviceDeploymentArn\":");
+	sb_json(&b, e->sd_arn);
+	sb_add(&b, ",\"stopType\":\"ROLLBACK\"}");
+	rc = gantry_aws_json(e->aws, "ecs", "StopServiceDeployment",
+			     sb_str(&b), &out);
+	sb_free(&b);
+	gantry_json_free(out);
+	if (rc < 0)
+		gantry_info(e->ctx, "StopServiceDeployment refused (%s); "
+			    "redeploying '%s' instead",
+			    gantry_aws_error_line(e->aws), e->prev_td);
+	return rc;
+}
+
+int ecs_restore(struct ecs *e)
+{
+	int rc;
+
+	e->restore_started = 1;
+	if (e->sd_arn && e->sd_api > 0 && !e->completed &&
+	    stop_with_rollback(e) == 0) {
+		gantry_info(e->ctx, "asked ECS to roll deployment %s back "
+			    "(StopServiceDeployment ROLLBACK)", e->dep_id);
+		return GANTRY_OK;
+	}
+	rc = ecs_update(e, e->prev_td, 0, 0);
+	if (rc == GANTRY_OK)
+		gantry_info(e->ctx, "redeploying the previous task definition "
+			    "%s", e->prev_td);
+	return rc;
+}
+
+char *ecs_sd_status(struct ecs *e, char **reason)
+{
+	struct sbuf b = { 0 };
+	struct gantry_json *out = NULL;
+	char *status = NULL;
+
+	if (reason)
+		*reason = NULL;
+	if (!e->sd_arn || e->sd_api <= 0)
+		return NULL;
+	sb_add(&b, "{\"serviceDeploymentArns\":[");
+	sb_json(&b, e->sd_arn);
+	sb_add(&b, "]}");
+	if (gantry_aws_json(e->aws, "ecs", "DescribeServiceDeployments",
+			    sb_str(&b), &out) == 0) {
+		status = ecs_strdup(gantry_json_string(out,
+				"serviceDeployments[0].status", ""));
+		if (reason)
+			*reason = ecs_strdup(gantry_json_string(out,
+				"serviceDeployments[0].statusReason", ""));
+	} else if (!strcmp(gantry_aws_error_code(e->aws),
+			   "UnknownOperationException")) {
+		e->sd_api = -1;
+	}
+	sb_free(&b);
+	gantry_json_free(out);
+	if (status && !*status) {
+		free(status);
+		status = NULL;
+	}
+	return status;
+}
+
+#define ALARMS_PER_CALL 10
+
+/* One DescribeAlarms call for alarms[from..]; the first in ALARM. */
+static char *alarm_chunk(struct ecs *e, size_t from, int *rc)
+{
+	char keys[ALARMS_PER_CALL][32];
+	const char *k[ALARMS_PER_CALL] = { 0 }, *v[ALARMS_PER_CALL] = { 0 };
+	struct gantry_json *out = NULL, *list;
+	char *hit = NULL;
+	size_t i;
+
+	for (i = 0; i < ALARMS_PER_CALL && from + i < e->o.nalarms; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "AlarmNames.member.%zu",
+			 i + 1);
+		k[i] = keys[i];
+		v[i] = e->o.alarms[from + i];
+	}
+	/* The list ends at the first NULL name. */
+	*rc = gantry_aws_query(e->aws, "monitoring", "DescribeAlarms", &out,
+			       k[0], v[0], k[1], v[1], k[2], v[2], k[3], v[3],
+			       k[4], v[4], k[5], v[5], k[6], v[6], k[7], v[7],
+			       k[8], v[8], k[9], v[9], (const char *)NULL);
+	if (*rc < 0) {
+		gantry_warn(e->ctx, "cannot read the alarms: %s",
+			    gantry_aws_error_line(e->aws));
+		return NULL;
+	}
+	list = gantry_json_get(out, "DescribeAlarmsResult.MetricAlarms");
+	for (i = 0; i < gantry_json_length(list) && !hit; i++) {
+		struct gantry_json *a = gantry_json_at(list, i);
+
+		if (!strcmp(gantry_json_string(a, "StateValue", ""), "ALARM"))
+			hit = ecs_strdup(gantry_json_string(a, "AlarmName",
+							    "?"));
+	}
+	gantry_json_free(out);
+	return hit;
+}
+
+char *ecs_alarm_firing(struct ecs *e)
+{
+	size_t from;
+	char *hit = NULL;
+	int rc;
+
+	for (from = 0; from < e->o.nalarms && !hit; from += ALARMS_PER_CALL)
+		hit = alarm_chunk(e, from, &rc);
+	return hit;
+}
