@@ -264,6 +264,75 @@ static int cmd_plugins_list(struct session *s)
 	return EXIT_OK;
 }
 
+/* Escapes text for roff: a leading dot or quote, and backslashes. */
+static void roff(const char *t)
+{
+	if (*t == '.' || *t == '\'')
+		fputs("\\&", stdout);
+	for (; *t; t++) {
+		if (*t == '\\')
+			fputs("\\e", stdout);
+		else if (*t == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*t);
+	}
+}
+
+/*
+ * A stage's documentation generated from its descriptor, so docs cannot
+ * drift from the code: "md" (docs/stages.md) or "man" (gantry-stages(7)).
+ */
+static int print_stage_doc(const struct plugin *p, const char *format)
+{
+	const struct gantry_stage *d = p->desc;
+	const struct gantry_option *op;
+	int md = !strcmp(format, "md");
+
+	if (!md && strcmp(format, "man")) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "unknown format '%s' for "
+			   "'plugins show'; use text, md or man", format);
+		return EXIT_USAGE;
+	}
+	if (md) {
+		printf("## %s\n\n%s.%s%s\n\n", d->name,
+		       d->summary ? d->summary : "",
+		       d->kind & GANTRY_KIND_NOTIFIER ? " A notifier: list it "
+		       "under `notify`." : "",
+		       d->rollback ? " Has a rollback callback." : "");
+		printf("| option | type | default | |\n|---|---|---|---|\n");
+		for (op = d->options; op && op->key; op++)
+			printf("| `%s` | %s | %s%s%s | %s%s%s |\n", op->key,
+			       type_name(op->type), op->def ? "`" : "",
+			       op->def ? op->def : "", op->def ? "`" : "",
+			       op->help ? op->help : "",
+			       op->flags & GANTRY_OPT_REQUIRED ?
+			       " (required)" : "",
+			       op->flags & GANTRY_OPT_SECRET ? " (secret)" : "");
+		putchar('\n');
+		return EXIT_OK;
+	}
+	printf(".SS %s\n", d->name);
+	roff(d->summary ? d->summary : "");
+	printf("\n");
+	for (op = d->options; op && op->key; op++) {
+		printf(".TP\n.B %s\n", op->key);
+		printf("%s", type_name(op->type));
+		if (op->def) {
+			printf(", default ");
+			roff(op->def);
+		}
+		if (op->flags & GANTRY_OPT_REQUIRED)
+			printf(", required");
+		if (op->flags & GANTRY_OPT_SECRET)
+			printf(", secret");
+		printf(": ");
+		roff(op->help ? op->help : "");
+		printf("\n");
+	}
+	return EXIT_OK;
+}
+
 static int cmd_plugins_show(struct session *s, const char *name)
 {
 	struct errs e = { 0 };
@@ -314,6 +383,8 @@ static int cmd_plugins_show(struct session *s, const char *name)
 		print_json(j);
 		return EXIT_OK;
 	}
+	if (s->opt->format && strcmp(s->opt->format, "text"))
+		return print_stage_doc(p, s->opt->format);
 	printf("%s %s - %s\n", p->desc->name,
 	       p->desc->version ? p->desc->version : "",
 	       p->desc->summary ? p->desc->summary : "");
@@ -789,7 +860,8 @@ static int dispatch(struct options *o, int argc, char **argv)
 		return usage_error("deploy options given to '%s'", cmd);
 	if (o->to && strcmp(cmd, "rollback"))
 		return usage_error("--to belongs to 'rollback', not '%s'", cmd);
-	if ((o->since || o->until || o->service || o->format || o->output) &&
+	if ((o->since || o->until || o->service || o->output ||
+	     (o->format && strcmp(cmd, "plugins"))) &&
 	    strcmp(cmd, "report"))
 		return usage_error("--since, --until, --service, --format and -o "
 				   "belong to 'report', not '%s'", cmd);

@@ -856,6 +856,20 @@ int pipeline_rollback(struct session *s, const char *envname)
 	for (i = 0; i < n && !current; i++)
 		if (list[i].result && !strcmp(list[i].result, "succeeded"))
 			current = &list[i];
+	/*
+	 * When the newest finished deploy failed (ECS rolled it back, smoke
+	 * marked it failed), the environment is out of line with its last
+	 * good release - Terraform's state, the task definition: rolling
+	 * back means re-aligning on that release.  Otherwise it means the
+	 * good release before the current one.
+	 */
+	for (i = 0; i < n && (!list[i].result ||
+			      !strcmp(list[i].result, "running")); i++)
+		;
+	if (!to && i < n && &list[i] != current && current) {
+		target = current;
+		current = &list[i];
+	}
 	for (i = 0; i < n && !target; i++) {
 		const struct deploy_record *r = &list[i];
 

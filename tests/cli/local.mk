@@ -12,7 +12,7 @@ CLI_TESTS = \
 	tests/cli/t0900-approval.sh \
 	tests/cli/t1000-rollback.sh \
 	tests/cli/t1200-batch.sh
-CLI_TESTS += tests/cli/t3100-contrib.sh
+CLI_TESTS += tests/cli/t3100-contrib.sh tests/cli/t3200-docs.sh
 CLI_TESTS += tests/cli/t1300-report.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += $(CLI_TESTS)

@@ -27,6 +27,11 @@ run deploy v1.2.0-rc.1 --skip build
 expect_rc 1
 run rollback staging
 expect_rc 0
+expect_err "rolling staging back from v1.2.0-rc.1 to v1.1.0-rc.1"
+ok "after a failed deploy, rollback re-aligns on the last good release"
+
+run rollback staging
+expect_rc 0
 expect_err "rolling staging back from v1.1.0-rc.1 to v1.0.0-rc.1"
 expect_err "[deploy] image.uri = reg/svc:v1.0.0-rc.1"
 rec=$(last_record)

@@ -22,5 +22,6 @@ EXTRA_DIST += $(SANDBOX_TESTS) \
 	tests/sandbox/awssim/logs.py \
 	tests/sandbox/awssim/secrets.py \
 	tests/sandbox/awssim/server.py \
+	tests/sandbox/awssim/serve.py \
 	tests/sandbox/awssim/sigv4.py \
 	tests/sandbox/awssim/sts.py

@@ -373,6 +373,10 @@ class Service:
 
     def __init__(self, sim):
         self.sim = sim
+        # Called as fn(account, region, cluster, service, td, rollback)
+        # when a service's PRIMARY deployment completes (serve.py starts
+        # the example service's process then); kept across resets.
+        self.listeners = []
         self.reset()
 
     def reset(self):
@@ -831,6 +835,10 @@ class Service:
                     sd.set_status("SUCCESSFUL", t)
             svc.event(t, "%s (deployment %s) deployment completed." %
                       (svc.tag(), primary.id))
+            rollback = sd is not None and sd.rollback_dep is primary
+            for fn in self.listeners:
+                fn(svc.rs.account, svc.rs.region, svc.cluster.name,
+                   svc.name, primary.td, rollback)
             changed = True
         if not svc.steady:
             svc.steady = True

@@ -25,8 +25,8 @@ from .identity import BASE, Identities
 
 __all__ = ['AwsError', 'Sim', 'main']
 
-MODULES = ['sts', 'secrets', 'logs', 'cloudwatch', 'ecr', 'ecs']
-OPTIONAL = {'ecs'}
+MODULES = ['sts', 'secrets', 'logs', 'cloudwatch', 'ecr', 'ecs', 'serve']
+OPTIONAL = {'ecs', 'serve'}
 
 # SigError kind -> (JSON code, JSON status, Query code, Query status)
 SIG_CODES = {
@@ -268,7 +268,8 @@ class Handler(BaseHTTPRequestHandler):
         sim = self.server.sim
         aliases = {'secret': ('secretsmanager', 'secret'),
                    'alarm': ('monitoring', 'alarm'),
-                   'log': ('logs', 'log')}
+                   'log': ('logs', 'log'),
+                   'serve': ('serve', 'serve')}
         if path == 'reset':
             sim.reset()
             return {}
