@@ -86,7 +86,7 @@ jq 'recs[1]["image_digest"]' | grep -q '^sha256:' || fail "no image digest recor
 jq 'recs[3]["reason"]' | grep -qF "rolled back by ECS" || fail "reason of the crash loop"
 [ "$(jq 'recs[4]["failed_stage"]')" = git-release ] || fail "v0.1.1 failed elsewhere"
 [ "$(jq 'recs[5]["context"].get("deploy.rollback")')" = true ] || fail "rollback not journaled"
-[ "$(jq 'recs[5]["context"].get("deploy.rollback_of")')" = v0.1.0-rc.1 ] || fail "rollback_of"
+[ "$(jq 'recs[5]["context"].get("deploy.rollback_of")')" = v0.1.1-rc.1 ] || fail "rollback_of"
 ! grep -rqF "hook-token" "$J" || fail "the Slack webhook secret is in the journal"
 ok "journal: results, exit codes, stages, image, approval, failed stages, rollback"
 
