@@ -7,25 +7,6 @@
 
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
-# start_httpd NAME [httpd.py options]: a capture server; its port in $PORT,
-# its pid in $HTTPD_PID.
-start_httpd() {
-	name=$1
-	shift
-	rm -f "$TMP/$name.port"
-	python3 "$top_srcdir/tests/servers/httpd.py" --port-file "$TMP/$name.port" \
-		--parent-pid $$ --max-lifetime 120 "$@" 2>"$TMP/$name.log" &
-	HTTPD_PID=$!
-	BG_PIDS="$BG_PIDS $HTTPD_PID"
-	i=0
-	while [ ! -s "$TMP/$name.port" ]; do
-		[ $i -lt 100 ] || { cat "$TMP/$name.log" >&2; fail "httpd $name did not start"; }
-		sleep 0.1
-		i=$((i + 1))
-	done
-	PORT=$(cat "$TMP/$name.port")
-}
-
 # httpd_call METHOD PATH: a control request to the source; answer in $TMP/cap.json.
 httpd_call() {
 	python3 -c '
