@@ -221,7 +221,9 @@ static void put_time(json_object *o, const char *key, const char *iso_key,
 	struct tm tm;
 	time_t secs;
 
-	if (!isfinite(t) || t < 0)
+	/* Past year 9999 is no time a deploy ran at (a damaged record):
+	   it fits neither time_t nor num. */
+	if (!isfinite(t) || t < 0 || t > 253402300799.0)
 		t = 0;
 	snprintf(num, sizeof(num), "%.3f", t);
 	json_object_object_add(o, key, json_object_new_double_s(t, num));

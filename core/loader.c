@@ -21,6 +21,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <ltdl.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,11 @@ int loader_init(struct loader *l, const char *path_list,
 	size_t alloc = 0;
 	const char *p = path_list, *colon;
 	const char *err;
+	/* Callers hand GANTRY_PLUGIN_PATH over as getenv returned it.  A
+	   relative entry there is refused: an environment variable outlives
+	   the directory it was set in, so the same deploy would load other
+	   plugins depending on where it was started. */
+	int from_env = path_list && path_list == getenv("GANTRY_PLUGIN_PATH");
 	int ret = 0;
 
 	memset(l, 0, sizeof(*l));
@@ -138,6 +144,15 @@ int loader_init(struct loader *l, const char *path_list,
 		colon = strchr(p, ':');
 		if (!colon)
 			colon = p + strlen(p);
+		if (from_env && colon > p && p[0] != '/') {
+			errs_add(e, "GANTRY_PLUGIN_PATH entry '%.*s' is "
+				 "relative and would depend on the current "
+				 "directory; give an absolute path (or use "
+				 "--plugin-path, which is relative to the "
+				 "current directory)", (int)(colon - p), p);
+			ret = -1;
+			break;
+		}
 		ret = add_dir(l, &alloc, p, (size_t)(colon - p), &cwd, e);
 		p = *colon ? colon + 1 : colon;
 	}
@@ -214,6 +229,30 @@ static int writable_by_others(const struct stat *st)
 	return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
 }
 
+/* The owner of a plugin can change its code: only root and the user
+   running gantry are trusted with that. */
+static char *check_owner(const char *path, const struct stat *st)
+{
+	uid_t me = geteuid();
+	struct passwd *pw;
+	char *who, *mine, *why;
+
+	if (st->st_uid == 0 || st->st_uid == me)
+		return NULL;
+	pw = getpwuid(st->st_uid);
+	who = gantry_i_xasprintf("'%s' (uid %u)", pw ? pw->pw_name : "?",
+				 (unsigned)st->st_uid);
+	pw = getpwuid(me);
+	mine = gantry_i_xstrdup(pw ? pw->pw_name : "?");
+	why = refuse(path, "file is owned by user %s, not by root or by "
+		     "the user running gantry ('%s'); run chown %s '%s' if "
+		     "you trust it, or remove it", who, mine,
+		     me ? mine : "root", path);
+	free(who);
+	free(mine);
+	return why;
+}
+
 /* True when real lies below the directory realdir (both resolved). */
 static int inside(const char *real, const char *realdir)
 {
@@ -226,9 +265,10 @@ static int inside(const char *real, const char *realdir)
 
 /*
  * The file checks, before anything is mapped: whoever can write the file
- * or replace it in its directory can run code as the deployer.  Only the
- * file and its own directory are judged, not their ancestors (a plugin
- * path under a sticky /tmp is the user's choice).  When a symlink leads
+ * or replace it in its directory, and whoever owns it, can run code as
+ * the deployer, so the owner must be root or the user running gantry.
+ * Only the file and its own directory are judged, not their ancestors (a
+ * plugin path under a sticky /tmp is the user's choice).  When a symlink leads
  * into a subdirectory of the plugin directory, that subdirectory is the
  * real file's own directory and is judged too.
  */
@@ -244,6 +284,8 @@ static char *check_file(const char *path, const char *dir)
 		return refuse(path, "file is writable by group or others "
 			      "(mode %04o); run chmod go-w '%s'",
 			      (unsigned)(st.st_mode & 07777), path);
+	if ((why = check_owner(path, &st)))
+		return why;
 	if (stat(dir, &st))
 		return refuse(path, "cannot read directory '%s': %s; check "
 			      "the plugin path", dir, strerror(errno));

@@ -6,6 +6,7 @@
  * working directory is never searched implicitly.  Before any plugin code
  * but its entry function runs, the loader checks:
  *   - the file and its directory are not writable by group or others;
+ *   - the file is owned by root or by the user running gantry;
  *   - the file's real path lies inside the directory it was found in
  *     (a symlink leading out of the plugin path is refused);
  *   - the entry symbol exists; magic, ABI major (equal), minor (not newer),
@@ -47,7 +48,9 @@ struct loader {
  * Sets up the search path: path_list (colon-separated, may be NULL)
  * followed by install_dir (may be NULL).  Relative entries are taken
  * relative to the current directory once, here; empty entries are
- * ignored.  0, or -1 with e.
+ * ignored.  When path_list is the value of GANTRY_PLUGIN_PATH (the very
+ * pointer getenv returns), a relative entry is refused instead.  0, or
+ * -1 with e.
  */
 int loader_init(struct loader *l, const char *path_list,
 		const char *install_dir, struct errs *e);

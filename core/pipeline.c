@@ -358,6 +358,12 @@ static int run_stage(struct deploy *d, struct entry *en,
 		}
 		free(sr->error);
 		sr->error = gantry_i_xstrdup(res.error ? res.error : "failed");
+		/* What a failed stage published is journaled (how it failed:
+		   ecs.outcome, tls_verify...) but not passed on. */
+		for (i = 0; i < res.outputs.n; i++)
+			gantry_i_kv_set(&sr->outputs, res.outputs.v[i].key,
+					res.outputs.v[i].value,
+					res.outputs.v[i].secret);
 		run_result_release(&res);
 		if (rc == GANTRY_EINTERRUPTED || rc == GANTRY_ECONFIG ||
 		    gantry_i_interrupted)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "profile.h"
@@ -811,6 +812,52 @@ static int scalar_ok(const struct gantry_config *c)
 	       c->type == GANTRY_OPT_BOOL;
 }
 
+/* True when text holds a ${...} reference: the value then comes from
+   elsewhere when the stage runs ($${ is a literal "${"). */
+static int has_reference(const char *text)
+{
+	const char *p;
+
+	for (p = text; (p = strstr(p, "${")); p += 2)
+		if (p == text || p[-1] != '$')
+			return 1;
+	return 0;
+}
+
+/*
+ * A secret option's value written in clear into a file others can read
+ * is a leaked secret already: refuse it.  The file is the one `where`
+ * names ("path:line", an @included file included), as it is now.
+ */
+static int check_clear_secret(const struct entry *en, const char *key,
+			      const struct gantry_config *c, struct errs *e)
+{
+	const char *colon;
+	struct stat st;
+	char *path;
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < c->nkids; i++)
+		if (check_clear_secret(en, key, c->kids[i], e) < 0)
+			bad = 1;
+	if (c->type != GANTRY_OPT_STRING || !c->text || !*c->text ||
+	    has_reference(c->text) || !c->where ||
+	    !(colon = strrchr(c->where, ':')))
+		return bad ? -1 : 0;
+	path = gantry_i_xstrndup(c->where, (size_t)(colon - c->where));
+	if (!stat(path, &st) && (st.st_mode & (S_IRGRP | S_IROTH))) {
+		errs_add(e, "%s: option '%s' of stage '%s' holds a secret in "
+			 "clear in a file readable by group or others (mode "
+			 "%04o); use ${secret:env:NAME} or "
+			 "${secret:file:PATH}, or chmod go-r %s", c->where,
+			 key, en->name, (unsigned)(st.st_mode & 07777), path);
+		bad = 1;
+	}
+	free(path);
+	return bad ? -1 : 0;
+}
+
 static int validate_entry(struct entry *en, const struct gantry_config *over,
 			  struct errs *e)
 {
@@ -867,8 +914,11 @@ static int validate_entry(struct entry *en, const struct gantry_config *over,
 					bad = 1;
 				}
 		}
-		if (o->flags & GANTRY_OPT_SECRET)
+		if (o->flags & GANTRY_OPT_SECRET) {
 			c->secret = 1;
+			if (check_clear_secret(en, c->name, c, e) < 0)
+				bad = 1;
+		}
 	}
 	/* `timeout` is a core key; a stage that declares it gets the
 	   entry's value. */

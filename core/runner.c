@@ -101,12 +101,24 @@ static void child_report(int fd, struct gantry_ctx *ctx, int rc)
 	json_object_put(o);
 }
 
-static int call(const struct run_request *req, struct gantry_ctx *ctx)
+/*
+ * Phase markers: one byte written to the pipe before init ('I') and
+ * before the callback ('C'), so that a crash is reported in the callback
+ * where it happened.  The report itself starts with '{'.
+ */
+static void mark(int fd, char phase)
+{
+	write_all(fd, &phase, 1);
+}
+
+static int call(const struct run_request *req, struct gantry_ctx *ctx,
+		int fd)
 {
 	const struct gantry_stage *d = req->plugin->desc;
 	void *state = NULL;
 	int rc = GANTRY_OK;
 
+	mark(fd, 'I');
 	if (d->init) {
 		rc = d->init(req->opts, ctx, &state);
 		if (rc != GANTRY_OK) {
@@ -115,6 +127,7 @@ static int call(const struct run_request *req, struct gantry_ctx *ctx)
 			return ctx->err_code ? ctx->err_code : rc;
 		}
 	}
+	mark(fd, 'C');
 	switch (req->which) {
 	case CB_PLAN:
 		if (d->plan)
@@ -163,7 +176,7 @@ static void child_main(const struct run_request *req, int fd, pid_t parent)
 		gantry_i_kv_set(&ctx->values, req->context->v[i].key,
 				req->context->v[i].value,
 				req->context->v[i].secret);
-	rc = call(req, ctx);
+	rc = call(req, ctx, fd);
 	child_report(fd, ctx, rc);
 	close(fd);
 	gantry_i_ctx_free(ctx);
@@ -223,6 +236,8 @@ void runner_call(const struct run_request *req, struct run_result *res)
 	struct gantry_buf report = GANTRY_BUF_INIT;
 	double start = gantry_i_now(), term_at = 0, kill_at = 0, limit;
 	double last_tick = start;
+	size_t skip = 0;
+	char phase = 0;
 	sig_atomic_t signals_at_term = 0;
 	int fds[2], status = 0, open_pipe = 1;
 	pid_t pid, parent;
@@ -310,8 +325,12 @@ void runner_call(const struct run_request *req, struct run_result *res)
 	killpg(pid, SIGKILL);
 	res->seconds = gantry_i_now() - start;
 
-	if (report.len) {
-		parse_report(report.buf, report.len, res);
+	/* Strip the phase markers; the last one says where the child was. */
+	while (skip < report.len && (report.buf[skip] == 'I' ||
+				     report.buf[skip] == 'C'))
+		phase = report.buf[skip++];
+	if (report.len > skip) {
+		parse_report(report.buf + skip, report.len - skip, res);
 	} else if (res->killed) {
 		res->rc = GANTRY_ETIMEOUT;
 		res->error = gantry_i_xasprintf(
@@ -325,14 +344,17 @@ void runner_call(const struct run_request *req, struct run_result *res)
 		res->rc = GANTRY_EFAIL;
 		res->error = gantry_i_xasprintf(
 			"crashed in %s with signal %d (%s); this is "
-			"a bug in plugin '%s'", callback_name(req->which), res->signal,
+			"a bug in plugin '%s'",
+			phase == 'C' ? callback_name(req->which) : "init", res->signal,
 			strsignal(res->signal), req->plugin->path);
 	} else {
 		res->rc = GANTRY_EFAIL;
 		res->error = gantry_i_xasprintf(
 			"exited (status %d) in %s without reporting "
-			"a result; this is a bug in plugin '%s'", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-			callback_name(req->which), req->plugin->path);
+			"a result; this is a bug in plugin '%s'",
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			phase == 'C' ? callback_name(req->which) : "init",
+			req->plugin->path);
 	}
 	if (res->interrupted && res->rc == GANTRY_OK)
 		res->interrupted = 0;

@@ -30,3 +30,4 @@ include tests/cli/local.mk
 include tests/fixtures/pipeline/local.mk
 include tests/sandbox/local.mk
 include tests/servers/local.mk
+include tests/faults/local.mk

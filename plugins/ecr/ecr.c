@@ -56,6 +56,9 @@ static const struct gantry_option ecr_options[] = {
 	  "repositories of the same registry to mount existing blobs from" },
 	{ "storage", GANTRY_OPT_STRING, 0, NULL,
 	  "buildah's store for push = \"builder\" (default: docker-build's)" },
+	{ "insecure_production", GANTRY_OPT_BOOL, 0, "false",
+	  "allow a plain-HTTP registry (no TLS: the token crosses the "
+	  "network in clear) when release.environment is production" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -169,6 +172,18 @@ static int ecr_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 			"a scheme gantry does not speak; use a host name, "
 			"\"https://host\" or \"http://host:port\"",
 			where(cfg, "registry"), st->registry);
+		goto fail;
+	}
+	if (st->registry && !strncmp(st->registry, "http://", 7) &&
+	    nonempty(gantry_ctx_get(ctx, "release.environment")) &&
+	    !strcmp(gantry_ctx_get(ctx, "release.environment"),
+		    "production") &&
+	    !gantry_config_bool(cfg, "insecure_production", 0)) {
+		rc = gantry_fail(ctx, GANTRY_ECONFIG, "%s: registry '%s' is "
+			"plain HTTP (no TLS) and is refused for production; "
+			"use \"https://host\" or a host name, or set "
+			"insecure_production = true as well if you really mean "
+			"it", where(cfg, "registry"), st->registry);
 		goto fail;
 	}
 	push = gantry_config_string(cfg, "push", "native");
@@ -457,6 +472,9 @@ static int publish(const struct ecr_state *st, struct session *s,
 	rc |= gantry_ctx_set(ctx, "image.uri", uri);
 	rc |= gantry_ctx_set(ctx, "image.digest", digest);
 	rc |= gantry_ctx_set(ctx, "image.uri_digest", by_digest);
+	/* Journaled, so an unverified push is on the record. */
+	rc |= gantry_ctx_set(ctx, "ecr.tls_verify",
+			     strncmp(s->base, "http://", 7) ? "on" : "off");
 	free(uri);
 	free(by_digest);
 	return rc ? gantry_fail(ctx, GANTRY_EFAIL, "cannot publish the "

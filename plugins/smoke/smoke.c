@@ -206,6 +206,8 @@ static int smoke_run(void *state, struct gantry_ctx *ctx)
 
 	if (st->insecure)
 		gantry_warn(ctx, "TLS verification is off (insecure = true)");
+	/* Journaled, so a check that trusted any peer is on the record. */
+	gantry_ctx_set(ctx, "smoke.tls_verify", st->insecure ? "off" : "on");
 	for (round = 1;; round++) {
 		size_t i, pending = 0;
 		int failed, rc;

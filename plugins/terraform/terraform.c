@@ -50,8 +50,8 @@ static const struct gantry_option tf_options[] = {
 	  "variable files passed as -var-file (relative to gantry.cfg's "
 	  "directory)" },
 	{ "vars", GANTRY_OPT_GROUP, 0, NULL,
-	  "variables, name = \"value\", passed as -var; image_tag is "
-	  "${image.tag} unless set here" },
+	  "variables, name = \"value\", passed as TF_VAR_name (never on "
+	  "the command line); image_tag is ${image.tag} unless set here" },
 	{ "allow_destroy", GANTRY_OPT_BOOL, 0, "false",
 	  "apply plans that destroy or replace resources (also: deploy "
 	  "--allow-destroy)" },
@@ -253,6 +253,7 @@ static int job_start(struct tf_job *job, const struct tf_state *st,
 	clock_gettime(CLOCK_MONOTONIC, &job->started);
 	job->limit = st->timeout ? st->timeout : gantry_ctx_timeout(ctx);
 	job->workspace = st->workspace;
+	job->vars = st->vars;
 	if (!job->workspace)
 		job->workspace = gantry_ctx_get(ctx, "release.environment");
 	if (!job->workspace || !*job->workspace)
@@ -271,9 +272,9 @@ static int job_start(struct tf_job *job, const struct tf_state *st,
 			"'%s' does not exist; fix option 'dir' (%s), relative "
 			"to gantry.cfg's directory", job->dir, st->dir_where);
 
-	/* The default image_tag goes through the environment: terraform
-	   ignores TF_VAR_ for variables a configuration does not declare
-	   (an undeclared -var is an error), and -var from `vars` wins. */
+	/* The default image_tag goes through the environment like `vars`
+	   (terraform ignores TF_VAR_ for variables a configuration does not
+	   declare); an image_tag in `vars` wins. */
 	if (!gantry_config_lookup(st->vars, "image_tag")) {
 		job->image_tag = gantry_ctx_get(ctx, "image.tag");
 		if (!job->image_tag && gantry_ctx_dry_run(ctx))
@@ -423,13 +424,6 @@ static int tf_plan_to(struct tf_job *job, const struct tf_state *st,
 		else
 			a.oom = 1;
 		free(path);
-	}
-	for (i = 0; i < gantry_config_length(st->vars); i++) {
-		const struct gantry_config *v = gantry_config_at(st->vars, i);
-
-		tf_args_add(&a, "-var");
-		tf_args_addf(&a, "%s=%s", gantry_config_name(v),
-			     gantry_config_text(v));
 	}
 	rc = tf_exec(job, "plan", &a, TF_WORKSPACE, &res);
 	if (rc == GANTRY_OK) {

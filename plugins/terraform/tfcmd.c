@@ -250,6 +250,20 @@ int tf_exec(struct tf_job *job, const char *what, struct tf_args *args,
 		gantry_cmd_env(cmd, "TF_WORKSPACE", job->workspace);
 	if (job->image_tag)
 		gantry_cmd_env(cmd, "TF_VAR_image_tag", job->image_tag);
+	for (i = 0; i < gantry_config_length(job->vars); i++) {
+		const struct gantry_config *v = gantry_config_at(job->vars, i);
+		size_t len = strlen(gantry_config_name(v)) + 8;
+		char *name = malloc(len);
+
+		if (!name) {
+			gantry_cmd_free(cmd);
+			return gantry_fail(job->ctx, GANTRY_EFAIL,
+					   "out of memory");
+		}
+		snprintf(name, len, "TF_VAR_%s", gantry_config_name(v));
+		gantry_cmd_env(cmd, name, gantry_config_text(v));
+		free(name);
+	}
 	if (left > 0)
 		gantry_cmd_timeout(cmd, (unsigned)left);
 	/* Our own ring keeps the tail: the command's would hold stdout of

@@ -25,6 +25,9 @@ struct tf_job {
 	char *dir;		/* the configuration's directory, resolved */
 	const char *workspace;
 	const char *image_tag;	/* passed as TF_VAR_image_tag, or NULL */
+	/* `vars`, passed as TF_VAR_<name>: never on the command line,
+	   which every user of the machine can read in /proc. */
+	const struct gantry_config *vars;
 	unsigned limit;		/* seconds for the whole callback, 0: none */
 	struct timespec started;
 };

@@ -60,6 +60,13 @@ time_t aws_i_parse_time(const char *s)
 			 &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
 			 &n) != 6)
 		return 0;
+	/* The text comes from the network: out-of-range fields would
+	   overflow the arithmetic below. */
+	if (tm.tm_year < 1970 || tm.tm_year > 9999 || tm.tm_mon < 1 ||
+	    tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
+	    tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
+		return 0;
 	s += n;
 	if (*s == '.')
 		for (s++; isdigit((unsigned char)*s); s++)
@@ -70,7 +77,8 @@ time_t aws_i_parse_time(const char *s)
 	if (t == (time_t)-1)
 		return 0;
 	if ((*s == '+' || *s == '-') &&
-	    sscanf(s, "%c%d:%d", &sign, &oh, &om) == 3)
+	    sscanf(s, "%c%d:%d", &sign, &oh, &om) == 3 &&
+	    oh >= 0 && oh <= 23 && om >= 0 && om <= 59)
 		t += (sign == '+' ? -1 : 1) * (oh * 3600 + om * 60);
 	return t;
 }

@@ -63,9 +63,22 @@ struct gantry_json *gantry_json_parse(const char *text, size_t len,
 		parse_error("", 0, "out of memory", err, errlen);
 		return NULL;
 	}
+	/* Only JSON: json-c's extensions (trailing commas, "03e") would be
+	   written back out as they came, and are not JSON.  Trailing text
+	   is reported below, with its line. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+			       JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue && len) {
+		/* A number ending the text ("7") is complete only once
+		   json-c sees what follows: the NUL a C string has. */
+		o = json_tokener_parse_ex(tok, "", 1);
+		if (json_tokener_get_error(tok) == json_tokener_success)
+			jerr = json_tokener_success;
+		end = len;
+	}
 	json_tokener_free(tok);
 
 	if (jerr == json_tokener_continue) {

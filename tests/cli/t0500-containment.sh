@@ -40,3 +40,11 @@ expect_err "stage 'wedged': still running 1 s after its 1 s timeout; killed"
 [ "$(json_get "$(last_record)" 'd["stages"][0]["status"]')" = "timed_out" ] || fail "timed_out status"
 [ $((end - start)) -lt 15 ] || fail "took $((end - start)) s"
 ok "a hanging stage that ignores SIGTERM is killed after timeout + grace"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; name = "early"; crash_in = "init"; } );
+CFG
+run deploy v1.0.0-rc.4
+expect_rc 1
+expect_err "stage 'early': crashed in init with signal 11"
+ok "a crash in init is reported as such"

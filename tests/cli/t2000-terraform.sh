@@ -96,7 +96,7 @@ expect_rc 0
 expect_err "plan: 0 to add, 1 to change, 0 to replace, 0 to destroy"
 expect_err "[check] terraform.outputs.image_tag = v2"
 [ "$(release_input infra/terraform.tfstate)" = "v2" ] || fail "vars not applied"
-ok "vars are passed as -var and replace the image_tag default"
+ok "vars are passed as TF_VAR_ variables and replace the image_tag default"
 
 # ----------------------------------------------------------- plan, again
 cat > profiles/staging.cfg <<'CFG'

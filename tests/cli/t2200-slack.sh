@@ -83,6 +83,9 @@ pipeline = (
 );
 notify = ( { plugin = "slack-notify"; events = [$events]; $2 } );
 CFG
+	# The webhook URL and token are written in clear: the file must not
+	# be readable by others (gantry refuses it otherwise).
+	chmod 600 gantry.cfg
 	httpd_call "$SLACK" POST /_reset
 }
 
