@@ -1,7 +1,7 @@
 # The gantry executable.  Everything but main.c lives in a convenience
 # library so unit tests link the same objects.
 noinst_LTLIBRARIES += core/libgantrycore.la
-core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c \
+core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c core/commands.h core/cli_info.c core/cli_state.c \
 	core/journal.h core/lock.h core/loader.h \
 	core/profile.h core/profile.c core/interp.h core/interp.c \
 	core/runner.h core/runner.c core/session.h core/session.c \

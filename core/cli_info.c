@@ -1,0 +1,326 @@
+/*
+ * cli_info.c - gantry version, plugins list|show, config check.
+ */
+#include "config.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "interp.h"
+#include "progress.h"
+
+/* ---- version / plugins -------------------------------------------------- */
+
+int cmd_version(const struct options *o)
+{
+	if (o->json) {
+		json_object *j = json_object_new_object();
+		char abi[32];
+
+		snprintf(abi, sizeof(abi), "%d.%d", GANTRY_ABI_MAJOR,
+			 GANTRY_ABI_MINOR);
+		json_object_object_add(j, "version",
+				       json_object_new_string(PACKAGE_VERSION));
+		json_object_object_add(j, "abi", json_object_new_string(abi));
+		json_object_object_add(j, "plugin_dir",
+				       json_object_new_string(GANTRY_PLUGIN_DIR));
+		cli_print_json(j);
+	} else {
+		printf("gantry %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+		       GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR);
+	}
+	return EXIT_OK;
+}
+
+static const char *state_word(enum plugin_state st)
+{
+	return st == PLUGIN_LOADED ? "loaded" :
+	       st == PLUGIN_REFUSED ? "refused" : "shadowed";
+}
+
+static const char *type_name(enum gantry_option_type t)
+{
+	static const char *const names[] = { "?", "string", "int", "bool",
+					     "list", "group" };
+	return (unsigned)t < GANTRY_ARRAY_SIZE(names) ? names[t] : "?";
+}
+
+int cmd_plugins_list(struct session *s)
+{
+	json_object *arr = NULL;
+	size_t i;
+
+	loader_scan(&s->loader);
+	if (s->opt->json)
+		arr = json_object_new_array();
+	for (i = 0; i < s->loader.n; i++) {
+		const struct plugin *p = &s->loader.plugins[i];
+		const struct gantry_stage *d = p->desc;
+
+		if (arr) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "name",
+					       json_object_new_string(p->name));
+			json_object_object_add(j, "path",
+					       json_object_new_string(p->path));
+			json_object_object_add(j, "state",
+				json_object_new_string(state_word(p->state)));
+			if (p->refusal)
+				json_object_object_add(j, "reason",
+					json_object_new_string(p->refusal));
+			if (d && d->summary)
+				json_object_object_add(j, "summary",
+					json_object_new_string(d->summary));
+			json_object_array_add(arr, j);
+			continue;
+		}
+		if (p->state == PLUGIN_LOADED)
+			printf("%-16s loaded    %s\n", p->name,
+			       d->summary ? d->summary : "");
+		else
+			printf("%-16s %-9s %s\n", p->name,
+			       state_word(p->state), p->refusal);
+	}
+	if (arr) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "plugins", arr);
+		cli_print_json(j);
+	} else if (!s->loader.n) {
+		gantry_log(NULL, GANTRY_LOG_WARN, "no plugins found; set "
+			   "--plugin-path or install them into %s",
+			   GANTRY_PLUGIN_DIR);
+	}
+	return EXIT_OK;
+}
+
+/* Escapes text for roff: a leading dot or quote, and backslashes. */
+static void roff(const char *t)
+{
+	if (*t == '.' || *t == '\'')
+		fputs("\\&", stdout);
+	for (; *t; t++) {
+		if (*t == '\\')
+			fputs("\\e", stdout);
+		else if (*t == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*t);
+	}
+}
+
+/*
+ * A stage's documentation generated from its descriptor, so docs cannot
+ * drift from the code: "md" (docs/stages.md) or "man" (gantry-stages(7)).
+ */
+static int print_stage_doc(const struct plugin *p, const char *format)
+{
+	const struct gantry_stage *d = p->desc;
+	const struct gantry_option *op;
+	int md = !strcmp(format, "md");
+
+	if (!md && strcmp(format, "man")) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "unknown format '%s' for "
+			   "'plugins show'; use text, md or man", format);
+		return EXIT_USAGE;
+	}
+	if (md) {
+		printf("## %s\n\n%s.%s%s\n\n", d->name,
+		       d->summary ? d->summary : "",
+		       d->kind & GANTRY_KIND_NOTIFIER ? " A notifier: list it "
+		       "under `notify`." : "",
+		       d->rollback ? " Has a rollback callback." : "");
+		printf("| option | type | default | |\n|---|---|---|---|\n");
+		for (op = d->options; op && op->key; op++)
+			printf("| `%s` | %s | %s%s%s | %s%s%s |\n", op->key,
+			       type_name(op->type), op->def ? "`" : "",
+			       op->def ? op->def : "", op->def ? "`" : "",
+			       op->help ? op->help : "",
+			       op->flags & GANTRY_OPT_REQUIRED ?
+			       " (required)" : "",
+			       op->flags & GANTRY_OPT_SECRET ? " (secret)" : "");
+		putchar('\n');
+		return EXIT_OK;
+	}
+	printf(".SS %s\n", d->name);
+	roff(d->summary ? d->summary : "");
+	printf("\n");
+	for (op = d->options; op && op->key; op++) {
+		printf(".TP\n.B %s\n", op->key);
+		printf("%s", type_name(op->type));
+		if (op->def) {
+			printf(", default ");
+			roff(op->def);
+		}
+		if (op->flags & GANTRY_OPT_REQUIRED)
+			printf(", required");
+		if (op->flags & GANTRY_OPT_SECRET)
+			printf(", secret");
+		printf(": ");
+		roff(op->help ? op->help : "");
+		printf("\n");
+	}
+	return EXIT_OK;
+}
+
+int cmd_plugins_show(struct session *s, const char *name)
+{
+	struct errs e = { 0 };
+	const struct plugin *p;
+	const struct gantry_option *op;
+	int refused = 0;
+
+	p = loader_get(&s->loader, name, &refused, &e);
+	if (!p) {
+		errs_print(&e);
+		errs_clear(&e);
+		if (s->opt->json)
+			progress_json_error("plugins show", refused ?
+					    EXIT_REFUSED : EXIT_USAGE);
+		return refused ? EXIT_REFUSED : EXIT_USAGE;
+	}
+	if (s->opt->json) {
+		json_object *j = json_object_new_object(), *arr;
+
+		json_object_object_add(j, "name",
+				       json_object_new_string(p->desc->name));
+		json_object_object_add(j, "path", json_object_new_string(p->path));
+		json_object_object_add(j, "version", json_object_new_string(
+			p->desc->version ? p->desc->version : ""));
+		json_object_object_add(j, "summary", json_object_new_string(
+			p->desc->summary ? p->desc->summary : ""));
+		json_object_object_add(j, "rollback", json_object_new_boolean(
+			p->desc->rollback != NULL));
+		arr = json_object_new_array();
+		for (op = p->desc->options; op && op->key; op++) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "key",
+					       json_object_new_string(op->key));
+			json_object_object_add(o, "type",
+				json_object_new_string(type_name(op->type)));
+			json_object_object_add(o, "required",
+				json_object_new_boolean(op->flags & GANTRY_OPT_REQUIRED));
+			json_object_object_add(o, "secret",
+				json_object_new_boolean(op->flags & GANTRY_OPT_SECRET));
+			json_object_object_add(o, "default", op->def ?
+				json_object_new_string(op->def) : NULL);
+			json_object_object_add(o, "help", json_object_new_string(
+				op->help ? op->help : ""));
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(j, "options", arr);
+		cli_print_json(j);
+		return EXIT_OK;
+	}
+	if (s->opt->format && strcmp(s->opt->format, "text"))
+		return print_stage_doc(p, s->opt->format);
+	printf("%s %s - %s\n", p->desc->name,
+	       p->desc->version ? p->desc->version : "",
+	       p->desc->summary ? p->desc->summary : "");
+	printf("file: %s\nrollback: %s\n\noptions:\n", p->path,
+	       p->desc->rollback ? "yes" : "no");
+	for (op = p->desc->options; op && op->key; op++)
+		printf("  %-20s %-6s %s%s%s%s%s%s\n", op->key,
+		       type_name(op->type), op->help ? op->help : "",
+		       op->flags & GANTRY_OPT_REQUIRED ? " (required)" : "",
+		       op->flags & GANTRY_OPT_SECRET ? " (secret)" : "",
+		       op->def ? " [default: " : "", op->def ? op->def : "",
+		       op->def ? "]" : "");
+	if (!p->desc->options || !p->desc->options->key)
+		printf("  (none)\n");
+	return EXIT_OK;
+}
+
+/* ---- config check -------------------------------------------------------- */
+
+static int check_env(const struct options *o, const char *env, int *refused,
+		     json_object *arr)
+{
+	struct session s;
+	struct options eo = *o;
+	size_t i;
+	int rc;
+
+	eo.env = env;
+	rc = session_open(&s, &eo, NULL,
+			  SESSION_CONFIG | SESSION_ENV | SESSION_PLUGINS);
+	if (rc == EXIT_OK) {
+		struct errs e = { 0 };
+
+		for (i = 0; i < s.conf.nentries; i++)
+			interp_resolve(s.conf.entries[i].opts, NULL,
+				       INTERP_CHECK, s.conf.entries[i].name,
+				       s.conf.dir, &e);
+		if (e.n) {
+			errs_print(&e);
+			rc = EXIT_USAGE;
+		}
+		errs_clear(&e);
+	}
+	if (rc == EXIT_REFUSED)
+		*refused = 1;
+	if (arr) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "environment",
+				       json_object_new_string(env));
+		json_object_object_add(j, "ok",
+				       json_object_new_boolean(rc == EXIT_OK));
+		if (rc != EXIT_OK && gantry_i_log_last_error())
+			json_object_object_add(j, "error", json_object_new_string(
+				gantry_i_log_last_error()));
+		json_object_array_add(arr, j);
+	}
+	session_close(&s);
+	return rc;
+}
+
+int cmd_config_check(const struct options *o, const char *env)
+{
+	struct session s;
+	json_object *arr = NULL;
+	int rc, bad = 0, refused = 0;
+	size_t i;
+
+	rc = session_open(&s, o, NULL, SESSION_CONFIG);
+	if (rc != EXIT_OK) {
+		if (o->json)
+			progress_json_error("config check", rc);
+		session_close(&s);
+		return rc;
+	}
+	if (o->json)
+		arr = json_object_new_array();
+	if (env || o->env) {
+		const struct env_def *d = session_env_arg(&s, env);
+
+		if (!d)
+			bad = 1;
+		else if (check_env(o, d->name, &refused, arr) != EXIT_OK)
+			bad = 1;
+	} else {
+		for (i = 0; i < s.conf.nenvs; i++)
+			if (check_env(o, s.conf.envs[i].name, &refused,
+				      arr) != EXIT_OK)
+				bad = 1;
+	}
+	if (arr) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "config",
+				       json_object_new_string(s.conf.path));
+		json_object_object_add(j, "ok", json_object_new_boolean(!bad));
+		json_object_object_add(j, "environments", arr);
+		cli_print_json(j);
+	} else if (!bad) {
+		fprintf(stderr, "%s: configuration ok\n", s.conf.path);
+	}
+	session_close(&s);
+	return refused ? EXIT_REFUSED : bad ? EXIT_USAGE : EXIT_OK;
+}

@@ -1,0 +1,27 @@
+/*
+ * commands.h - the read-only commands, shared by cli.c (which parses and
+ * dispatches) and the files that implement them.
+ */
+#ifndef GANTRY_COMMANDS_H
+#define GANTRY_COMMANDS_H
+
+#include <json-c/json.h>
+
+#include "session.h"
+
+/* cli.c: one JSON document on stdout (redacted); UTC time for humans. */
+void cli_print_json(json_object *o);
+void cli_fmt_time(double epoch, char *buf, size_t len);
+
+/* cli_info.c: version, plugins list/show, config check. */
+int cmd_version(const struct options *o);
+int cmd_plugins_list(struct session *s);
+int cmd_plugins_show(struct session *s, const char *name);
+int cmd_config_check(const struct options *o, const char *env);
+
+/* cli_state.c: history, status, lock/unlock. */
+int cmd_history(struct session *s, const char *envname);
+int cmd_status(struct session *s, const char *envname);
+int cmd_lock(struct session *s, const char *envname, int remove);
+
+#endif
