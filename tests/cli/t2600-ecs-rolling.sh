@@ -166,6 +166,19 @@ expect_err "Task failed ELB health checks in (target-group"
 [ "$(ecsctl settled sick)" = "$(TD sick 1)" ] || fail "service not back on revision 1"
 ok "failing health checks: the ELB reason is in the error, exit 3"
 
+# --------------------------------------------------- no rolloutState
+# A Classic Load Balancer service reports no rolloutState: success is then
+# "one deployment, running == desired, our task definition" (FACTS.md).
+ecsctl create classic repo/classic:v1 >/dev/null || fail "setup classic"
+sim ecs/no-rollout-state '{"service": "classic"}'
+config classic repo/classic:v2 60
+run deploy v1.0.0-rc.1
+expect_rc 0 "no rolloutState"
+expect_err "2/2 running, 0 pending, 0 failed (no rolloutState)"
+sim ecs/no-rollout-state '{"service": "classic", "enabled": false}'
+[ "$(ecsctl settled classic)" = "$(TD classic 2)" ] || fail "classic service not on revision 2"
+ok "without rolloutState the stage falls back to one deployment, running == desired, its task definition"
+
 # ------------------------------------------------------------ slow start
 ecsctl create slow repo/slow:v1 >/dev/null || fail "setup slow"
 scenario repo/slow:v2 slow

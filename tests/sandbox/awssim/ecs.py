@@ -383,6 +383,8 @@ class Service:
         self.regions = {}
         # [(account|None, region|None, cluster, service, image|None, scenario)]
         self.scenarios = []
+        # services whose deployments report no rolloutState
+        self.no_rollout_state = set()
 
     # ---- plumbing
 
@@ -412,6 +414,19 @@ class Service:
         body = body or {}
         if action == "scenario":
             return self._set_scenario(body)
+        if action == "no-rollout-state":
+            # Services behind a Classic Load Balancer (and some EC2
+            # services) report no rolloutState: clients must fall back to
+            # "one deployment, running == desired, our task definition".
+            name = _name_of(body.get("service"))
+            if not name:
+                raise AwsError("InvalidParameterException",
+                               "no-rollout-state needs a service")
+            if body.get("enabled", True):
+                self.no_rollout_state.add(name)
+            else:
+                self.no_rollout_state.discard(name)
+            return {"ok": True, "services": sorted(self.no_rollout_state)}
         if action == "advance":
             secs = float(body.get("seconds") or 0)
             adv = getattr(self.sim, "advance", None)
@@ -1214,6 +1229,8 @@ class Service:
             "rolloutState": dep.rollout_state,
             "rolloutStateReason": dep.rollout_reason,
         }
+        if dep.svc.name in self.no_rollout_state:
+            del out["rolloutState"], out["rolloutStateReason"]
         if dep.launch_type:
             out["launchType"] = dep.launch_type
         if dep.platform_version:
