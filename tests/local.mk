@@ -31,3 +31,5 @@ include tests/fixtures/pipeline/local.mk
 include tests/sandbox/local.mk
 include tests/servers/local.mk
 include tests/faults/local.mk
+include tests/fuzz/local.mk
+include tests/static/local.mk

@@ -1,0 +1,6 @@
+# Static analysis (tests/static/): cppcheck and clang-tidy over core/,
+# sdk/lib/ and plugins/, with the checked-in .clang-tidy and suppression
+# lists; each test skips (77) when its tool is missing.
+TESTS += tests/static/run-cppcheck.sh tests/static/run-clang-tidy.sh
+EXTRA_DIST += tests/static/run-cppcheck.sh tests/static/run-clang-tidy.sh \
+	tests/static/cppcheck.supp tests/static/clang-tidy.supp .clang-tidy
