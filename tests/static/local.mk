@@ -4,3 +4,11 @@
 TESTS += tests/static/run-cppcheck.sh tests/static/run-clang-tidy.sh
 EXTRA_DIST += tests/static/run-cppcheck.sh tests/static/run-clang-tidy.sh \
 	tests/static/cppcheck.supp tests/static/clang-tidy.supp .clang-tidy
+
+# What the checks leave in the build tree (and the report test's
+# screenshot artifact).
+clean-local: clean-static
+clean-static:
+	rm -rf tests/static/cppcheck-build tests/static/compile_commands.json \
+		tests/artifacts
+.PHONY: clean-static

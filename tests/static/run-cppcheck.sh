@@ -19,7 +19,7 @@ if [ ! -f "$builddir/config.h" ]; then
 	echo "run-cppcheck: no config.h in '$builddir'; configure first" >&2
 	exit 1
 fi
-mkdir -p "$builddir/tests/static" || exit 1
+mkdir -p "$builddir/tests/static/cppcheck-build" || exit 1
 
 # One configuration (the one gcc builds) keeps the run short; system
 # headers are not analysed.
@@ -27,7 +27,7 @@ cd "$srcdir" || exit 1
 exec "$CPPCHECK" --enable=warning,portability,performance \
 	--error-exitcode=1 --std=c11 --quiet --inline-suppr \
 	-j "$(nproc 2>/dev/null || echo 2)" \
-	--cppcheck-build-dir="$builddir/tests/static" \
+	--cppcheck-build-dir="$builddir/tests/static/cppcheck-build" \
 	-DHAVE_CONFIG_H -D__GNUC__ -D__linux__ \
 	-I"$builddir" -Isdk/include -Isdk/lib -Icore \
 	--suppress=missingIncludeSystem \
