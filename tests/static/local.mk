@@ -10,5 +10,6 @@ EXTRA_DIST += tests/static/run-cppcheck.sh tests/static/run-clang-tidy.sh \
 clean-local: clean-static
 clean-static:
 	rm -rf tests/static/cppcheck-build tests/static/compile_commands.json \
+		tests/static/clang-tidy.log \
 		tests/artifacts
 .PHONY: clean-static
