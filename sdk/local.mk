@@ -21,3 +21,4 @@ EXTRA_DIST += sdk/gantry-sdk.pc.in
 include sdk/helpers.mk
 include sdk/template/local.mk
 include sdk/aws.mk
+include sdk/harness/local.mk

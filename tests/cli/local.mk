@@ -12,7 +12,8 @@ CLI_TESTS = \
 	tests/cli/t0900-approval.sh \
 	tests/cli/t1000-rollback.sh \
 	tests/cli/t1200-batch.sh
-CLI_TESTS += tests/cli/t3100-contrib.sh tests/cli/t3200-docs.sh
+CLI_TESTS += tests/cli/t3100-contrib.sh tests/cli/t3200-docs.sh \
+	tests/cli/t3300-harness.sh
 CLI_TESTS += tests/cli/t1300-report.sh
 CLI_TESTS += tests/cli/t1400-secrets-audit.sh tests/cli/t1500-loading-audit.sh
 TESTS += $(CLI_TESTS)
