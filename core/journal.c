@@ -225,6 +225,10 @@ static void put_time(json_object *o, const char *key, const char *iso_key,
 	   it fits neither time_t nor num. */
 	if (!isfinite(t) || t < 0 || t > 253402300799.0)
 		t = 0;
+	/* Written with millisecond precision: what prints as 0.000 is 0,
+	   with no ISO time, or a record would not read back the same. */
+	if (t < 0.0005)
+		t = 0;
 	snprintf(num, sizeof(num), "%.3f", t);
 	json_object_object_add(o, key, json_object_new_double_s(t, num));
 	if (t <= 0) {
