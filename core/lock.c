@@ -334,6 +334,21 @@ void lock_release(struct deploy_lock *l)
 	l->path = NULL;
 }
 
+/* Opens an existing lock file: the fd, -1 when there is none (a free
+   lock), -2 on another error (reported in e). */
+static int open_existing(const char *path, int flags, struct errs *e)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT)
+		return -1;
+	errs_add(e, "cannot open lock '%s': %s; %s", path, strerror(errno),
+		 fix_for(errno));
+	return -2;
+}
+
 int lock_inspect(const char *state_dir, const char *service,
 		 const char *environment, struct lock_holder *h,
 		 struct errs *e)
@@ -349,17 +364,10 @@ int lock_inspect(const char *state_dir, const char *service,
 	if (!path)
 		return -1;
 	/* Read-only and without O_CREAT: inspecting creates nothing. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_existing(path, O_RDONLY, e);
 	if (fd < 0) {
-		err = errno;
-		rc = 0;
-		if (err != ENOENT) {
-			errs_add(e, "cannot open lock '%s': %s; %s", path,
-				 strerror(err), fix_for(err));
-			rc = -1;
-		}
 		free(path);
-		return rc;
+		return fd == -1 ? 0 : -1;
 	}
 	rc = take_flock(fd, LOCK_SH, h);
 	if (rc == 0) {
@@ -397,17 +405,10 @@ int lock_remove(const char *state_dir, const char *service,
 	path = lock_path(state_dir, service, environment, e);
 	if (!path)
 		return -1;
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_existing(path, O_RDWR, e);
 	if (fd < 0) {
-		err = errno;
-		rc = 0;
-		if (err != ENOENT) {
-			errs_add(e, "cannot open lock '%s': %s; %s", path,
-				 strerror(err), fix_for(err));
-			rc = -1;
-		}
 		free(path);
-		return rc;
+		return fd == -1 ? 0 : -1;
 	}
 	rc = take_flock(fd, LOCK_EX, h);
 	if (rc == 0) {
