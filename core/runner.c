@@ -171,6 +171,7 @@ static void child_main(const struct run_request *req, int fd, pid_t parent)
 		_exit(1);
 	ctx = gantry_i_ctx_new(req->entry);
 	ctx->timeout = req->timeout;
+	ctx->kill_grace = req->kill_grace;
 	ctx->dry_run = req->dry_run || req->which == CB_PLAN;
 	for (i = 0; req->context && i < req->context->n; i++)
 		gantry_i_kv_set(&ctx->values, req->context->v[i].key,

@@ -33,6 +33,9 @@
 #define AWS_DEFAULT_RETRY_SECONDS 60.0
 #define AWS_DEFAULT_TIMEOUT_MS 30000L
 #define AWS_CONNECT_TIMEOUT_MS 10000L
+/* The shortest attempt: what a call made just before the entry's
+   timeout still gets, and the least grace worth an attempt after it. */
+#define AWS_MIN_ATTEMPT_MS 200L
 #define AWS_BACKOFF_BASE_MS 100L
 #define AWS_BACKOFF_CAP_MS 20000L
 
@@ -537,7 +540,7 @@ void aws_i_request_release(struct aws_request *req)
 
 static CURLcode attempt(struct gantry_aws *aws, struct aws_request *req,
 			const char *url, struct curl_slist *headers,
-			char *errbuf)
+			char *errbuf, long timeout_ms)
 {
 	CURL *h = aws->curl;
 	CURLcode rc;
@@ -549,10 +552,10 @@ static CURLcode attempt(struct gantry_aws *aws, struct aws_request *req,
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, aws->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 aws->timeout_ms < AWS_CONNECT_TIMEOUT_MS ?
-			 aws->timeout_ms : AWS_CONNECT_TIMEOUT_MS);
+			 timeout_ms < AWS_CONNECT_TIMEOUT_MS ?
+			 timeout_ms : AWS_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "gantry/" PACKAGE_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, req);
@@ -737,6 +740,16 @@ static int interrupted(struct gantry_aws *aws)
 			  "interrupted before an answer came");
 }
 
+/* The entry's timeout ran out (or left too little for an attempt):
+   the stage fails by itself, before the core has to kill it. */
+static int out_of_time(struct gantry_aws *aws, const char *base)
+{
+	return aws_i_fail(aws, GANTRY_ETIMEOUT, "",
+			  "no answer from %s within the entry's %u s timeout "
+			  "(raise its `timeout`, or check the endpoint)",
+			  base, gantry_ctx_timeout(aws->ctx));
+}
+
 int aws_i_perform(struct gantry_aws *aws, struct aws_request *req)
 {
 	char errbuf[CURL_ERROR_SIZE];
@@ -756,6 +769,9 @@ int aws_i_perform(struct gantry_aws *aws, struct aws_request *req)
 	headers = request_headers(req);
 	for (aws->attempts = 1;; aws->attempts++) {
 		double t0 = gantry_i_now();
+		long budget = gantry_i_ctx_budget_ms(aws->ctx,
+						     AWS_MIN_ATTEMPT_MS);
+		long limit = aws->timeout_ms;
 		CURLcode cc;
 		int retry;
 		long ms;
@@ -764,13 +780,24 @@ int aws_i_perform(struct gantry_aws *aws, struct aws_request *req)
 			rc = interrupted(aws);
 			break;
 		}
-		cc = attempt(aws, req, url, headers, errbuf);
+		if (budget == 0) {
+			rc = out_of_time(aws, base);
+			break;
+		}
+		if (budget > 0 && budget < limit)
+			limit = budget;
+		cc = attempt(aws, req, url, headers, errbuf, limit);
 		gantry_debug(aws->ctx, "aws: %s %s attempt %u: status %ld "
 			     "in %.0f ms", req->svc->name, req->operation,
 			     aws->attempts, req->status,
 			     (gantry_i_now() - t0) * 1000);
 		if (cc == CURLE_ABORTED_BY_CALLBACK && gantry_i_interrupted) {
 			rc = interrupted(aws);
+			break;
+		}
+		if (cc == CURLE_OPERATION_TIMEDOUT && limit < aws->timeout_ms) {
+			aws->err_status = 0;
+			rc = out_of_time(aws, base);
 			break;
 		}
 		if (cc != CURLE_OK) {
@@ -795,6 +822,11 @@ int aws_i_perform(struct gantry_aws *aws, struct aws_request *req)
 		ms = backoff_ms(aws, aws->attempts);
 		if (gantry_i_now() - start + ms / 1000.0 >
 		    aws->max_retry_seconds)
+			break;
+		/* No retry the entry's timeout would cut short: the last
+		   error says more than "no time left". */
+		budget = gantry_i_ctx_budget_ms(aws->ctx, 0);
+		if (budget >= 0 && ms + AWS_MIN_ATTEMPT_MS > budget)
 			break;
 		gantry_debug(aws->ctx, "aws: %s %s: retrying in %ld ms",
 			     req->svc->name, req->operation, ms);

@@ -149,6 +149,40 @@ long gantry_ctx_remaining(const struct gantry_ctx *ctx)
 	return used >= (long)ctx->timeout ? 0 : (long)ctx->timeout - used;
 }
 
+/* Milliseconds since the callback started. */
+static long elapsed_ms(const struct gantry_ctx *ctx)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - ctx->started.tv_sec) * 1000L +
+	       (now.tv_nsec - ctx->started.tv_nsec) / 1000000L;
+}
+
+long gantry_i_ctx_remaining_ms(const struct gantry_ctx *ctx)
+{
+	long used;
+
+	if (!ctx || !ctx->timeout)
+		return -1;
+	used = elapsed_ms(ctx);
+	return used >= (long)ctx->timeout * 1000L ?
+	       0 : (long)ctx->timeout * 1000L - used;
+}
+
+long gantry_i_ctx_budget_ms(const struct gantry_ctx *ctx, long floor_ms)
+{
+	long left = gantry_i_ctx_remaining_ms(ctx), grace;
+
+	if (left < 0)
+		return -1;
+	if (left > 0)
+		return left > floor_ms ? left : floor_ms;
+	grace = ((long)ctx->timeout + (long)ctx->kill_grace) * 1000L -
+		elapsed_ms(ctx) - 1000L;
+	return grace >= floor_ms && grace > 0 ? grace : 0;
+}
+
 int gantry_ctx_dry_run(const struct gantry_ctx *ctx)
 {
 	return ctx ? ctx->dry_run : 0;

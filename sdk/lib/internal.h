@@ -130,6 +130,7 @@ struct gantry_ctx {
 	struct gantry_kvlist outputs;	/* what the stage published */
 	char *stage;			/* entry name, for log prefixes */
 	unsigned timeout;
+	unsigned kill_grace;		/* seconds the core waits past timeout */
 	struct timespec started;
 	int dry_run;
 	int err_code;
@@ -173,6 +174,15 @@ char *gantry_i_read_file(const char *path, size_t max);
 
 /* Monotonic time in seconds. */
 double gantry_i_now(void);
+/* Milliseconds left of ctx's timeout, counted from the callback's start
+   (0 when it has passed; -1 without a timeout or a ctx). */
+long gantry_i_ctx_remaining_ms(const struct gantry_ctx *ctx);
+/* How long a request starting now may take, in milliseconds: -1 without
+   a timeout; before the timeout, what is left of it but at least
+   floor_ms (a call made just before it still gets its answer); after it
+   (a stage undoing its work in the kill_grace the core gives it), what
+   is left of the grace less a second to report, or 0 below floor_ms. */
+long gantry_i_ctx_budget_ms(const struct gantry_ctx *ctx, long floor_ms);
 
 #include "banned.h"
 

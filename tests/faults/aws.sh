@@ -95,11 +95,12 @@ AWS_SECRET_ACCESS_KEY="wrong/$FAULT_SECRET" aws_cell ecr-api bad-creds "" \
 aws_cell ecr-api refused "" "Couldn't connect to server (after 5 attempts)" "http://127.0.0.1:$DEAD"
 aws_cell ecr-api malformed "" "stage 'ecr': cannot get an ECR authorization token: ecr GetAuthorizationToken in $SANDBOX_STAGING_ACCOUNT/ap-south-1: cannot reach $GARBAGE: Received HTTP/0.9" "$GARBAGE"
 aws_cell ecr-api truncated "" "stage 'ecr': cannot get an ECR authorization token: ecr GetAuthorizationToken in $SANDBOX_STAGING_ACCOUNT/ap-south-1: malformed JSON in the answer" "$CUTJSON"
-# An ECR API that never answers in time: libgantry's AWS requests do not
-# shorten to the entry's timeout (30 s each), so the core's backstop ends
-# the stage at timeout + kill_grace.
+# An ECR API that never answers in time: libgantry cuts the request to
+# what is left of the entry's timeout and the stage fails by itself with
+# its own message, before the core's backstop (timeout + kill_grace)
+# would kill it.
 KILL_GRACE=1 ECR_EXTRA="timeout = 2;" aws_cell ecr-api timeout '{"operation": "GetAuthorizationToken", "delay_ms": 20000}' \
-	"stage 'ecr': still running 1 s after its 2 s timeout; killed"
+	"stage 'ecr': cannot get an ECR authorization token: ecr GetAuthorizationToken in $SANDBOX_STAGING_ACCOUNT/ap-south-1: no answer from $AWSSIM_URL within the entry's 2 s timeout (raise its \`timeout\`, or check the endpoint)"
 
 ROLE="role_arn = \"$SANDBOX_STAGING_ROLE\"; session_name = \"faults\";"
 sts_cell() {

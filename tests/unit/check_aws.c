@@ -752,6 +752,90 @@ START_TEST(slow_answer_times_out)
 }
 END_TEST
 
+/* The entry's timeout (1 s) is shorter than an attempt's (30 s): the
+   call ends with GANTRY_ETIMEOUT when the entry's time is up, with one
+   attempt, not at the 30 s of libgantry's own limit. */
+START_TEST(entry_timeout_cuts_the_attempt_short)
+{
+	struct gantry_ctx *ctx = ctx_with("aws.max_attempts", "3", NULL);
+	struct gantry_aws *aws;
+	double t0, took;
+
+	ctx->timeout = 1;
+	aws = gantry_aws_new(ctx);
+	sim_do("/_sim/fault", "{\"operation\": \"DescribeClusters\", "
+	       "\"delay_ms\": 2500}");
+	t0 = gantry_i_now();
+	ck_assert_int_eq(gantry_aws_json(aws, "ecs", "DescribeClusters", NULL,
+					 NULL), GANTRY_ETIMEOUT);
+	took = gantry_i_now() - t0;
+	ck_assert_uint_eq(gantry_aws_attempts(aws), 1);
+	ck_assert_msg(strstr(gantry_aws_error_message(aws),
+			     "within the entry's 1 s timeout (raise its "
+			     "`timeout`"), "%s", gantry_aws_error_message(aws));
+	ck_assert_msg(took > 0.7 && took < 1.5, "took %.2f s", took);
+	gantry_aws_free(aws);
+	gantry_i_ctx_free(ctx);
+}
+END_TEST
+
+/* After the entry's timeout, a stage undoing its work gets what is left
+   of its kill_grace less a second: with 3 s of grace a slow answer still
+   comes; with 1 s nothing is left and the call fails at once. */
+START_TEST(after_the_timeout_the_grace_is_the_budget)
+{
+	struct gantry_ctx *ctx = ctx_with("aws.max_attempts", "1", NULL);
+	struct gantry_aws *aws;
+	double t0;
+
+	ctx->timeout = 1;
+	ctx->kill_grace = 3;
+	ctx->started.tv_sec -= 2;	/* the timeout passed a second ago */
+	aws = gantry_aws_new(ctx);
+	sim_do("/_sim/fault", "{\"operation\": \"DescribeClusters\", "
+	       "\"delay_ms\": 400}");
+	ck_assert_msg(gantry_aws_json(aws, "ecs", "DescribeClusters", NULL,
+				      NULL) == 0, "%s",
+		      gantry_aws_error_line(aws));
+	gantry_aws_free(aws);
+
+	ctx->kill_grace = 1;
+	aws = gantry_aws_new(ctx);
+	t0 = gantry_i_now();
+	ck_assert_int_eq(gantry_aws_json(aws, "ecs", "DescribeClusters", NULL,
+					 NULL), GANTRY_ETIMEOUT);
+	ck_assert_msg(gantry_i_now() - t0 < 0.2, "took %.2f s",
+		      gantry_i_now() - t0);
+	gantry_aws_free(aws);
+	gantry_i_ctx_free(ctx);
+}
+END_TEST
+
+/* Throttled answers with a 1 s entry timeout: retries stop when the
+   next backoff would not leave time for an attempt, and the error is the
+   last answer's, not "no time left". */
+START_TEST(no_retry_past_the_entry_timeout)
+{
+	struct gantry_ctx *ctx = ctx_with("aws.max_attempts", "50", NULL);
+	struct gantry_aws *aws;
+	double t0, took;
+
+	ctx->timeout = 1;
+	aws = gantry_aws_new(ctx);
+	sim_do("/_sim/fault", "{\"operation\": \"ListClusters\", "
+	       "\"throttle_every\": 1}");
+	t0 = gantry_i_now();
+	ck_assert_int_eq(gantry_aws_json(aws, "ecs", "ListClusters", NULL,
+					 NULL), GANTRY_EFAIL);
+	took = gantry_i_now() - t0;
+	ck_assert_str_eq(gantry_aws_error_code(aws), "ThrottlingException");
+	ck_assert_uint_lt(gantry_aws_attempts(aws), 50);
+	ck_assert_msg(took < 1.0, "took %.2f s", took);
+	gantry_aws_free(aws);
+	gantry_i_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(garbage_answer_is_a_clear_error)
 {
 	struct oneshot s;
@@ -1059,6 +1143,9 @@ static Suite *aws_suite(void)
 	tcase_add_test(calls, endpoint_overrides_in_order);
 	tcase_add_test(calls, connection_refused_fails_after_max_attempts);
 	tcase_add_test(calls, slow_answer_times_out);
+	tcase_add_test(calls, entry_timeout_cuts_the_attempt_short);
+	tcase_add_test(calls, no_retry_past_the_entry_timeout);
+	tcase_add_test(calls, after_the_timeout_the_grace_is_the_budget);
 	tcase_add_test(calls, wrong_secret_key_surfaces_the_signature_error);
 	tcase_add_test(calls, secrets_whole_and_by_key);
 	tcase_add_test(calls, ecs_call_reaches_ecs_by_target);

@@ -44,8 +44,14 @@
  * Requests are signed with SigV4 by libcurl.  Throttling errors, 5xx and
  * connection failures are retried with exponential backoff and full
  * jitter (aws.max_attempts, default 5; aws.max_retry_seconds, default 60);
- * validation and authorisation errors never are.  One connection is
- * reused across the calls of a client.  Secret material (keys, tokens,
+ * validation and authorisation errors never are.  A call keeps to the
+ * entry's timeout (gantry_ctx_remaining): each attempt is cut to the time
+ * left (at least 0.2 s), no retry starts that the timeout would cut
+ * short, and a call that runs out of time fails with GANTRY_ETIMEOUT, so
+ * the stage can report and clean up before the core's backstop.  A call
+ * made after the timeout (a stage undoing its work in the kill_grace the
+ * core gives it) may use what is left of that grace, less a second.  One
+ * connection is reused across the calls of a client.  Secret material (keys, tokens,
  * signatures) is registered with the redactor and never logged.
  *
  * Since ABI 1.0 (libgantry 0.1).
