@@ -25,6 +25,32 @@ check-valgrind:
 	$(MAKE) $(AM_MAKEFLAGS) check GANTRY_VALGRIND=1
 .PHONY: check-valgrind
 
+# Builds a second copy of the tree from `make distdir` with
+# --enable-sanitizers (AddressSanitizer + UBSan, any finding aborts) in
+# _sanitizers/ and runs the suite there.  The fuzz pass and the static
+# checks are left out: the fuzz targets are sanitized already and the
+# static checks do not depend on how the tree is built.  The npm test
+# servers are the source tree's (GANTRY_NPM_DIR).  CI (.ci/run)
+# runs it after the main suite; its log is _sanitizers/test-suite.log.
+check-sanitizers:
+	$(MAKE) $(AM_MAKEFLAGS) distdir
+	rm -rf _sanitizers && mkdir _sanitizers
+	tests=; for t in $(TESTS); do \
+		case $$t in tests/fuzz/*|tests/static/*) ;; \
+		*) tests="$$tests $$t" ;; esac; \
+	done; \
+	cd _sanitizers && ../$(distdir)/configure --enable-sanitizers \
+		--enable-werror --quiet && \
+		$(MAKE) $(AM_MAKEFLAGS) && \
+		GANTRY_NPM_DIR='$(abs_top_srcdir)/contrib/npm' \
+		$(MAKE) $(AM_MAKEFLAGS) check TESTS="$$tests"; \
+	rc=$$?; cd .. && $(am__remove_distdir); exit $$rc
+.PHONY: check-sanitizers
+clean-local: clean-sanitizers
+clean-sanitizers:
+	rm -rf _sanitizers
+.PHONY: clean-sanitizers
+
 include tests/unit/local.mk
 include tests/cli/local.mk
 include tests/fixtures/pipeline/local.mk

@@ -3,7 +3,7 @@
 # completes commands, environments and entries.
 . "$top_srcdir/tests/lib.sh"
 
-av="$top_srcdir/contrib/npm/node_modules/.bin/action-validator"
+av="${GANTRY_NPM_DIR:-$top_srcdir/contrib/npm}/node_modules/.bin/action-validator"
 if [ -x "$av" ]; then
 	for wf in "$top_srcdir"/contrib/github/*.yml; do
 		"$av" "$wf" >"$TMP/out" 2>"$TMP/err" || fail "action-validator rejects $wf"

@@ -1,7 +1,7 @@
 # Fuzzing (tests/fuzz/): libFuzzer targets built with clang by
 # run-fuzz.sh outside automake (they need -fsanitize=fuzzer and an
 # instrumented copy of the sources).  `make check` runs each target for
-# FUZZ_SECONDS (20 by default); `make fuzz` runs each for FUZZ_SECONDS
+# FUZZ_SECONDS (60 by default); `make fuzz` runs each for FUZZ_SECONDS
 # (600 by default: the long run).
 TESTS += tests/fuzz/t-fuzz-short.sh
 EXTRA_DIST += tests/fuzz/t-fuzz-short.sh tests/fuzz/run-fuzz.sh \
