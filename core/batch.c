@@ -316,13 +316,13 @@ static void find_cycles(struct batch *b, size_t i, unsigned char *color,
 			for (m = 0; path[m] != d; m++)
 				;
 			for (; m <= depth; m++)
-				gantry_i_buf_addf(&cyc, "%s -> ",
+				gantry_buf_addf(&cyc, "%s -> ",
 						  b->jobs[path[m]].name);
-			gantry_i_buf_adds(&cyc, b->jobs[d].name);
+			gantry_buf_adds(&cyc, b->jobs[d].name);
 			errs_add(e, "%s: dependency cycle: %s (each comes "
 				 "'after' the next); remove one of these "
 				 "'after' entries", b->jobs[d].where, cyc.buf);
-			gantry_i_buf_release(&cyc);
+			gantry_buf_release(&cyc);
 		}
 	}
 	color[i] = 2;
@@ -607,17 +607,17 @@ static void job_line(const struct batch *b, const struct job *j,
 	double now = gantry_i_now();
 	const char *c = job_color(j);
 
-	gantry_i_buf_addf(out, "%-*s  %s%-9s%s", name_width(b), j->name, c,
+	gantry_buf_addf(out, "%-*s  %s%-9s%s", name_width(b), j->name, c,
 			  job_word(j), *c ? C_OFF : "");
 	if (j->state == J_RUNNING)
-		gantry_i_buf_addf(out, " %3.0fs  %s", now - j->t0,
+		gantry_buf_addf(out, " %3.0fs  %s", now - j->t0,
 				  j->stage ? j->stage : "starting");
 	else if (j->state == J_DONE)
-		gantry_i_buf_addf(out, " %3.0fs  exit %d%s%s", j->t1 - j->t0,
+		gantry_buf_addf(out, " %3.0fs  exit %d%s%s", j->t1 - j->t0,
 				  j->code, j->reason ? ": " : "",
 				  j->reason ? j->reason : "");
 	else if (j->state == J_SKIPPED && j->reason)
-		gantry_i_buf_addf(out, "       %s", j->reason);
+		gantry_buf_addf(out, "       %s", j->reason);
 }
 
 static unsigned columns(void)
@@ -642,13 +642,13 @@ static void draw(struct batch *b, int force)
 		return;
 	b->drawn_sec = sec;
 	if (b->drawn)
-		gantry_i_buf_addf(&out, "\033[%zuA", b->drawn);
+		gantry_buf_addf(&out, "\033[%zuA", b->drawn);
 	for (i = 0; i < b->n; i++) {
 		struct gantry_buf l = GANTRY_BUF_INIT;
 		size_t vis = 0, k;
 
 		job_line(b, &b->jobs[i], &l);
-		gantry_i_buf_adds(&out, "\r\033[K");
+		gantry_buf_adds(&out, "\r\033[K");
 		/* Cut by visible characters; escape sequences are free. */
 		for (k = 0; k < l.len; k++) {
 			if (l.buf[k] == '\033') {
@@ -656,19 +656,19 @@ static void draw(struct batch *b, int force)
 
 				while (m < l.len && l.buf[m] != 'm')
 					m++;
-				gantry_i_buf_add(&out, l.buf + k, m - k + 1);
+				gantry_buf_add(&out, l.buf + k, m - k + 1);
 				k = m;
 				continue;
 			}
 			if (vis++ < width)
-				gantry_i_buf_addch(&out, l.buf[k]);
+				gantry_buf_addch(&out, l.buf[k]);
 		}
-		gantry_i_buf_addch(&out, '\n');
-		gantry_i_buf_release(&l);
+		gantry_buf_addch(&out, '\n');
+		gantry_buf_release(&l);
 	}
 	b->drawn = b->n;
 	put_err(&out);
-	gantry_i_buf_release(&out);
+	gantry_buf_release(&out);
 }
 
 /* Elsewhere (CI logs, files): one plain line per change. */
@@ -683,12 +683,12 @@ static void report(struct batch *b, const struct job *j, const char *what)
 		return;
 	}
 	if (what)
-		gantry_i_buf_addf(&l, "%-*s  %s", name_width(b), j->name, what);
+		gantry_buf_addf(&l, "%-*s  %s", name_width(b), j->name, what);
 	else
 		job_line(b, j, &l);
-	gantry_i_buf_addch(&l, '\n');
+	gantry_buf_addch(&l, '\n');
 	put_err(&l);
-	gantry_i_buf_release(&l);
+	gantry_buf_release(&l);
 }
 
 /* Follows a running deploy's log for its "[i/n] entry" progress lines. */
@@ -706,7 +706,7 @@ static void follow_log(struct batch *b, struct job *j)
 		j->log_off += r;
 		while (p < end) {
 			nl = memchr(p, '\n', (size_t)(end - p));
-			gantry_i_buf_add(&j->partial, p,
+			gantry_buf_add(&j->partial, p,
 					 (size_t)((nl ? nl : end) - p));
 			if (!nl)
 				break;
@@ -730,7 +730,7 @@ static void follow_log(struct batch *b, struct job *j)
 					changed = 1;
 				}
 			}
-			gantry_i_buf_reset(&j->partial);
+			gantry_buf_reset(&j->partial);
 		}
 	}
 	if (changed && !b->tty)
@@ -832,15 +832,15 @@ static void start_job(struct batch *b, struct job *j)
 		free(why);
 		goto out;
 	}
-	gantry_i_buf_addf(&head, "# gantry batch %s: deploy '%s' (%s) in %s:",
+	gantry_buf_addf(&head, "# gantry batch %s: deploy '%s' (%s) in %s:",
 			  b->id, j->name, j->shown, j->dir);
 	for (i = 0; av[i]; i++)
-		gantry_i_buf_addf(&head, " %s", av[i]);
-	gantry_i_buf_addch(&head, '\n');
+		gantry_buf_addf(&head, " %s", av[i]);
+	gantry_buf_addch(&head, '\n');
 	if (write(logfd, head.buf, head.len) < 0) {
 		/* the log lacks its header line; the deploy may still run */
 	}
-	gantry_i_buf_addf(&msg, "gantry: error: cannot run %s in %s: ",
+	gantry_buf_addf(&msg, "gantry: error: cannot run %s in %s: ",
 			  b->self, j->dir);
 
 	pid = fork();
@@ -896,8 +896,8 @@ out:
 	if (nullfd >= 0)
 		close(nullfd);
 	free_argv(av);
-	gantry_i_buf_release(&head);
-	gantry_i_buf_release(&msg);
+	gantry_buf_release(&head);
+	gantry_buf_release(&msg);
 }
 
 static void read_out(struct job *j)
@@ -908,7 +908,7 @@ static void read_out(struct job *j)
 	while (j->out_fd >= 0) {
 		r = read(j->out_fd, buf, sizeof(buf));
 		if (r > 0) {
-			gantry_i_buf_add(&j->out, buf, (size_t)r);
+			gantry_buf_add(&j->out, buf, (size_t)r);
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
@@ -1281,8 +1281,8 @@ static void release(struct batch *b)
 		free(j->env);
 		free(j->service);
 		free(j->after);
-		gantry_i_buf_release(&j->out);
-		gantry_i_buf_release(&j->partial);
+		gantry_buf_release(&j->out);
+		gantry_buf_release(&j->partial);
 		free(j->log);
 		free(j->stage);
 		free(j->result);

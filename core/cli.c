@@ -228,10 +228,10 @@ static int usage_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	gantry_log(NULL, GANTRY_LOG_ERROR, "%s; see 'gantry --help'", b.buf);
-	gantry_i_buf_release(&b);
+	gantry_buf_release(&b);
 	return EXIT_USAGE;
 }
 

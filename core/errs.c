@@ -17,11 +17,11 @@ void errs_add(struct errs *e, const char *fmt, ...)
 	if (!e)
 		return;
 	va_start(ap, fmt);
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	gantry_i_redact_buf(&b);
 	GANTRY_GROW(e->msg, e->n + 1, e->alloc);
-	e->msg[e->n++] = gantry_i_buf_detach(&b);
+	e->msg[e->n++] = gantry_buf_detach(&b);
 }
 
 void errs_clear(struct errs *e)

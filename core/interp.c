@@ -25,7 +25,7 @@ static char *slurp(const char *path, struct gantry_buf *err)
 	size_t n;
 
 	if (!text) {
-		gantry_i_buf_addf(err, "cannot read '%s': %s", path,
+		gantry_buf_addf(err, "cannot read '%s': %s", path,
 				  strerror(errno));
 		return NULL;
 	}
@@ -113,7 +113,7 @@ static char *resolve_ref(struct interp *in, const struct gantry_config *node,
 				errs_add(in->e, "%s: secret '${%s}' of stage "
 					 "'%s': %s", node->where, ref, in->entry,
 					 err.buf);
-				gantry_i_buf_release(&err);
+				gantry_buf_release(&err);
 				return NULL;
 			}
 		} else {
@@ -176,12 +176,12 @@ static int resolve_text(struct interp *in, struct gantry_config *node)
 		return 0;
 	while (*p) {
 		if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
-			gantry_i_buf_adds(&out, "${");
+			gantry_buf_adds(&out, "${");
 			p += 3;
 			continue;
 		}
 		if (p[0] != '$' || p[1] != '{') {
-			gantry_i_buf_addch(&out, *p++);
+			gantry_buf_addch(&out, *p++);
 			continue;
 		}
 		end = strchr(p + 2, '}');
@@ -198,9 +198,9 @@ static int resolve_text(struct interp *in, struct gantry_config *node)
 			char *val = resolve_ref(in, node, ref, &sec, &keep);
 
 			if (val)
-				gantry_i_buf_adds(&out, val);
+				gantry_buf_adds(&out, val);
 			else if (keep)
-				gantry_i_buf_add(&out, p, (size_t)(end - p + 1));
+				gantry_buf_add(&out, p, (size_t)(end - p + 1));
 			else
 				bad = 1;
 			secret |= sec;
@@ -213,7 +213,7 @@ static int resolve_text(struct interp *in, struct gantry_config *node)
 		gantry_i_config_set_text(node, out.buf);
 		node->secret |= secret;
 	}
-	gantry_i_buf_release(&out);
+	gantry_buf_release(&out);
 	return bad ? -1 : 0;
 }
 

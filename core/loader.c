@@ -51,11 +51,11 @@ static char *refuse(const char *path, const char *fmt, ...)
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	va_list ap;
 
-	gantry_i_buf_addf(&b, "plugin '%s' refused: ", path);
+	gantry_buf_addf(&b, "plugin '%s' refused: ", path);
 	va_start(ap, fmt);
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	return gantry_i_buf_detach(&b);
+	return gantry_buf_detach(&b);
 }
 
 /*
@@ -93,21 +93,21 @@ static int add_dir(struct loader *l, size_t *alloc, const char *s,
 				 strerror(errno));
 			return -1;
 		}
-		gantry_i_buf_adds(&b, *cwd);
+		gantry_buf_adds(&b, *cwd);
 		if (len == 1 && s[0] == '.')
 			len = 0;
 		else if (strcmp(*cwd, "/"))
-			gantry_i_buf_addch(&b, '/');
+			gantry_buf_addch(&b, '/');
 	}
-	gantry_i_buf_add(&b, s, len);
+	gantry_buf_add(&b, s, len);
 	for (i = 0; i < l->ndirs; i++) {
 		if (!strcmp(l->dirs[i], b.buf)) {
-			gantry_i_buf_release(&b);
+			gantry_buf_release(&b);
 			return 0;
 		}
 	}
 	GANTRY_GROW(l->dirs, l->ndirs + 1, *alloc);
-	l->dirs[l->ndirs++] = gantry_i_buf_detach(&b);
+	l->dirs[l->ndirs++] = gantry_buf_detach(&b);
 	return 0;
 }
 
@@ -397,40 +397,40 @@ static int describe_gap(const struct gantry_stage *d, struct gantry_buf *what)
 	size_t i;
 
 	if (!d->name || !*d->name) {
-		gantry_i_buf_adds(what, "no name");
+		gantry_buf_adds(what, "no name");
 		return -1;
 	}
 	if (kind & ~(GANTRY_KIND_STAGE | GANTRY_KIND_NOTIFIER)) {
-		gantry_i_buf_addf(what, "unknown kind 0x%x", kind);
+		gantry_buf_addf(what, "unknown kind 0x%x", kind);
 		return -1;
 	}
 	if ((kind & GANTRY_KIND_STAGE) && !d->run) {
-		gantry_i_buf_adds(what, "no run callback");
+		gantry_buf_adds(what, "no run callback");
 		return -1;
 	}
 	if ((kind & GANTRY_KIND_NOTIFIER) && !d->event) {
-		gantry_i_buf_adds(what, "no event callback");
+		gantry_buf_adds(what, "no event callback");
 		return -1;
 	}
 	for (i = 0, o = d->options; o && o->key; i++, o++) {
 		if (!*o->key) {
-			gantry_i_buf_addf(what, "option %zu has an empty key",
+			gantry_buf_addf(what, "option %zu has an empty key",
 					  i + 1);
 			return -1;
 		}
 		if (o->type < GANTRY_OPT_STRING || o->type > GANTRY_OPT_GROUP) {
-			gantry_i_buf_addf(what, "option '%s' has invalid type "
+			gantry_buf_addf(what, "option '%s' has invalid type "
 					  "%d", o->key, (int)o->type);
 			return -1;
 		}
 		if (is_reserved_key(o->key)) {
-			gantry_i_buf_addf(what, "option '%s' is a core key of "
+			gantry_buf_addf(what, "option '%s' is a core key of "
 					  "pipeline entries and would never "
 					  "reach the stage", o->key);
 			return -1;
 		}
 		if (!o->help || !*o->help) {
-			gantry_i_buf_addf(what, "option '%s' has no help",
+			gantry_buf_addf(what, "option '%s' has no help",
 					  o->key);
 			return -1;
 		}
@@ -494,7 +494,7 @@ static char *check_descriptor(const struct loader *l, const char *name,
 	if (describe_gap(d, &what)) {
 		why = refuse(path, "incomplete descriptor: %s; fill it in and "
 			     "rebuild", what.buf);
-		gantry_i_buf_release(&what);
+		gantry_buf_release(&what);
 		return why;
 	}
 	/* A clash can only come with a mismatch (records are per file name
@@ -568,11 +568,11 @@ const struct plugin *loader_get(struct loader *l, const char *name,
 		return NULL;
 	}
 	for (i = 0; i < l->ndirs; i++)
-		gantry_i_buf_addf(&dirs, "%s%s", i ? ", " : "", l->dirs[i]);
+		gantry_buf_addf(&dirs, "%s%s", i ? ", " : "", l->dirs[i]);
 	errs_add(e, "no plugin provides stage '%s' (searched: %s); check the "
 		 "stage name or set --plugin-path", name,
 		 l->ndirs ? dirs.buf : "no directories");
-	gantry_i_buf_release(&dirs);
+	gantry_buf_release(&dirs);
 	return NULL;
 }
 

@@ -151,15 +151,15 @@ static char *read_record(int fd)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			gantry_i_buf_release(&b);
+			gantry_buf_release(&b);
 			return NULL;
 		}
 		if (!got || b.len >= RECORD_MAX)
 			break;
-		gantry_i_buf_add(&b, chunk, (size_t)got);
+		gantry_buf_add(&b, chunk, (size_t)got);
 		off += got;
 	}
-	return gantry_i_buf_detach(&b);
+	return gantry_buf_detach(&b);
 }
 
 static int is_blank(const char *s)

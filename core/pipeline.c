@@ -103,11 +103,11 @@ static void promotion_context(struct deploy *d, const char *version)
 		    strncmp(r->tag, prefix, strlen(prefix)))
 			continue;
 		if (found.len)
-			gantry_i_buf_addch(&found, ',');
-		gantry_i_buf_adds(&found, r->tag);
+			gantry_buf_addch(&found, ',');
+		gantry_buf_adds(&found, r->tag);
 	}
 	publish(d, "promotion.candidates", found.buf, 0);
-	gantry_i_buf_release(&found);
+	gantry_buf_release(&found);
 	journal_list_free(list, n);
 	free(prefix);
 }
@@ -1010,7 +1010,7 @@ int pipeline_plan(struct session *s, const char *tag)
 					json_object_new_string(res.error));
 			json_object_array_add(stages, st);
 		}
-		gantry_i_buf_release(&js);
+		gantry_buf_release(&js);
 		errs_clear(&e);
 		run_result_release(&res);
 		gantry_i_config_free(opts);

@@ -151,8 +151,8 @@ static int expand(struct srcmap *m, struct gantry_buf *out, const char *path,
 			free(full);
 			free(inc);
 		} else {
-			gantry_i_buf_add(out, p, len);
-			gantry_i_buf_addch(out, '\n');
+			gantry_buf_add(out, p, len);
+			gantry_buf_addch(out, '\n');
 			GANTRY_GROW(m->lines, m->nlines + 1, m->alines);
 			m->lines[m->nlines].file = fileno;
 			m->lines[m->nlines].line = line;
@@ -250,7 +250,7 @@ int profile_read_tree(const char *path, struct gantry_config **out,
 	}
 	config_destroy(&cfg);
 out:
-	gantry_i_buf_release(&text);
+	gantry_buf_release(&text);
 	for (i = 0; i < m.nfiles; i++)
 		free(m.files[i]);
 	free(m.files);

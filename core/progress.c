@@ -32,14 +32,14 @@ static void say(const char *fmt, ...)
 	if (gantry_i_log_verbosity() < 0)
 		return;
 	va_start(ap, fmt);
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	gantry_i_redact_buf(&b);
-	gantry_i_buf_addch(&b, '\n');
+	gantry_buf_addch(&b, '\n');
 	if (write(STDERR_FILENO, b.buf, b.len) < 0) {
 		/* stderr is gone; nothing to tell */
 	}
-	gantry_i_buf_release(&b);
+	gantry_buf_release(&b);
 }
 
 void progress_deploy_start(const char *id, const char *service,
@@ -88,10 +88,10 @@ void progress_note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	say("    %s%s%s", col(C_YEL), b.buf, col(C_OFF));
-	gantry_i_buf_release(&b);
+	gantry_buf_release(&b);
 }
 
 void progress_result(const char *result, int code, double seconds,
@@ -135,7 +135,7 @@ void progress_plan_stage(size_t idx, size_t total, const struct entry *en,
 	    policy_name(en->on_failure), en->timeout, en->retries);
 	gantry_i_config_to_json(opts, &js);
 	say("      %soptions: %s%s", col(C_DIM), js.buf, col(C_OFF));
-	gantry_i_buf_release(&js);
+	gantry_buf_release(&js);
 	for (p = res->plan; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
 		nl = strchr(p, '\n');
 		say("      %.*s", (int)(nl ? nl - p : (long)strlen(p)), p);

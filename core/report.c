@@ -159,30 +159,30 @@ char *report_failure_class(const char *msg)
 		if (isdigit(c)) {
 			while (isdigit((unsigned char)*p) || *p == '.')
 				p++;
-			gantry_i_buf_addch(&b, '#');
+			gantry_buf_addch(&b, '#');
 		} else if (c == '\'' || c == '"') {
 			const char *close = strchr(p + 1, c);
 
 			if (!close) {
-				gantry_i_buf_addch(&b, (char)c);
+				gantry_buf_addch(&b, (char)c);
 				p++;
 				continue;
 			}
-			gantry_i_buf_add(&b, p, 1);
-			gantry_i_buf_addch(&b, '*');
-			gantry_i_buf_add(&b, p, 1);
+			gantry_buf_add(&b, p, 1);
+			gantry_buf_addch(&b, '*');
+			gantry_buf_add(&b, p, 1);
 			p = close + 1;
 		} else if (isspace(c)) {
 			while (isspace((unsigned char)*p))
 				p++;
 			if (b.len && *p)
-				gantry_i_buf_addch(&b, ' ');
+				gantry_buf_addch(&b, ' ');
 		} else {
-			gantry_i_buf_addch(&b, (char)c);
+			gantry_buf_addch(&b, (char)c);
 			p++;
 		}
 	}
-	return gantry_i_buf_detach(&b);
+	return gantry_buf_detach(&b);
 }
 
 /* ---- classifying deploys ------------------------------------------------ */
@@ -636,9 +636,9 @@ void report_release(struct report *rep)
 static void add_pct(struct gantry_buf *b, double frac)
 {
 	if (frac < 0)
-		gantry_i_buf_adds(b, "unknown");
+		gantry_buf_adds(b, "unknown");
 	else
-		gantry_i_buf_addf(b, "%.0f%%", frac * 100);
+		gantry_buf_addf(b, "%.0f%%", frac * 100);
 }
 
 static void text_group(struct gantry_buf *b, const struct report_group *g)
@@ -646,50 +646,50 @@ static void text_group(struct gantry_buf *b, const struct report_group *g)
 	char d1[32], d2[32];
 	size_t i;
 
-	gantry_i_buf_addf(b, "\n%s / %s\n", g->service, g->environment);
-	gantry_i_buf_addf(b, "  deploys           %zu: %zu succeeded, %zu "
+	gantry_buf_addf(b, "\n%s / %s\n", g->service, g->environment);
+	gantry_buf_addf(b, "  deploys           %zu: %zu succeeded, %zu "
 			  "change failures, %zu running, %zu interrupted, "
 			  "%zu rollback deploys\n", g->ndeploys, g->succeeded,
 			  g->failures, g->running, g->interrupted,
 			  g->rollbacks);
-	gantry_i_buf_addf(b, "  frequency         %.2f/day  %.1f/week "
+	gantry_buf_addf(b, "  frequency         %.2f/day  %.1f/week "
 			  "(successful deploys)\n", g->per_day, g->per_week);
 	report_fmt_duration(g->lead_median, d1, sizeof(d1));
 	report_fmt_duration(g->lead_p90, d2, sizeof(d2));
 	if (g->lead_n)
-		gantry_i_buf_addf(b, "  lead time         median %s  p90 %s "
+		gantry_buf_addf(b, "  lead time         median %s  p90 %s "
 				  "(%zu deploys, %zu unknown)\n", d1, d2,
 				  g->lead_n, g->lead_unknown);
 	else
-		gantry_i_buf_addf(b, "  lead time         unknown (no commit "
+		gantry_buf_addf(b, "  lead time         unknown (no commit "
 				  "time for %zu deploys)\n", g->lead_unknown);
-	gantry_i_buf_adds(b, "  change failures   ");
+	gantry_buf_adds(b, "  change failures   ");
 	add_pct(b, g->cfr);
-	gantry_i_buf_addf(b, " (%zu of %zu finished)\n", g->failures,
+	gantry_buf_addf(b, " (%zu of %zu finished)\n", g->failures,
 			  g->finished);
 	report_fmt_duration(g->restore_median, d1, sizeof(d1));
-	gantry_i_buf_addf(b, "  time to restore   %s%s (%zu restored%s)\n",
+	gantry_buf_addf(b, "  time to restore   %s%s (%zu restored%s)\n",
 			  g->restore_n ? "median " : "", d1, g->restore_n,
 			  g->restore_open ? ", 1 still failing" : "");
 	if (g->skewed)
-		gantry_i_buf_addf(b, "  clock skew        %zu times ended "
+		gantry_buf_addf(b, "  clock skew        %zu times ended "
 				  "before they started; left out\n", g->skewed);
 	if (g->nstages)
-		gantry_i_buf_addf(b, "  %-18s %5s %9s %9s\n", "stage", "n",
+		gantry_buf_addf(b, "  %-18s %5s %9s %9s\n", "stage", "n",
 				  "median", "p90");
 	for (i = 0; i < g->nstages; i++) {
 		const struct report_stat *st = &g->stages[i];
 
 		report_fmt_duration(st->median, d1, sizeof(d1));
 		report_fmt_duration(st->p90, d2, sizeof(d2));
-		gantry_i_buf_addf(b, "  %-18s %5zu %9s %9s%s\n", st->name,
+		gantry_buf_addf(b, "  %-18s %5zu %9s %9s%s\n", st->name,
 				  st->count, d1, d2,
 				  st->name == g->slowest ? "  slowest" : "");
 	}
 	for (i = 0; i < g->nreasons && i < 5; i++) {
 		const struct report_reason *r = &g->reasons[i];
 
-		gantry_i_buf_addf(b, "  %s %3zux %-14s %s\n",
+		gantry_buf_addf(b, "  %s %3zux %-14s %s\n",
 				  i ? "               " : "failure reasons",
 				  r->count, r->stage, r->cls);
 	}
@@ -703,16 +703,16 @@ char *report_text(const struct report *rep)
 
 	report_fmt_time(rep->since, REPORT_MINUTE, from, sizeof(from));
 	report_fmt_time(rep->until, REPORT_MINUTE, to, sizeof(to));
-	gantry_i_buf_addf(&b, "deploys from %s to %s (%.1f days, UTC)\n",
+	gantry_buf_addf(&b, "deploys from %s to %s (%.1f days, UTC)\n",
 			  from, to, (rep->until - rep->since) / 86400);
 	for (i = 0; i < rep->ngroups; i++)
 		text_group(&b, &rep->groups[i]);
 	if (!rep->ngroups)
-		gantry_i_buf_adds(&b, "\nno deploys in this period\n");
+		gantry_buf_adds(&b, "\nno deploys in this period\n");
 	if (rep->skipped)
-		gantry_i_buf_addf(&b, "\n%zu records without a start time "
+		gantry_buf_addf(&b, "\n%zu records without a start time "
 				  "were left out\n", rep->skipped);
-	return gantry_i_buf_detach(&b);
+	return gantry_buf_detach(&b);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -939,11 +939,11 @@ static int report_usage(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	gantry_log(NULL, GANTRY_LOG_ERROR, "%s; see 'gantry help report'",
 		   b.buf);
-	gantry_i_buf_release(&b);
+	gantry_buf_release(&b);
 	return EXIT_USAGE;
 }
 

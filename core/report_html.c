@@ -93,12 +93,12 @@ static void esc(struct gantry_buf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': gantry_i_buf_adds(b, "&amp;"); break;
-		case '<': gantry_i_buf_adds(b, "&lt;"); break;
-		case '>': gantry_i_buf_adds(b, "&gt;"); break;
-		case '"': gantry_i_buf_adds(b, "&quot;"); break;
-		case '\'': gantry_i_buf_adds(b, "&#39;"); break;
-		default: gantry_i_buf_addch(b, *s);
+		case '&': gantry_buf_adds(b, "&amp;"); break;
+		case '<': gantry_buf_adds(b, "&lt;"); break;
+		case '>': gantry_buf_adds(b, "&gt;"); break;
+		case '"': gantry_buf_adds(b, "&quot;"); break;
+		case '\'': gantry_buf_adds(b, "&#39;"); break;
+		default: gantry_buf_addch(b, *s);
 		}
 	}
 }
@@ -119,11 +119,11 @@ static const char *outcome_class(const char *w)
 
 static void card(struct gantry_buf *b, const char *value, const char *what)
 {
-	gantry_i_buf_adds(b, "<div class=\"card\"><b>");
+	gantry_buf_adds(b, "<div class=\"card\"><b>");
 	esc(b, value);
-	gantry_i_buf_adds(b, "</b><span>");
+	gantry_buf_adds(b, "</b><span>");
 	esc(b, what);
-	gantry_i_buf_adds(b, "</span></div>\n");
+	gantry_buf_adds(b, "</span></div>\n");
 }
 
 static void cards(struct gantry_buf *b, const struct report_group *g)
@@ -161,26 +161,26 @@ static void mark_title(struct gantry_buf *b, const struct report_deploy *d)
 
 	report_fmt_duration(d->duration, dur, sizeof(dur));
 	report_fmt_time(r->started, REPORT_SECOND, when, sizeof(when));
-	gantry_i_buf_adds(b, "<title>");
+	gantry_buf_adds(b, "<title>");
 	esc(b, r->tag ? r->tag : "?");
-	gantry_i_buf_adds(b, " - ");
+	gantry_buf_adds(b, " - ");
 	esc(b, d->outcome);
 	if (d->rollback)
-		gantry_i_buf_adds(b, " (rollback deploy)");
+		gantry_buf_adds(b, " (rollback deploy)");
 	if (d->reverted)
-		gantry_i_buf_adds(b, ", undone by a rollback deploy");
-	gantry_i_buf_adds(b, "\nby ");
+		gantry_buf_adds(b, ", undone by a rollback deploy");
+	gantry_buf_adds(b, "\nby ");
 	esc(b, r->actor ? r->actor : "?");
-	gantry_i_buf_addf(b, " at %s, took %s", when, dur);
+	gantry_buf_addf(b, " at %s, took %s", when, dur);
 	if (r->failed_stage) {
-		gantry_i_buf_adds(b, "\nfailing stage: ");
+		gantry_buf_adds(b, "\nfailing stage: ");
 		esc(b, r->failed_stage);
 		if (r->reason) {
-			gantry_i_buf_adds(b, ": ");
+			gantry_buf_adds(b, ": ");
 			esc(b, r->reason);
 		}
 	}
-	gantry_i_buf_adds(b, "</title>");
+	gantry_buf_adds(b, "</title>");
 }
 
 static void timeline(struct gantry_buf *b, const struct report_group *g)
@@ -228,12 +228,12 @@ static void timeline(struct gantry_buf *b, const struct report_group *g)
 				lane_of_max = lane[i] + 1;
 		}
 		h = 20 + lane_of_max * (2 * MARK_R + 4) + 30;
-		gantry_i_buf_addf(b, "<svg class=\"timeline\" viewBox=\"0 0 %d "
+		gantry_buf_addf(b, "<svg class=\"timeline\" viewBox=\"0 0 %d "
 				  "%d\" role=\"img\" aria-label=\"deploys of ",
 				  W, h);
 		esc(b, g->environment);
-		gantry_i_buf_adds(b, " over time\">\n");
-		gantry_i_buf_addf(b, "<line class=\"axis\" x1=\"20\" y1=\"%d\" "
+		gantry_buf_adds(b, " over time\">\n");
+		gantry_buf_addf(b, "<line class=\"axis\" x1=\"20\" y1=\"%d\" "
 				  "x2=\"%d\" y2=\"%d\"/>\n", h - 24, W - 20,
 				  h - 24);
 		for (k = 0; k <= 4; k++) {
@@ -243,7 +243,7 @@ static void timeline(struct gantry_buf *b, const struct report_group *g)
 			report_fmt_time(t, span > 2 * 86400 ? REPORT_DATE :
 					span > 3600 ? REPORT_SHORT :
 					REPORT_CLOCK, label, sizeof(label));
-			gantry_i_buf_addf(b, "<line class=\"axis\" x1=\"%.1f\" "
+			gantry_buf_addf(b, "<line class=\"axis\" x1=\"%.1f\" "
 					  "y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
 					  "<text x=\"%.1f\" y=\"%d\" "
 					  "text-anchor=\"middle\">%s</text>\n",
@@ -254,7 +254,7 @@ static void timeline(struct gantry_buf *b, const struct report_group *g)
 			const struct report_deploy *d = &g->deploys[i];
 			double x = 20 + (d->r->started - t0) / span * (W - 40);
 
-			gantry_i_buf_addf(b, "<circle class=\"deploy-mark "
+			gantry_buf_addf(b, "<circle class=\"deploy-mark "
 					  "o-%s%s\" "
 					  "cx=\"%.1f\" cy=\"%d\" r=\"%d\">",
 					  outcome_class(d->outcome),
@@ -262,21 +262,21 @@ static void timeline(struct gantry_buf *b, const struct report_group *g)
 					  20 + lane[i] * (2 * MARK_R + 4),
 					  MARK_R);
 			mark_title(b, d);
-			gantry_i_buf_adds(b, "</circle>\n");
+			gantry_buf_adds(b, "</circle>\n");
 		}
 		free(lane);
 	}
-	gantry_i_buf_adds(b, "</svg>\n<div class=\"legend\">");
+	gantry_buf_adds(b, "</svg>\n<div class=\"legend\">");
 	{
 		static const char *const words[] = { "succeeded", "failed",
 			"rolled_back", "rollback_failed", "timed_out",
 			"failed_deployed", "interrupted", "running" };
 
 		for (k = 0; k < (int)GANTRY_ARRAY_SIZE(words); k++)
-			gantry_i_buf_addf(b, "<span><i class=\"o-%s\"></i>%s"
+			gantry_buf_addf(b, "<span><i class=\"o-%s\"></i>%s"
 					  "</span>", words[k], words[k]);
 	}
-	gantry_i_buf_adds(b, "<span>dashed ring: undone by a rollback deploy"
+	gantry_buf_adds(b, "<span>dashed ring: undone by a rollback deploy"
 			  "</span></div>\n");
 }
 
@@ -316,9 +316,9 @@ static void bars(struct gantry_buf *b, const struct report_group *g)
 			most = sum;
 	}
 	if (first)
-		gantry_i_buf_addf(b, "<p class=\"empty\">the newest %d of %zu "
+		gantry_buf_addf(b, "<p class=\"empty\">the newest %d of %zu "
 				  "deploys</p>\n", MAX_BARS, g->ndeploys);
-	gantry_i_buf_addf(b, "<svg class=\"bars\" viewBox=\"0 0 %d %zu\" "
+	gantry_buf_addf(b, "<svg class=\"bars\" viewBox=\"0 0 %d %zu\" "
 			  "role=\"img\" aria-label=\"stage durations per "
 			  "deploy\">\n", W, rows * (BAR_H + BAR_GAP) + 4);
 	for (y = 2, i = first; i < g->ndeploys; i++, y += BAR_H + BAR_GAP) {
@@ -326,11 +326,11 @@ static void bars(struct gantry_buf *b, const struct report_group *g)
 		const struct deploy_record *r = d->r;
 		double x = LABEL_W;
 
-		gantry_i_buf_addf(b, "<text x=\"%d\" y=\"%d\" "
+		gantry_buf_addf(b, "<text x=\"%d\" y=\"%d\" "
 				  "text-anchor=\"end\">",
 				  LABEL_W - 8, y + BAR_H - 4);
 		esc(b, r->tag ? r->tag : "?");
-		gantry_i_buf_adds(b, "</text>");
+		gantry_buf_adds(b, "</text>");
 		for (j = 0; j < r->nstages; j++) {
 			const struct stage_record *s = &r->stages[j];
 			double secs, w;
@@ -345,30 +345,30 @@ static void bars(struct gantry_buf *b, const struct report_group *g)
 				w = 1;
 			k = stage_index(g, s->name);
 			report_fmt_duration(secs, dur, sizeof(dur));
-			gantry_i_buf_addf(b, "<rect class=\"s%d\" x=\"%.1f\" "
+			gantry_buf_addf(b, "<rect class=\"s%d\" x=\"%.1f\" "
 					  "y=\"%d\" width=\"%.1f\" "
 					  "height=\"%d\">"
 					  "<title>", k < 0 ? STAGE_COLOURS - 1 :
 					  k % STAGE_COLOURS, x, y, w, BAR_H);
 			esc(b, r->tag ? r->tag : "?");
-			gantry_i_buf_adds(b, " - ");
+			gantry_buf_adds(b, " - ");
 			esc(b, s->name);
-			gantry_i_buf_addf(b, ": %s, %s</title></rect>", dur,
+			gantry_buf_addf(b, ": %s, %s</title></rect>", dur,
 					  stage_status_name(s->status));
 			x += w;
 		}
 		report_fmt_duration(d->duration, dur, sizeof(dur));
-		gantry_i_buf_addf(b, "<text x=\"%.1f\" y=\"%d\">%s</text>\n",
+		gantry_buf_addf(b, "<text x=\"%.1f\" y=\"%d\">%s</text>\n",
 				  x + 6, y + BAR_H - 4, dur);
 	}
-	gantry_i_buf_adds(b, "</svg>\n<div class=\"legend stages\">");
+	gantry_buf_adds(b, "</svg>\n<div class=\"legend stages\">");
 	for (i = 0; i < g->nstages; i++) {
-		gantry_i_buf_addf(b, "<span><i class=\"s%zu\"></i>",
+		gantry_buf_addf(b, "<span><i class=\"s%zu\"></i>",
 				  i % STAGE_COLOURS);
 		esc(b, g->stages[i].name);
-		gantry_i_buf_adds(b, "</span>");
+		gantry_buf_adds(b, "</span>");
 	}
-	gantry_i_buf_adds(b, "</div>\n");
+	gantry_buf_adds(b, "</div>\n");
 }
 
 static void tables(struct gantry_buf *b, const struct report_group *g)
@@ -377,7 +377,7 @@ static void tables(struct gantry_buf *b, const struct report_group *g)
 	size_t i;
 
 	if (g->nstages) {
-		gantry_i_buf_adds(b, "<h3>Stages</h3>\n<table><tr>"
+		gantry_buf_adds(b, "<h3>Stages</h3>\n<table><tr>"
 				  "<th>stage</th>"
 				  "<th>runs</th><th>median</th><th>p90</th>"
 				  "</tr>\n");
@@ -386,36 +386,36 @@ static void tables(struct gantry_buf *b, const struct report_group *g)
 
 			report_fmt_duration(st->median, d1, sizeof(d1));
 			report_fmt_duration(st->p90, d2, sizeof(d2));
-			gantry_i_buf_adds(b, "<tr><td>");
+			gantry_buf_adds(b, "<tr><td>");
 			esc(b, st->name);
-			gantry_i_buf_addf(b, "%s</td><td class=\"n\">%zu</td>"
+			gantry_buf_addf(b, "%s</td><td class=\"n\">%zu</td>"
 					  "<td>%s</td><td>%s</td></tr>\n",
 					  st->name == g->slowest ?
 					  " (slowest)" : "", st->count, d1, d2);
 		}
-		gantry_i_buf_adds(b, "</table>\n");
+		gantry_buf_adds(b, "</table>\n");
 	}
-	gantry_i_buf_adds(b, "<h3>Failure reasons</h3>\n");
+	gantry_buf_adds(b, "<h3>Failure reasons</h3>\n");
 	if (!g->nreasons) {
-		gantry_i_buf_adds(b, "<p class=\"empty\">no change failures"
+		gantry_buf_adds(b, "<p class=\"empty\">no change failures"
 				  "</p>\n");
 		return;
 	}
-	gantry_i_buf_adds(b, "<table><tr><th>count</th><th>stage</th>"
+	gantry_buf_adds(b, "<table><tr><th>count</th><th>stage</th>"
 			  "<th>message class</th></tr>\n");
 	for (i = 0; i < g->nreasons; i++) {
 		const struct report_reason *r = &g->reasons[i];
 
-		gantry_i_buf_addf(b, "<tr><td class=\"n\">%zu</td><td>",
+		gantry_buf_addf(b, "<tr><td class=\"n\">%zu</td><td>",
 				  r->count);
 		esc(b, r->stage);
-		gantry_i_buf_adds(b, "</td><td><code title=\"");
+		gantry_buf_adds(b, "</td><td><code title=\"");
 		esc(b, r->example);
-		gantry_i_buf_adds(b, "\">");
+		gantry_buf_adds(b, "\">");
 		esc(b, r->cls);
-		gantry_i_buf_adds(b, "</code></td></tr>\n");
+		gantry_buf_adds(b, "</code></td></tr>\n");
 	}
-	gantry_i_buf_adds(b, "</table>\n");
+	gantry_buf_adds(b, "</table>\n");
 }
 
 char *report_html(const struct report *rep)
@@ -427,14 +427,14 @@ char *report_html(const struct report *rep)
 	report_fmt_time(rep->since, REPORT_MINUTE, from, sizeof(from));
 	report_fmt_time(rep->until, REPORT_MINUTE, to, sizeof(to));
 	report_fmt_time(rep->generated, REPORT_SECOND, gen, sizeof(gen));
-	gantry_i_buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	gantry_buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 			  "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
 			  "content=\"width=device-width, initial-scale=1\">\n"
 			  "<meta name=\"color-scheme\" "
 			  "content=\"light dark\">\n"
 			  "<title>gantry deploy report</title>\n<style>\n");
-	gantry_i_buf_adds(&b, css);
-	gantry_i_buf_addf(&b, "</style></head>\n<body>\n<h1>Deploy report</h1>"
+	gantry_buf_adds(&b, css);
+	gantry_buf_addf(&b, "</style></head>\n<body>\n<h1>Deploy report</h1>"
 			  "\n<p class=\"sub\">%s to %s (UTC) &middot; "
 			  "generated "
 			  "%s by gantry %s</p>\n", from, to, gen,
@@ -442,26 +442,26 @@ char *report_html(const struct report *rep)
 	for (i = 0; i < rep->ngroups; i++) {
 		const struct report_group *g = &rep->groups[i];
 
-		gantry_i_buf_adds(&b, "<section class=\"group\">\n<h2>");
+		gantry_buf_adds(&b, "<section class=\"group\">\n<h2>");
 		esc(&b, g->service);
-		gantry_i_buf_adds(&b, " / ");
+		gantry_buf_adds(&b, " / ");
 		esc(&b, g->environment);
-		gantry_i_buf_adds(&b, "</h2>\n<div class=\"cards\">\n");
+		gantry_buf_adds(&b, "</h2>\n<div class=\"cards\">\n");
 		cards(&b, g);
-		gantry_i_buf_adds(&b, "</div>\n<h3>Timeline</h3>\n");
+		gantry_buf_adds(&b, "</div>\n<h3>Timeline</h3>\n");
 		timeline(&b, g);
-		gantry_i_buf_adds(&b, "<h3>Stage durations per deploy</h3>\n");
+		gantry_buf_adds(&b, "<h3>Stage durations per deploy</h3>\n");
 		bars(&b, g);
 		tables(&b, g);
-		gantry_i_buf_adds(&b, "</section>\n");
+		gantry_buf_adds(&b, "</section>\n");
 	}
 	if (!rep->ngroups)
-		gantry_i_buf_adds(&b, "<p class=\"empty\">no deploys in this "
+		gantry_buf_adds(&b, "<p class=\"empty\">no deploys in this "
 				  "period</p>\n");
 	if (rep->skipped)
-		gantry_i_buf_addf(&b, "<p class=\"empty\">%zu records without "
+		gantry_buf_addf(&b, "<p class=\"empty\">%zu records without "
 				  "a start time were left out</p>\n",
 				  rep->skipped);
-	gantry_i_buf_adds(&b, "</body></html>\n");
-	return gantry_i_buf_detach(&b);
+	gantry_buf_adds(&b, "</body></html>\n");
+	return gantry_buf_detach(&b);
 }

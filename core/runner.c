@@ -315,7 +315,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 		if (n <= 0)
 			open_pipe = 0;
 		else if (report.len < (16u << 20))
-			gantry_i_buf_add(&report, chunk, (size_t)n);
+			gantry_buf_add(&report, chunk, (size_t)n);
 	}
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -359,7 +359,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 	}
 	if (res->interrupted && res->rc == GANTRY_OK)
 		res->interrupted = 0;
-	gantry_i_buf_release(&report);
+	gantry_buf_release(&report);
 }
 
 void run_result_release(struct run_result *res)

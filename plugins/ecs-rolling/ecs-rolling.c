@@ -105,7 +105,7 @@ static void ecs_fini(void *state)
 		free(e->seen[i]);
 	free(e->seen);
 	free(e->last_progress);
-	sb_free(&e->events);
+	gantry_buf_release(&e->events);
 	free(e);
 }
 
@@ -209,6 +209,7 @@ static int ecs_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	if (!e)
 		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
 	e->ctx = ctx;
+	gantry_buf_init(&e->events);
 	rc = read_options(e, cfg);
 	if (rc < 0) {
 		ecs_fini(e);
@@ -667,11 +668,11 @@ static int ecs_rollback(void *state, struct gantry_ctx *ctx)
 
 static void plan_config(struct ecs *e)
 {
-	struct sbuf al = { 0 };
+	struct gantry_buf al = GANTRY_BUF_INIT;
 	size_t i;
 
 	for (i = 0; i < e->o.nalarms; i++)
-		sb_addf(&al, "%s'%s'", i ? ", " : "", e->o.alarms[i]);
+		gantry_buf_addf(&al, "%s'%s'", i ? ", " : "", e->o.alarms[i]);
 	gantry_plan_line(e->ctx, "deployment configuration: minimum healthy "
 		"%lld %%, maximum %lld %%, circuit breaker %s, rollback %s, "
 		"grace period %lld s%s, desired count %s", e->o.min_healthy,
@@ -682,7 +683,7 @@ static void plan_config(struct ecs *e)
 	if (e->o.desired_count >= 0)
 		gantry_plan_line(e->ctx, "  desired count -> %lld",
 				 e->o.desired_count);
-	gantry_plan_line(e->ctx, "alarms: %s%s", e->o.nalarms ? sb_str(&al) :
+	gantry_plan_line(e->ctx, "alarms: %s%s", e->o.nalarms ? al.buf :
 			 "none", e->o.nalarms && e->o.bake_time ?
 			 " (watched during the rollout and the bake time)" :
 			 "");
@@ -692,7 +693,7 @@ static void plan_config(struct ecs *e)
 			 "deployment%s", e->budget - (e->o.rollback ?
 			 e->budget / 3.0 : 0), e->o.rollback ?
 			 ", keeping the rest of the timeout to roll back" : "");
-	sb_free(&al);
+	gantry_buf_release(&al);
 }
 
 /* The container definition's members that differ, as "key: a -> b". */

@@ -10,20 +10,6 @@
 
 #include <gantry/gantry.h>
 
-/* A growing string; s is "" (never NULL) once anything was added. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-void sb_add(struct sbuf *b, const char *s);
-void sb_addf(struct sbuf *b, const char *fmt, ...) GANTRY_PRINTF(2, 3);
-/* s as a JSON string literal, quotes included. */
-void sb_json(struct sbuf *b, const char *s);
-/* The text, "" when empty; valid until the next change. */
-const char *sb_str(const struct sbuf *b);
-void sb_free(struct sbuf *b);
-
 struct ecs_opts {
 	const char *cluster, *service, *mode, *container, *image;
 	long long min_healthy, max_percent, grace, timeout, poll_interval;
@@ -71,7 +57,7 @@ struct ecs {
 	size_t nseen;
 	size_t nseen_start;		/* events there before we began */
 	char *last_progress;
-	struct sbuf events;		/* the newest events, " | " joined */
+	struct gantry_buf events;		/* the newest events, " | " joined */
 	int restore_started;
 	int completed;			/* the deployment completed */
 };

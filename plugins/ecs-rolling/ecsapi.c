@@ -25,17 +25,17 @@ int ecs_call(struct ecs *e, const char *op, const char *body,
 }
 
 /* {"cluster": C, "service": S  (no closing brace) */
-static void target(struct ecs *e, struct sbuf *b, const char *skey)
+static void target(struct ecs *e, struct gantry_buf *b, const char *skey)
 {
-	sb_add(b, "{\"cluster\":");
-	sb_json(b, e->o.cluster);
-	sb_addf(b, ",\"%s\":", skey);
+	gantry_buf_adds(b, "{\"cluster\":");
+	gantry_buf_add_json(b, e->o.cluster);
+	gantry_buf_addf(b, ",\"%s\":", skey);
 	if (!strcmp(skey, "services")) {
-		sb_add(b, "[");
-		sb_json(b, e->o.service);
-		sb_add(b, "]");
+		gantry_buf_adds(b, "[");
+		gantry_buf_add_json(b, e->o.service);
+		gantry_buf_adds(b, "]");
 	} else {
-		sb_json(b, e->o.service);
+		gantry_buf_add_json(b, e->o.service);
 	}
 }
 
@@ -57,17 +57,17 @@ static void fill_dep(struct ecs_dep *d, const struct gantry_json *j)
 
 int ecs_describe(struct ecs *e, struct ecs_snap *snap)
 {
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	struct gantry_json *deps;
 	size_t i;
 	int rc;
 
 	memset(snap, 0, sizeof(*snap));
 	target(e, &b, "services");
-	sb_add(&b, "}");
-	rc = ecs_call(e, "DescribeServices", sb_str(&b), &snap->doc,
+	gantry_buf_adds(&b, "}");
+	rc = ecs_call(e, "DescribeServices", b.buf, &snap->doc,
 		      "cannot describe the service");
-	sb_free(&b);
+	gantry_buf_release(&b);
 	if (rc < 0)
 		return rc;
 	snap->svc = gantry_json_get(snap->doc, "services[0]");
@@ -108,15 +108,15 @@ const struct ecs_dep *ecs_find(const struct ecs_snap *snap, const char *id)
 
 int ecs_describe_td(struct ecs *e, const char *td, struct gantry_json **out)
 {
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	int rc;
 
-	sb_add(&b, "{\"taskDefinition\":");
-	sb_json(&b, td);
-	sb_add(&b, "}");
-	rc = ecs_call(e, "DescribeTaskDefinition", sb_str(&b), out,
+	gantry_buf_adds(&b, "{\"taskDefinition\":");
+	gantry_buf_add_json(&b, td);
+	gantry_buf_adds(&b, "}");
+	rc = ecs_call(e, "DescribeTaskDefinition", b.buf, out,
 		      "cannot read the task definition");
-	sb_free(&b);
+	gantry_buf_release(&b);
 	return rc;
 }
 
@@ -124,7 +124,7 @@ struct gantry_json *ecs_pick_container(struct ecs *e, struct gantry_json *td)
 {
 	struct gantry_json *cds = gantry_json_get(td, "containerDefinitions");
 	size_t i, n = gantry_json_length(cds);
-	struct sbuf names = { 0 };
+	struct gantry_buf names = GANTRY_BUF_INIT;
 	struct gantry_json *hit = NULL;
 
 	for (i = 0; i < n && !hit; i++) {
@@ -140,21 +140,21 @@ struct gantry_json *ecs_pick_container(struct ecs *e, struct gantry_json *td)
 	if (hit)
 		return hit;
 	for (i = 0; i < n; i++)
-		sb_addf(&names, "%s'%s'", i ? ", " : "",
+		gantry_buf_addf(&names, "%s'%s'", i ? ", " : "",
 			gantry_json_string(gantry_json_at(cds, i), "name", ""));
 	if (e->o.container)
 		gantry_fail(e->ctx, GANTRY_ECONFIG, "container '%s' not found "
 			    "in task definition '%s' (it has %s); fix option "
 			    "'container'", e->o.container,
 			    gantry_json_string(td, "taskDefinitionArn", "?"),
-			    sb_str(&names));
+			    names.buf);
 	else
 		gantry_fail(e->ctx, GANTRY_ECONFIG, "task definition '%s' has "
 			    "%zu containers (%s) and none is named like the "
 			    "service; set option 'container'",
 			    gantry_json_string(td, "taskDefinitionArn", "?"), n,
-			    sb_str(&names));
-	sb_free(&names);
+			    names.buf);
+	gantry_buf_release(&names);
 	return NULL;
 }
 
@@ -176,40 +176,40 @@ static int read_only(const char *key)
 }
 
 /* The members of object o, with image replaced when image is set. */
-static void copy_object(struct sbuf *b, struct gantry_json *o,
+static void copy_object(struct gantry_buf *b, struct gantry_json *o,
 			const char *image)
 {
 	size_t i, n = gantry_json_keys(o);
 	int first = 1;
 
-	sb_add(b, "{");
+	gantry_buf_adds(b, "{");
 	for (i = 0; i < n; i++) {
 		const char *key = gantry_json_key_at(o, i);
 
 		if (!first)
-			sb_add(b, ",");
+			gantry_buf_adds(b, ",");
 		first = 0;
-		sb_json(b, key);
-		sb_add(b, ":");
+		gantry_buf_add_json(b, key);
+		gantry_buf_adds(b, ":");
 		if (image && !strcmp(key, "image"))
-			sb_json(b, image);
+			gantry_buf_add_json(b, image);
 		else
-			sb_add(b, gantry_json_text(gantry_json_value_at(o, i),
+			gantry_buf_adds(b, gantry_json_text(gantry_json_value_at(o, i),
 						   0));
 	}
-	sb_add(b, "}");
+	gantry_buf_adds(b, "}");
 }
 
 int ecs_register(struct ecs *e, struct gantry_json *td, const char *container,
 		 const char *image, char **arn)
 {
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	struct gantry_json *out = NULL;
 	size_t i, j, n = gantry_json_keys(td);
 	int rc, first = 1;
 
 	*arn = NULL;
-	sb_add(&b, "{");
+	gantry_buf_adds(&b, "{");
 	for (i = 0; i < n; i++) {
 		const char *key = gantry_json_key_at(td, i);
 		struct gantry_json *v = gantry_json_value_at(td, i);
@@ -217,30 +217,30 @@ int ecs_register(struct ecs *e, struct gantry_json *td, const char *container,
 		if (read_only(key))
 			continue;
 		if (!first)
-			sb_add(&b, ",");
+			gantry_buf_adds(&b, ",");
 		first = 0;
-		sb_json(&b, key);
-		sb_add(&b, ":");
+		gantry_buf_add_json(&b, key);
+		gantry_buf_adds(&b, ":");
 		if (strcmp(key, "containerDefinitions")) {
-			sb_add(&b, gantry_json_text(v, 0));
+			gantry_buf_adds(&b, gantry_json_text(v, 0));
 			continue;
 		}
-		sb_add(&b, "[");
+		gantry_buf_adds(&b, "[");
 		for (j = 0; j < gantry_json_length(v); j++) {
 			struct gantry_json *c = gantry_json_at(v, j);
 			const char *name = gantry_json_string(c, "name", "");
 
 			if (j)
-				sb_add(&b, ",");
+				gantry_buf_adds(&b, ",");
 			copy_object(&b, c, strcmp(name, container) ? NULL
 								  : image);
 		}
-		sb_add(&b, "]");
+		gantry_buf_adds(&b, "]");
 	}
-	sb_add(&b, "}");
-	rc = ecs_call(e, "RegisterTaskDefinition", sb_str(&b), &out,
+	gantry_buf_adds(&b, "}");
+	rc = ecs_call(e, "RegisterTaskDefinition", b.buf, &out,
 		      "cannot register the new task definition");
-	sb_free(&b);
+	gantry_buf_release(&b);
 	if (rc == GANTRY_OK)
 		*arn = ecs_strdup(gantry_json_string(out,
 				"taskDefinition.taskDefinitionArn", ""));
@@ -248,31 +248,31 @@ int ecs_register(struct ecs *e, struct gantry_json *td, const char *container,
 	return rc;
 }
 
-static void deployment_config(struct ecs *e, struct sbuf *b)
+static void deployment_config(struct ecs *e, struct gantry_buf *b)
 {
 	size_t i;
 	const char *rb = e->o.rollback ? "true" : "false";
 
-	sb_addf(b, ",\"deploymentConfiguration\":{\"minimumHealthyPercent\":"
+	gantry_buf_addf(b, ",\"deploymentConfiguration\":{\"minimumHealthyPercent\":"
 		"%lld,\"maximumPercent\":%lld,\"deploymentCircuitBreaker\":"
 		"{\"enable\":%s,\"rollback\":%s}", e->o.min_healthy,
 		e->o.max_percent, e->o.circuit_breaker ? "true" : "false",
 		e->o.circuit_breaker ? rb : "false");
 	if (e->o.nalarms) {
-		sb_add(b, ",\"alarms\":{\"alarmNames\":[");
+		gantry_buf_adds(b, ",\"alarms\":{\"alarmNames\":[");
 		for (i = 0; i < e->o.nalarms; i++) {
 			if (i)
-				sb_add(b, ",");
-			sb_json(b, e->o.alarms[i]);
+				gantry_buf_adds(b, ",");
+			gantry_buf_add_json(b, e->o.alarms[i]);
 		}
-		sb_addf(b, "],\"enable\":true,\"rollback\":%s}", rb);
+		gantry_buf_addf(b, "],\"enable\":true,\"rollback\":%s}", rb);
 	}
-	sb_add(b, "}");
+	gantry_buf_adds(b, "}");
 }
 
 int ecs_update(struct ecs *e, const char *td, int with_config, int track)
 {
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	struct gantry_json *out = NULL, *deps;
 	const char *sd;
 	size_t i;
@@ -280,38 +280,38 @@ int ecs_update(struct ecs *e, const char *td, int with_config, int track)
 
 	target(e, &b, "service");
 	if (td) {
-		sb_add(&b, ",\"taskDefinition\":");
-		sb_json(&b, td);
+		gantry_buf_adds(&b, ",\"taskDefinition\":");
+		gantry_buf_add_json(&b, td);
 	}
 	if (with_config) {
 		deployment_config(e, &b);
 		/* ECS refuses a grace period on a service without a load
 		   balancer. */
 		if (e->has_lb)
-			sb_addf(&b, ",\"healthCheckGracePeriodSeconds\":%lld",
+			gantry_buf_addf(&b, ",\"healthCheckGracePeriodSeconds\":%lld",
 				e->o.grace);
 		if (e->o.desired_count >= 0)
-			sb_addf(&b, ",\"desiredCount\":%lld",
+			gantry_buf_addf(&b, ",\"desiredCount\":%lld",
 				e->o.desired_count);
 		if (e->o.force_new)
-			sb_add(&b, ",\"forceNewDeployment\":true");
+			gantry_buf_adds(&b, ",\"forceNewDeployment\":true");
 	} else if (e->o.nalarms) {
 		/* Going back while an alarm fires: ECS would fail the
 		   rollback itself and return to the release that fired it.
 		   The next deploy turns the alarms on again. */
-		sb_add(&b, ",\"deploymentConfiguration\":{\"alarms\":"
+		gantry_buf_adds(&b, ",\"deploymentConfiguration\":{\"alarms\":"
 		       "{\"alarmNames\":[");
 		for (i = 0; i < e->o.nalarms; i++) {
 			if (i)
-				sb_add(&b, ",");
-			sb_json(&b, e->o.alarms[i]);
+				gantry_buf_adds(&b, ",");
+			gantry_buf_add_json(&b, e->o.alarms[i]);
 		}
-		sb_add(&b, "],\"enable\":false,\"rollback\":false}}");
+		gantry_buf_adds(&b, "],\"enable\":false,\"rollback\":false}}");
 	}
-	sb_add(&b, "}");
-	rc = ecs_call(e, "UpdateService", sb_str(&b), &out,
+	gantry_buf_adds(&b, "}");
+	rc = ecs_call(e, "UpdateService", b.buf, &out,
 		      "cannot update the service");
-	sb_free(&b);
+	gantry_buf_release(&b);
 	if (rc == GANTRY_OK && track) {
 		deps = gantry_json_get(out, "service.deployments");
 		for (i = 0; i < gantry_json_length(deps); i++) {
@@ -337,16 +337,16 @@ int ecs_update(struct ecs *e, const char *td, int with_config, int track)
 /* StopServiceDeployment with a rollback; 0 when ECS took it. */
 static int stop_with_rollback(struct ecs *e)
 {
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	struct gantry_json *out = NULL;
 	int rc;
 
-	sb_add(&b, "{\"serviceDeploymentArn\":");
-	sb_json(&b, e->sd_arn);
-	sb_add(&b, ",\"stopType\":\"ROLLBACK\"}");
+	gantry_buf_adds(&b, "{\"serviceDeploymentArn\":");
+	gantry_buf_add_json(&b, e->sd_arn);
+	gantry_buf_adds(&b, ",\"stopType\":\"ROLLBACK\"}");
 	rc = gantry_aws_json(e->aws, "ecs", "StopServiceDeployment",
-			     sb_str(&b), &out);
-	sb_free(&b);
+			     b.buf, &out);
+	gantry_buf_release(&b);
 	gantry_json_free(out);
 	if (rc < 0)
 		gantry_info(e->ctx, "StopServiceDeployment refused (%s); "
@@ -375,7 +375,7 @@ int ecs_restore(struct ecs *e)
 
 char *ecs_sd_status(struct ecs *e, char **reason)
 {
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	struct gantry_json *out = NULL;
 	char *status = NULL;
 
@@ -383,11 +383,11 @@ char *ecs_sd_status(struct ecs *e, char **reason)
 		*reason = NULL;
 	if (!e->sd_arn || e->sd_api <= 0)
 		return NULL;
-	sb_add(&b, "{\"serviceDeploymentArns\":[");
-	sb_json(&b, e->sd_arn);
-	sb_add(&b, "]}");
+	gantry_buf_adds(&b, "{\"serviceDeploymentArns\":[");
+	gantry_buf_add_json(&b, e->sd_arn);
+	gantry_buf_adds(&b, "]}");
 	if (gantry_aws_json(e->aws, "ecs", "DescribeServiceDeployments",
-			    sb_str(&b), &out) == 0) {
+			    b.buf, &out) == 0) {
 		status = ecs_strdup(gantry_json_string(out,
 				"serviceDeployments[0].status", ""));
 		if (reason)
@@ -397,7 +397,7 @@ char *ecs_sd_status(struct ecs *e, char **reason)
 			   "UnknownOperationException")) {
 		e->sd_api = -1;
 	}
-	sb_free(&b);
+	gantry_buf_release(&b);
 	gantry_json_free(out);
 	if (status && !*status) {
 		free(status);

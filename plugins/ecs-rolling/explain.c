@@ -43,14 +43,14 @@ static void count_reason(struct reason *r, size_t *n, const char *text)
 }
 
 /* "Essential container in task exited (app: exit code 1)" */
-static void task_reason(struct sbuf *b, struct gantry_json *t,
+static void task_reason(struct gantry_buf *b, struct gantry_json *t,
 			struct failing *f)
 {
 	struct gantry_json *cs = gantry_json_get(t, "containers");
 	size_t i;
 	int open = 0;
 
-	sb_add(b, gantry_json_string(t, "stoppedReason", "stopped"));
+	gantry_buf_adds(b, gantry_json_string(t, "stoppedReason", "stopped"));
 	for (i = 0; i < gantry_json_length(cs); i++) {
 		struct gantry_json *c = gantry_json_at(cs, i);
 		long long code = gantry_json_int(c, "exitCode", -1);
@@ -58,12 +58,12 @@ static void task_reason(struct sbuf *b, struct gantry_json *t,
 
 		if (code <= 0 && !why)
 			continue;
-		sb_addf(b, "%s%s:", open ? ", " : " (",
+		gantry_buf_addf(b, "%s%s:", open ? ", " : " (",
 			gantry_json_string(c, "name", "?"));
 		if (code >= 0)
-			sb_addf(b, " exit code %lld", code);
+			gantry_buf_addf(b, " exit code %lld", code);
 		if (why)
-			sb_addf(b, " %s", why);
+			gantry_buf_addf(b, " %s", why);
 		open = 1;
 		if (code > 0 && !f->task_id) {
 			const char *arn = gantry_json_string(t, "taskArn", "");
@@ -75,47 +75,47 @@ static void task_reason(struct sbuf *b, struct gantry_json *t,
 		}
 	}
 	if (open)
-		sb_add(b, ")");
+		gantry_buf_adds(b, ")");
 }
 
-static void stopped_tasks(struct ecs *e, const char *dep_id, struct sbuf *out,
+static void stopped_tasks(struct ecs *e, const char *dep_id, struct gantry_buf *out,
 			  struct failing *f)
 {
 	struct gantry_json *list = NULL, *desc = NULL, *arns, *tasks;
 	struct reason r[REASONS];
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	size_t i, n = 0, total;
 
-	sb_add(&b, "{\"cluster\":");
-	sb_json(&b, e->o.cluster);
-	sb_add(&b, ",\"startedBy\":");
-	sb_json(&b, dep_id);
-	sb_add(&b, ",\"desiredStatus\":\"STOPPED\"}");
-	if (gantry_aws_json(e->aws, "ecs", "ListTasks", sb_str(&b), &list)) {
+	gantry_buf_adds(&b, "{\"cluster\":");
+	gantry_buf_add_json(&b, e->o.cluster);
+	gantry_buf_adds(&b, ",\"startedBy\":");
+	gantry_buf_add_json(&b, dep_id);
+	gantry_buf_adds(&b, ",\"desiredStatus\":\"STOPPED\"}");
+	if (gantry_aws_json(e->aws, "ecs", "ListTasks", b.buf, &list)) {
 		gantry_warn(e->ctx, "cannot list the stopped tasks: %s",
 			    gantry_aws_error_line(e->aws));
-		sb_free(&b);
+		gantry_buf_release(&b);
 		return;
 	}
 	arns = gantry_json_get(list, "taskArns");
 	total = gantry_json_length(arns);
-	sb_free(&b);
+	gantry_buf_release(&b);
 	if (!total) {
-		sb_add(out, "; stopped tasks: none");
+		gantry_buf_adds(out, "; stopped tasks: none");
 		gantry_json_free(list);
 		return;
 	}
-	sb_add(&b, "{\"cluster\":");
-	sb_json(&b, e->o.cluster);
-	sb_add(&b, ",\"tasks\":[");
+	gantry_buf_adds(&b, "{\"cluster\":");
+	gantry_buf_add_json(&b, e->o.cluster);
+	gantry_buf_adds(&b, ",\"tasks\":[");
 	for (i = 0; i < total && i < TASKS_LOOKED_AT; i++) {
 		if (i)
-			sb_add(&b, ",");
-		sb_json(&b, gantry_json_string(gantry_json_at(arns, i), NULL,
+			gantry_buf_adds(&b, ",");
+		gantry_buf_add_json(&b, gantry_json_string(gantry_json_at(arns, i), NULL,
 					       ""));
 	}
-	sb_add(&b, "]}");
-	if (gantry_aws_json(e->aws, "ecs", "DescribeTasks", sb_str(&b),
+	gantry_buf_adds(&b, "]}");
+	if (gantry_aws_json(e->aws, "ecs", "DescribeTasks", b.buf,
 			    &desc)) {
 		gantry_warn(e->ctx, "cannot describe the stopped tasks: %s",
 			    gantry_aws_error_line(e->aws));
@@ -123,21 +123,21 @@ static void stopped_tasks(struct ecs *e, const char *dep_id, struct sbuf *out,
 	}
 	tasks = gantry_json_get(desc, "tasks");
 	for (i = 0; i < gantry_json_length(tasks); i++) {
-		struct sbuf one = { 0 };
+		struct gantry_buf one = GANTRY_BUF_INIT;
 
 		task_reason(&one, gantry_json_at(tasks, i), f);
-		count_reason(r, &n, sb_str(&one));
-		sb_free(&one);
+		count_reason(r, &n, one.buf);
+		gantry_buf_release(&one);
 	}
-	sb_addf(out, "; stopped tasks (%zu): ", total);
+	gantry_buf_addf(out, "; stopped tasks (%zu): ", total);
 	for (i = 0; i < n; i++) {
-		sb_addf(out, "%s%s", i ? "; " : "", r[i].text);
+		gantry_buf_addf(out, "%s%s", i ? "; " : "", r[i].text);
 		if (r[i].count > 1)
-			sb_addf(out, " x%u", r[i].count);
+			gantry_buf_addf(out, " x%u", r[i].count);
 		free(r[i].text);
 	}
 out:
-	sb_free(&b);
+	gantry_buf_release(&b);
 	gantry_json_free(list);
 	gantry_json_free(desc);
 }
@@ -180,21 +180,21 @@ static int log_stream(struct ecs *e, const char *td, const struct failing *f,
 }
 
 static void log_lines(struct ecs *e, const char *td, const struct failing *f,
-		      struct sbuf *out)
+		      struct gantry_buf *out)
 {
 	struct gantry_json *doc = NULL, *events;
 	char *group = NULL, *stream = NULL;
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	size_t i, n;
 
 	if (!f->task_id || !log_stream(e, td, f, &group, &stream))
 		goto out;
-	sb_add(&b, "{\"logGroupName\":");
-	sb_json(&b, group);
-	sb_add(&b, ",\"logStreamNames\":[");
-	sb_json(&b, stream);
-	sb_add(&b, "],\"limit\":100}");
-	if (gantry_aws_json(e->aws, "logs", "FilterLogEvents", sb_str(&b),
+	gantry_buf_adds(&b, "{\"logGroupName\":");
+	gantry_buf_add_json(&b, group);
+	gantry_buf_adds(&b, ",\"logStreamNames\":[");
+	gantry_buf_add_json(&b, stream);
+	gantry_buf_adds(&b, "],\"limit\":100}");
+	if (gantry_aws_json(e->aws, "logs", "FilterLogEvents", b.buf,
 			    &doc)) {
 		gantry_warn(e->ctx, "cannot read the logs of task %s: %s",
 			    f->task_id, gantry_aws_error_line(e->aws));
@@ -204,7 +204,7 @@ static void log_lines(struct ecs *e, const char *td, const struct failing *f,
 	n = gantry_json_length(events);
 	if (!n)
 		goto out;
-	sb_addf(out, "; log lines (%s %s): ", group, stream);
+	gantry_buf_addf(out, "; log lines (%s %s): ", group, stream);
 	for (i = n > LOG_LINES ? n - LOG_LINES : 0; i < n; i++) {
 		char line[512], *nl;
 		int first = i == (n > LOG_LINES ? n - LOG_LINES : 0);
@@ -213,10 +213,10 @@ static void log_lines(struct ecs *e, const char *td, const struct failing *f,
 			gantry_json_at(events, i), "message", ""));
 		if ((nl = strchr(line, '\n')))
 			*nl = '\0';
-		sb_addf(out, "%s%s", first ? "" : " | ", line);
+		gantry_buf_addf(out, "%s%s", first ? "" : " | ", line);
 	}
 out:
-	sb_free(&b);
+	gantry_buf_release(&b);
 	gantry_json_free(doc);
 	free(group);
 	free(stream);
@@ -224,17 +224,17 @@ out:
 
 char *ecs_explain(struct ecs *e, const char *dep_id, const char *td)
 {
-	struct sbuf out = { 0 };
+	struct gantry_buf out = GANTRY_BUF_INIT;
 	struct failing f = { NULL, NULL };
 	char *text;
 
 	stopped_tasks(e, dep_id, &out, &f);
 	if (e->events.len)
-		sb_addf(&out, "; last events: %s", sb_str(&e->events));
+		gantry_buf_addf(&out, "; last events: %s", e->events.buf);
 	log_lines(e, td, &f, &out);
 	free(f.task_id);
 	free(f.container);
-	text = ecs_strdup(sb_str(&out));
-	sb_free(&out);
+	text = ecs_strdup(out.buf);
+	gantry_buf_release(&out);
 	return text;
 }

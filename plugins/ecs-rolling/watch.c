@@ -127,7 +127,7 @@ static int new_events(struct ecs *e, const struct ecs_snap *snap)
 	/* events[] is newest first.  The recent ones since we started that
 	   tell of trouble, or of our deployment, explain a failure best;
 	   without any, the newest. */
-	sb_free(&e->events);
+	gantry_buf_release(&e->events);
 	for (pass = 0; pass < 2 && !kept; pass++)
 		for (i = 0; i < n && kept < RECENT_EVENTS; i++) {
 			struct gantry_json *x = gantry_json_at(ev, i);
@@ -138,7 +138,7 @@ static int new_events(struct ecs *e, const struct ecs_snap *snap)
 				break;
 			if (!pass && !telling(e, msg))
 				continue;
-			sb_addf(&e->events, "%s%s", kept ? " | " : "", msg);
+			gantry_buf_addf(&e->events, "%s%s", kept ? " | " : "", msg);
 			kept++;
 		}
 	return fresh;

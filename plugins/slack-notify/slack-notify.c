@@ -97,84 +97,28 @@ static const struct outcome outcomes[] = {
 	{ "stage.failed", ":warning:", "failed", 1, 0 },
 };
 
-/* A growing string; out of memory in a notifier's child process ends
-   that child only. */
-struct sbuf {
-	char *s;
-	size_t len;
-	size_t cap;
-};
-
-static void sbuf_addn(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = realloc(b->s, b->cap);
-		if (!b->s)
-			abort();
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sbuf_adds(struct sbuf *b, const char *s)
-{
-	sbuf_addn(b, s, strlen(s));
-}
-
-static void sbuf_addf(struct sbuf *b, const char *fmt, ...) GANTRY_PRINTF(2, 3);
-
-static void sbuf_addf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	sbuf_addn(b, "", 0);		/* room for the terminator */
-	if (b->len + (size_t)n + 1 > b->cap) {
-		b->cap = (b->len + (size_t)n + 1) * 2;
-		b->s = realloc(b->s, b->cap);
-		if (!b->s)
-			abort();
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-static const char *sbuf_str(const struct sbuf *b)
-{
-	return b->s ? b->s : "";
-}
-
 /* Slack's mrkdwn treats &, < and > as markup: user text is escaped. */
-static void sbuf_escaped(struct sbuf *b, const char *s, size_t max)
+static void add_escaped(struct gantry_buf *b, const char *s, size_t max)
 {
 	size_t i;
 
 	for (i = 0; s[i] && i < max; i++) {
 		switch (s[i]) {
 		case '&':
-			sbuf_adds(b, "&amp;");
+			gantry_buf_adds(b, "&amp;");
 			break;
 		case '<':
-			sbuf_adds(b, "&lt;");
+			gantry_buf_adds(b, "&lt;");
 			break;
 		case '>':
-			sbuf_adds(b, "&gt;");
+			gantry_buf_adds(b, "&gt;");
 			break;
 		default:
-			sbuf_addn(b, &s[i], 1);
+			gantry_buf_add(b, &s[i], 1);
 		}
 	}
 	if (s[i])
-		sbuf_adds(b, "...");
+		gantry_buf_adds(b, "...");
 }
 
 static int slack_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
@@ -249,7 +193,7 @@ static const char *ctx_or(const struct gantry_ctx *ctx, const char *key,
 
 /* "failed", "stage 'smoke' failed", "failed (marked failed-but-
    deployed)": what happened, in words. */
-static void describe_outcome(struct sbuf *b, const struct outcome *o,
+static void describe_outcome(struct gantry_buf *b, const struct outcome *o,
 			     const struct gantry_event *ev)
 {
 	const char *name = gantry_event_name(ev);
@@ -257,60 +201,60 @@ static void describe_outcome(struct sbuf *b, const struct outcome *o,
 	const char *stage = gantry_event_get(ev, "stage");
 
 	if (name && !strncmp(name, "stage.", 6)) {
-		sbuf_addf(b, "stage '%s' %s", stage ? stage : "?", o->word);
+		gantry_buf_addf(b, "stage '%s' %s", stage ? stage : "?", o->word);
 		return;
 	}
 	if (!*o->word) {
-		sbuf_adds(b, name ? name : "event");
+		gantry_buf_adds(b, name ? name : "event");
 		return;
 	}
-	sbuf_adds(b, o->word);
+	gantry_buf_adds(b, o->word);
 	if (!result)
 		return;
 	if (!strcmp(result, "failed_deployed"))
-		sbuf_adds(b, " (deployed, marked failed)");
+		gantry_buf_adds(b, " (deployed, marked failed)");
 	else if (!strcmp(result, "rollback_failed"))
-		sbuf_adds(b, "; the rollback failed too: an operator is "
+		gantry_buf_adds(b, "; the rollback failed too: an operator is "
 			  "needed");
 }
 
 /* "address-api v0.1.0-rc.1 to staging: succeeded" */
-static void headline(struct sbuf *b, const struct gantry_ctx *ctx,
+static void headline(struct gantry_buf *b, const struct gantry_ctx *ctx,
 		     const struct outcome *o, const struct gantry_event *ev)
 {
-	sbuf_addf(b, "%s %s to %s: ", ctx_or(ctx, "service", "?"),
+	gantry_buf_addf(b, "%s %s to %s: ", ctx_or(ctx, "service", "?"),
 		  ctx_or(ctx, "release.tag", "?"),
 		  ctx_or(ctx, "release.environment", "?"));
 	describe_outcome(b, o, ev);
 }
 
 /* "42.0 s", "3m 05s", "1h 02m" */
-static void format_duration(struct sbuf *b, const char *text)
+static void format_duration(struct gantry_buf *b, const char *text)
 {
 	double s = text ? strtod(text, NULL) : 0;
 	long whole = (long)s;
 
 	if (s < 60)
-		sbuf_addf(b, "%.1f s", s);
+		gantry_buf_addf(b, "%.1f s", s);
 	else if (whole < 3600)
-		sbuf_addf(b, "%ldm %02lds", whole / 60, whole % 60);
+		gantry_buf_addf(b, "%ldm %02lds", whole / 60, whole % 60);
 	else
-		sbuf_addf(b, "%ldh %02ldm", whole / 3600, whole % 3600 / 60);
+		gantry_buf_addf(b, "%ldh %02ldm", whole / 3600, whole % 3600 / 60);
 }
 
 static void add_field(struct gantry_json *fields, const char *title,
 		      const char *value, int code)
 {
 	struct gantry_json *f = gantry_json_push_object(fields);
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 
-	sbuf_addf(&b, "*%s*\n%s", title, code ? "`" : "");
-	sbuf_escaped(&b, value, 200);
+	gantry_buf_addf(&b, "*%s*\n%s", title, code ? "`" : "");
+	add_escaped(&b, value, 200);
 	if (code)
-		sbuf_adds(&b, "`");
+		gantry_buf_adds(&b, "`");
 	gantry_json_set_string(f, "type", "mrkdwn");
-	gantry_json_set_string(f, "text", sbuf_str(&b));
-	free(b.s);
+	gantry_json_set_string(f, "text", b.buf);
+	gantry_buf_release(&b);
 }
 
 static void add_header(struct gantry_json *blocks, const char *emoji,
@@ -318,17 +262,17 @@ static void add_header(struct gantry_json *blocks, const char *emoji,
 {
 	struct gantry_json *h = gantry_json_push_object(blocks);
 	struct gantry_json *t;
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 
-	sbuf_addf(&b, "%s %s", emoji, text);
+	gantry_buf_addf(&b, "%s %s", emoji, text);
 	if (b.len > SLACK_HEADER_MAX)
-		memcpy(b.s + SLACK_HEADER_MAX - 3, "...", 4);
+		memcpy(b.buf + SLACK_HEADER_MAX - 3, "...", 4);
 	gantry_json_set_string(h, "type", "header");
 	t = gantry_json_set_object(h, "text");
 	gantry_json_set_string(t, "type", "plain_text");
-	gantry_json_set_string(t, "text", sbuf_str(&b));
+	gantry_json_set_string(t, "text", b.buf);
 	gantry_json_set_bool(t, "emoji", 1);
-	free(b.s);
+	gantry_buf_release(&b);
 }
 
 static void add_facts(struct gantry_json *blocks, const struct gantry_ctx *ctx,
@@ -338,7 +282,7 @@ static void add_facts(struct gantry_json *blocks, const struct gantry_ctx *ctx,
 	struct gantry_json *fields;
 	const char *commit = gantry_ctx_get(ctx, "release.commit");
 	const char *duration = gantry_event_get(ev, "duration");
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	char shortc[13];
 
 	gantry_json_set_string(sec, "type", "section");
@@ -354,14 +298,14 @@ static void add_facts(struct gantry_json *blocks, const struct gantry_ctx *ctx,
 	}
 	if (duration && strcmp(gantry_event_name(ev), "deploy.started")) {
 		format_duration(&b, duration);
-		add_field(fields, "Duration", sbuf_str(&b), 0);
-		b.len = 0;
+		add_field(fields, "Duration", b.buf, 0);
+		gantry_buf_reset(&b);
 	}
-	sbuf_addf(&b, "%s ", o->emoji);
+	gantry_buf_addf(&b, "%s ", o->emoji);
 	describe_outcome(&b, o, ev);
-	add_field(fields, "Outcome", sbuf_str(&b), 0);
+	add_field(fields, "Outcome", b.buf, 0);
 	add_field(fields, "Deploy", ctx_or(ctx, "deploy.id", "?"), 1);
-	free(b.s);
+	gantry_buf_release(&b);
 }
 
 /* The failing stage and the first line of its reason. */
@@ -372,39 +316,39 @@ static void add_failure(struct gantry_json *blocks,
 	const char *stage = gantry_event_get(ev, "stage");
 	const char *reason = gantry_event_get(ev, "reason");
 	struct gantry_json *sec, *t;
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 
 	if (!stage && !reason && !st->mention)
 		return;
 	if (st->mention && *st->mention)
-		sbuf_addf(&b, "%s\n", st->mention);
+		gantry_buf_addf(&b, "%s\n", st->mention);
 	if (stage) {
-		sbuf_adds(&b, "*Failed stage:* `");
-		sbuf_escaped(&b, stage, 100);
-		sbuf_adds(&b, "`\n");
+		gantry_buf_adds(&b, "*Failed stage:* `");
+		add_escaped(&b, stage, 100);
+		gantry_buf_adds(&b, "`\n");
 	}
 	if (reason) {
 		size_t line = strcspn(reason, "\n");
 
-		sbuf_adds(&b, "*Reason:* ");
-		sbuf_escaped(&b, reason, line < SLACK_REASON_MAX ?
+		gantry_buf_adds(&b, "*Reason:* ");
+		add_escaped(&b, reason, line < SLACK_REASON_MAX ?
 			     line : SLACK_REASON_MAX);
 		if (reason[line] && line < SLACK_REASON_MAX)
-			sbuf_adds(&b, " ...");
+			gantry_buf_adds(&b, " ...");
 	}
 	sec = gantry_json_push_object(blocks);
 	gantry_json_set_string(sec, "type", "section");
 	t = gantry_json_set_object(sec, "text");
 	gantry_json_set_string(t, "type", "mrkdwn");
-	gantry_json_set_string(t, "text", sbuf_str(&b));
-	free(b.s);
+	gantry_json_set_string(t, "text", b.buf);
+	gantry_buf_release(&b);
 }
 
 static void add_links(struct gantry_json *blocks, const struct slack_state *st)
 {
 	size_t i, n = gantry_config_length(st->links);
 	struct gantry_json *ctxb, *elems, *e;
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 
 	if (!n)
 		return;
@@ -415,12 +359,12 @@ static void add_links(struct gantry_json *blocks, const struct slack_state *st)
 		if (!url || !*url)
 			continue;
 		if (b.len)
-			sbuf_adds(&b, "  |  ");
-		sbuf_adds(&b, "<");
-		sbuf_escaped(&b, url, 1000);
-		sbuf_adds(&b, "|");
-		sbuf_escaped(&b, gantry_config_name(l), 100);
-		sbuf_adds(&b, ">");
+			gantry_buf_adds(&b, "  |  ");
+		gantry_buf_adds(&b, "<");
+		add_escaped(&b, url, 1000);
+		gantry_buf_adds(&b, "|");
+		add_escaped(&b, gantry_config_name(l), 100);
+		gantry_buf_adds(&b, ">");
 	}
 	if (!b.len)
 		return;
@@ -429,8 +373,8 @@ static void add_links(struct gantry_json *blocks, const struct slack_state *st)
 	elems = gantry_json_set_array(ctxb, "elements");
 	e = gantry_json_push_object(elems);
 	gantry_json_set_string(e, "type", "mrkdwn");
-	gantry_json_set_string(e, "text", sbuf_str(&b));
-	free(b.s);
+	gantry_json_set_string(e, "text", b.buf);
+	gantry_buf_release(&b);
 }
 
 /* The message: a `text` fallback (what notifications show) and Block
@@ -442,17 +386,17 @@ static struct gantry_json *build_message(const struct slack_state *st,
 	const struct outcome *o = outcome_of(ev);
 	struct gantry_json *msg = gantry_json_new_object();
 	struct gantry_json *blocks;
-	struct sbuf head = { 0 }, text = { 0 };
+	struct gantry_buf head = GANTRY_BUF_INIT, text = GANTRY_BUF_INIT;
 
 	if (!msg)
 		return NULL;
 	headline(&head, ctx, o, ev);
 	if (o->failure && st->mention && *st->mention)
-		sbuf_addf(&text, "%s ", st->mention);
-	sbuf_adds(&text, sbuf_str(&head));
-	gantry_json_set_string(msg, "text", sbuf_str(&text));
+		gantry_buf_addf(&text, "%s ", st->mention);
+	gantry_buf_adds(&text, head.buf);
+	gantry_json_set_string(msg, "text", text.buf);
 	blocks = gantry_json_set_array(msg, "blocks");
-	add_header(blocks, o->emoji, sbuf_str(&head));
+	add_header(blocks, o->emoji, head.buf);
 	add_facts(blocks, ctx, o, ev);
 	if (o->failure)
 		add_failure(blocks, st, ev);
@@ -461,8 +405,8 @@ static struct gantry_json *build_message(const struct slack_state *st,
 		gantry_json_set_string(msg, "username", st->username);
 	if (st->icon)
 		gantry_json_set_string(msg, "icon_emoji", st->icon);
-	free(head.s);
-	free(text.s);
+	gantry_buf_release(&head);
+	gantry_buf_release(&text);
 	return msg;
 }
 
@@ -485,11 +429,11 @@ static int post(const char *url, const char *token, struct gantry_json *doc,
 	gantry_http_header(req, "Content-Type",
 			   "application/json; charset=utf-8");
 	if (token) {
-		struct sbuf auth = { 0 };
+		struct gantry_buf auth = GANTRY_BUF_INIT;
 
-		sbuf_addf(&auth, "Bearer %s", token);
-		gantry_http_header(req, "Authorization", auth.s);
-		free(auth.s);
+		gantry_buf_addf(&auth, "Bearer %s", token);
+		gantry_http_header(req, "Authorization", auth.buf);
+		gantry_buf_release(&auth);
 	}
 	gantry_http_body(req, body, strlen(body));
 	gantry_http_attempts(req, SLACK_ATTEMPTS);
@@ -537,18 +481,18 @@ static char *ts_path(const struct gantry_ctx *ctx)
 	const char *dir = getenv("TMPDIR");
 	const char *id = ctx_or(ctx, "deploy.id", "unknown");
 	const char *entry = gantry_ctx_stage(ctx);
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	const char *p;
 
-	sbuf_addf(&b, "%s/gantry-slack-", dir && *dir == '/' ? dir : "/tmp");
+	gantry_buf_addf(&b, "%s/gantry-slack-", dir && *dir == '/' ? dir : "/tmp");
 	/* Keep the name a plain file name, whatever the id holds. */
 	for (p = id; *p; p++)
-		sbuf_addn(&b, strchr("/.", *p) ? "_" : p, 1);
-	sbuf_adds(&b, "-");
+		gantry_buf_add(&b, strchr("/.", *p) ? "_" : p, 1);
+	gantry_buf_adds(&b, "-");
 	for (p = entry ? entry : "slack-notify"; *p; p++)
-		sbuf_addn(&b, strchr("/.", *p) ? "_" : p, 1);
-	sbuf_adds(&b, ".ts");
-	return b.s;
+		gantry_buf_add(&b, strchr("/.", *p) ? "_" : p, 1);
+	gantry_buf_adds(&b, ".ts");
+	return gantry_buf_detach(&b);
 }
 
 /* Copies the word at *p (up to a space or newline) into out; 0 when it
@@ -642,7 +586,7 @@ static int call_api(const struct slack_state *st, struct gantry_ctx *ctx,
 {
 	struct gantry_http *req;
 	struct gantry_json *doc;
-	struct sbuf url = { 0 };
+	struct gantry_buf url = GANTRY_BUF_INIT;
 	const char *body;
 	char err[128];
 	size_t len;
@@ -650,10 +594,10 @@ static int call_api(const struct slack_state *st, struct gantry_ctx *ctx,
 
 	*answer = NULL;
 	*error = "";
-	sbuf_addf(&url, "%s/%s", st->api_url, method);
-	rc = post(url.s, st->token, msg, ctx, url.s, &req);
+	gantry_buf_addf(&url, "%s/%s", st->api_url, method);
+	rc = post(url.buf, st->token, msg, ctx, url.buf, &req);
 	if (rc < 0) {
-		free(url.s);
+		gantry_buf_release(&url);
 		return rc;
 	}
 	body = gantry_http_response(req, &len);
@@ -669,7 +613,7 @@ static int call_api(const struct slack_state *st, struct gantry_ctx *ctx,
 				 method, *error, api_hint(*error));
 	}
 	gantry_http_free(req);
-	free(url.s);
+	gantry_buf_release(&url);
 	*answer = doc;
 	return rc;
 }

@@ -14,36 +14,36 @@
 
 #include "banned.h"
 
-void smoke_describe_expectations(struct sbuf *b, const struct check *ck)
+void smoke_describe_expectations(struct gantry_buf *b, const struct check *ck)
 {
 	size_t i;
 
-	smoke_addf(b, "expect %ld", ck->want_status);
+	gantry_buf_addf(b, "expect %ld", ck->want_status);
 	if (ck->want_body)
-		smoke_addf(b, ", body containing \"%s\"", ck->want_body);
+		gantry_buf_addf(b, ", body containing \"%s\"", ck->want_body);
 	for (i = 0; i < ck->njson; i++)
-		smoke_addf(b, ", %s = \"%s\"", ck->json[i].path,
+		gantry_buf_addf(b, ", %s = \"%s\"", ck->json[i].path,
 			  ck->json[i].want);
 }
 
 /* A value as shown in a message: strings quoted, long ones cut. */
-static void show_value(struct sbuf *b, struct gantry_json *v)
+static void show_value(struct gantry_buf *b, struct gantry_json *v)
 {
 	const char *text;
 	int quote = gantry_json_type(v) == GANTRY_JSON_STRING;
 	size_t len;
 
 	if (!v) {
-		smoke_addf(b, "absent");
+		gantry_buf_addf(b, "absent");
 		return;
 	}
 	text = quote ? gantry_json_string(v, NULL, "") : gantry_json_text(v, 0);
 	len = strlen(text);
 	if (len > SMOKE_MAX_SHOWN_VALUE)
-		smoke_addf(b, "%s%.*s...%s", quote ? "\"" : "",
+		gantry_buf_addf(b, "%s%.*s...%s", quote ? "\"" : "",
 			  SMOKE_MAX_SHOWN_VALUE, text, quote ? "\"" : "");
 	else
-		smoke_addf(b, "%s%s%s", quote ? "\"" : "", text,
+		gantry_buf_addf(b, "%s%s%s", quote ? "\"" : "", text,
 			  quote ? "\"" : "");
 }
 
@@ -66,7 +66,7 @@ static int json_matches(struct gantry_json *v, const char *want)
  * Describes it in b ("200 version \"0.0.9\", expected \"0.1.0\"").
  */
 static int judge(const struct check *ck, const struct gantry_http *req,
-		 struct sbuf *b)
+		 struct gantry_buf *b)
 {
 	long status = gantry_http_status(req);
 	struct gantry_json *doc;
@@ -75,35 +75,35 @@ static int judge(const struct check *ck, const struct gantry_http *req,
 	size_t len, i;
 	int ok = 1;
 
-	smoke_addf(b, "%ld", status);
+	gantry_buf_addf(b, "%ld", status);
 	if (status != ck->want_status) {
 		const char *loc = gantry_http_response_header(req, "Location");
 
 		if (status >= 300 && status < 400 && loc)
-			smoke_addf(b, " (Location: %s)", loc);
+			gantry_buf_addf(b, " (Location: %s)", loc);
 		if (ck->want_status != 200)
-			smoke_addf(b, ", expected %ld", ck->want_status);
+			gantry_buf_addf(b, ", expected %ld", ck->want_status);
 		return 0;
 	}
 	body = gantry_http_response(req, &len);
 	if (ck->want_body && !strstr(body, ck->want_body)) {
-		smoke_addf(b, " body lacks \"%s\"", ck->want_body);
+		gantry_buf_addf(b, " body lacks \"%s\"", ck->want_body);
 		return 0;
 	}
 	if (!ck->njson)
 		return 1;
 	doc = gantry_json_parse(body, len, err, sizeof(err));
 	if (!doc) {
-		smoke_addf(b, " body is not JSON (%s)", err);
+		gantry_buf_addf(b, " body is not JSON (%s)", err);
 		return 0;
 	}
 	for (i = 0; i < ck->njson && ok; i++) {
 		struct gantry_json *v = gantry_json_get(doc, ck->json[i].path);
 
-		smoke_addf(b, " %s ", ck->json[i].path);
+		gantry_buf_addf(b, " %s ", ck->json[i].path);
 		show_value(b, v);
 		if (!v || !json_matches(v, ck->json[i].want)) {
-			smoke_addf(b, ", expected \"%s\"", ck->json[i].want);
+			gantry_buf_addf(b, ", expected \"%s\"", ck->json[i].want);
 			ok = 0;
 		}
 	}
@@ -113,7 +113,7 @@ static int judge(const struct check *ck, const struct gantry_http *req,
 
 /* libgantry's "cannot reach URL: <curl's words>" made short. */
 static void describe_error(const struct check *ck, const char *error,
-			   long timeout_ms, struct sbuf *b)
+			   long timeout_ms, struct gantry_buf *b)
 {
 	const char *why = error ? error : "no answer";
 	const char *p = strstr(why, ck->url);
@@ -121,17 +121,17 @@ static void describe_error(const struct check *ck, const char *error,
 	if (p && !strncmp(p + strlen(ck->url), ": ", 2))
 		why = p + strlen(ck->url) + 2;
 	if (strstr(why, "timed out") || strstr(why, "Timeout was reached"))
-		smoke_addf(b, "no answer within %ld ms (timeout)", timeout_ms);
+		gantry_buf_addf(b, "no answer within %ld ms (timeout)", timeout_ms);
 	else if (strstr(why, "Connection refused") ||
 		 strstr(why, "Couldn't connect"))
-		smoke_addf(b, "connection refused");
+		gantry_buf_addf(b, "connection refused");
 	else if (strstr(why, "Could not resolve"))
-		smoke_addf(b, "host not found");
+		gantry_buf_addf(b, "host not found");
 	else if (strstr(why, "certificate") || strstr(why, "SSL"))
-		smoke_addf(b, "TLS verification failed: %.120s (give the CA "
+		gantry_buf_addf(b, "TLS verification failed: %.120s (give the CA "
 			  "with ca_file)", why);
 	else
-		smoke_addf(b, "%.120s", why);
+		gantry_buf_addf(b, "%.120s", why);
 }
 
 static long request_timeout(const struct check *ck, struct gantry_ctx *ctx)
@@ -152,7 +152,7 @@ int smoke_attempt(struct smoke_state *st, struct check *ck,
 {
 	struct gantry_http *req = gantry_http_new(ck->method, ck->url);
 	long timeout = request_timeout(ck, ctx);
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	size_t i;
 	int rc, ok = 0;
 
@@ -183,7 +183,7 @@ int smoke_attempt(struct smoke_state *st, struct check *ck,
 		double ms = gantry_http_seconds(req) * 1000;
 
 		ok = judge(ck, req, &b);
-		smoke_addf(&b, " (%.0f ms)", ms);
+		gantry_buf_addf(&b, " (%.0f ms)", ms);
 		st->latency = smoke_xrealloc(st->latency, (st->nlatency + 1) *
 				       sizeof(*st->latency));
 		st->latency[st->nlatency++] = ms;
@@ -192,7 +192,7 @@ int smoke_attempt(struct smoke_state *st, struct check *ck,
 
 	ck->results = smoke_xrealloc(ck->results,
 			       (ck->tries + 1) * sizeof(*ck->results));
-	ck->results[ck->tries++] = smoke_take(&b);
+	ck->results[ck->tries++] = gantry_buf_detach(&b);
 	gantry_info(ctx, "%s %s: attempt %u/%u: %s%s", ck->method, ck->url,
 		    ck->tries, st->attempts, ck->results[ck->tries - 1],
 		    ok ? " - ok" : "");
@@ -205,15 +205,15 @@ int smoke_attempt(struct smoke_state *st, struct check *ck,
  * first (how it began) and the last (how it ended) are shown.
  */
 static void describe_failure(const struct smoke_state *st,
-			     const struct check *ck, struct sbuf *b)
+			     const struct check *ck, struct gantry_buf *b)
 {
 	unsigned i, nruns = 0, run = 0;
 
-	smoke_addf(b, "check '%s' failed after %u attempt%s", ck->url,
+	gantry_buf_addf(b, "check '%s' failed after %u attempt%s", ck->url,
 		  ck->tries, ck->tries == 1 ? "" : "s");
 	if (st->consecutive > 1)
-		smoke_addf(b, " (needs %u passes in a row)", st->consecutive);
-	smoke_addf(b, ": ");
+		gantry_buf_addf(b, " (needs %u passes in a row)", st->consecutive);
+	gantry_buf_addf(b, ": ");
 	for (i = 0; i < ck->tries; i++)
 		if (!i || strcmp(ck->results[i], ck->results[i - 1]))
 			nruns++;
@@ -228,14 +228,14 @@ static void describe_failure(const struct smoke_state *st,
 			run < SMOKE_SHOW_FIRST ||
 			run >= nruns - SMOKE_SHOW_LAST;
 		if (shown) {
-			smoke_addf(b, "%s", ck->results[i]);
+			gantry_buf_addf(b, "%s", ck->results[i]);
 			if (same > 1)
-				smoke_addf(b, " (x%u)", same);
+				gantry_buf_addf(b, " (x%u)", same);
 		} else if (run == SMOKE_SHOW_FIRST) {
-			smoke_addf(b, "...");
+			gantry_buf_addf(b, "...");
 		}
 		if ((shown || run == SMOKE_SHOW_FIRST) && run + 1 < nruns)
-			smoke_addf(b, ", ");
+			gantry_buf_addf(b, ", ");
 		run++;
 		i += same - 1;
 	}
@@ -244,25 +244,25 @@ static void describe_failure(const struct smoke_state *st,
 int smoke_fail_checks(const struct smoke_state *st, struct gantry_ctx *ctx,
 		      int code)
 {
-	struct sbuf b = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	size_t i;
 	int n = 0, rc;
 
 	if (code == GANTRY_ETIMEOUT)
-		smoke_addf(&b, "smoke checks did not pass within the stage's "
+		gantry_buf_addf(&b, "smoke checks did not pass within the stage's "
 			  "timeout of %u s: ", gantry_ctx_timeout(ctx));
 	for (i = 0; i < st->n; i++) {
 		if (st->checks[i].passed)
 			continue;
 		if (n++)
-			smoke_addf(&b, "; ");
+			gantry_buf_addf(&b, "; ");
 		describe_failure(st, &st->checks[i], &b);
 	}
 	if (b.len > SMOKE_MAX_MESSAGE) {
 		b.len = SMOKE_MAX_MESSAGE;
-		memcpy(b.s + b.len - 3, "...", 4);
+		memcpy(b.buf + b.len - 3, "...", 4);
 	}
-	rc = gantry_fail(ctx, code, "%s", b.s ? b.s : "smoke checks failed");
-	free(b.s);
+	rc = gantry_fail(ctx, code, "%s", b.len ? b.buf : "smoke checks failed");
+	gantry_buf_release(&b);
 	return rc;
 }

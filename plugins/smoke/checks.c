@@ -80,14 +80,14 @@ static int json_group(struct check *ck, const struct gantry_config *g,
 
 	for (i = 0; i < gantry_config_length(g); i++) {
 		const struct gantry_config *v = gantry_config_at(g, i);
-		struct sbuf path = { 0 };
+		struct gantry_buf path = GANTRY_BUF_INIT;
 		char *p;
 		int rc = GANTRY_OK;
 
 		if (prefix)
-			smoke_addf(&path, "%s.", prefix);
-		smoke_addf(&path, "%s", gantry_config_name(v));
-		p = smoke_take(&path);
+			gantry_buf_addf(&path, "%s.", prefix);
+		gantry_buf_addf(&path, "%s", gantry_config_name(v));
+		p = gantry_buf_detach(&path);
 		if (gantry_config_type(v) == GANTRY_OPT_GROUP)
 			rc = json_group(ck, v, p, ctx);
 		else if (gantry_config_text(v))
@@ -115,7 +115,7 @@ static int json_list(struct check *ck, const struct gantry_config *l,
 		const char *text = gantry_config_text(v);
 		const char *eq = text ? strchr(text, '=') : NULL;
 		const char *end, *val;
-		struct sbuf path = { 0 };
+		struct gantry_buf path = GANTRY_BUF_INIT;
 		char *p;
 
 		if (!eq || eq == text)
@@ -127,8 +127,8 @@ static int json_list(struct check *ck, const struct gantry_config *l,
 			;
 		for (val = eq + 1; *val == ' '; val++)
 			;
-		smoke_addf(&path, "%.*s", (int)(end - text), text);
-		p = smoke_take(&path);
+		gantry_buf_addf(&path, "%.*s", (int)(end - text), text);
+		p = gantry_buf_detach(&path);
 		add_expectation(ck, p, val);
 		free(p);
 	}
@@ -258,10 +258,10 @@ static int read_tls(struct smoke_state *st, const struct gantry_config *cfg,
 	if (!ca || !*ca)
 		return GANTRY_OK;
 	if (ca[0] != '/' && dir && *dir) {
-		struct sbuf b = { 0 };
+		struct gantry_buf b = GANTRY_BUF_INIT;
 
-		smoke_addf(&b, "%s/%s", dir, ca);
-		st->ca_file = smoke_take(&b);
+		gantry_buf_addf(&b, "%s/%s", dir, ca);
+		st->ca_file = gantry_buf_detach(&b);
 	} else {
 		st->ca_file = smoke_xstrdup(ca);
 	}

@@ -83,18 +83,18 @@ static int smoke_plan(void *state, struct gantry_ctx *ctx)
 
 	for (i = 0; i < st->n; i++) {
 		const struct check *ck = &st->checks[i];
-		struct sbuf b = { 0 };
+		struct gantry_buf b = GANTRY_BUF_INIT;
 		char *line;
 
-		smoke_addf(&b, "%s %s: ", ck->method, ck->url);
+		gantry_buf_addf(&b, "%s %s: ", ck->method, ck->url);
 		smoke_describe_expectations(&b, ck);
-		smoke_addf(&b, "; %ld s per request", ck->timeout_ms / 1000);
+		gantry_buf_addf(&b, "; %ld s per request", ck->timeout_ms / 1000);
 		/* Header names only: their values may be credentials. */
 		for (j = 0; j < gantry_config_length(ck->headers); j++)
-			smoke_addf(&b, "%s%s", j ? ", " : "; headers ",
+			gantry_buf_addf(&b, "%s%s", j ? ", " : "; headers ",
 				  gantry_config_name(gantry_config_at(
 					  ck->headers, j)));
-		line = smoke_take(&b);
+		line = gantry_buf_detach(&b);
 		gantry_plan_line(ctx, "%s", line);
 		free(line);
 	}

@@ -6,7 +6,7 @@
  *   smoke.c    the descriptor, plan, and run's rounds of attempts
  *   checks.c   the options read into checks
  *   attempt.c  one request of a check, judged and described
- *   sbuf.c     the growing string
+ *   util.c     allocators
  */
 #ifndef GANTRY_PLUGIN_SMOKE_H
 #define GANTRY_PLUGIN_SMOKE_H
@@ -60,19 +60,10 @@ struct smoke_state {
 	size_t nlatency;
 };
 
-/* A growing string.  The stage runs in its own child process, where
-   running out of memory fails this stage only: abort is the answer. */
-struct sbuf {
-	char *s;
-	size_t len;
-	size_t cap;
-};
-
+/* Allocators: the stage runs in its own child process, where running
+   out of memory fails this stage only, so abort is the answer. */
 void *smoke_xrealloc(void *p, size_t n);
 char *smoke_xstrdup(const char *s);
-void smoke_addf(struct sbuf *b, const char *fmt, ...) GANTRY_PRINTF(2, 3);
-/* The string built so far, owned by the caller; b is empty again. */
-char *smoke_take(struct sbuf *b);
 
 /* Reads the options into st (checks, attempts, TLS...); a negative code
    with the message recorded when they cannot work. */
@@ -81,7 +72,7 @@ int smoke_read_config(struct smoke_state *st, const struct gantry_config *cfg,
 void smoke_state_free(struct smoke_state *st);
 
 /* "expect 200, body containing ..., version = ..." */
-void smoke_describe_expectations(struct sbuf *b, const struct check *ck);
+void smoke_describe_expectations(struct gantry_buf *b, const struct check *ck);
 /* One attempt of ck: 1 passed, 0 failed, or GANTRY_EINTERRUPTED. */
 int smoke_attempt(struct smoke_state *st, struct check *ck,
 		  struct gantry_ctx *ctx);

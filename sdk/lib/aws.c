@@ -355,26 +355,26 @@ static void make_line(struct gantry_aws *aws)
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	const char *account = gantry_aws_account(aws);
 
-	gantry_i_buf_addf(&b, "%s %s", aws->err_service, aws->err_operation);
+	gantry_buf_addf(&b, "%s %s", aws->err_service, aws->err_operation);
 	if (*account && *aws->region)
-		gantry_i_buf_addf(&b, " in %s/%s", account, aws->region);
+		gantry_buf_addf(&b, " in %s/%s", account, aws->region);
 	else if (*aws->region)
-		gantry_i_buf_addf(&b, " in %s", aws->region);
-	gantry_i_buf_adds(&b, ": ");
+		gantry_buf_addf(&b, " in %s", aws->region);
+	gantry_buf_adds(&b, ": ");
 	if (*aws->err_code)
-		gantry_i_buf_addf(&b, "%s%s", aws->err_code,
+		gantry_buf_addf(&b, "%s%s", aws->err_code,
 				  *aws->err_message ? ": " : "");
 	if (*aws->err_message)
-		gantry_i_buf_adds(&b, aws->err_message);
+		gantry_buf_adds(&b, aws->err_message);
 	else if (!*aws->err_code)
-		gantry_i_buf_addf(&b, "HTTP status %ld", aws->err_status);
+		gantry_buf_addf(&b, "HTTP status %ld", aws->err_status);
 	if (aws->attempts > 1)
-		gantry_i_buf_addf(&b, " (after %u attempts)", aws->attempts);
+		gantry_buf_addf(&b, " (after %u attempts)", aws->attempts);
 	if (credentials_code(aws->err_code))
-		gantry_i_buf_adds(&b, CREDENTIALS_HINT);
+		gantry_buf_adds(&b, CREDENTIALS_HINT);
 	gantry_i_redact_buf(&b);
 	free(aws->err_line);
-	aws->err_line = gantry_i_buf_detach(&b);
+	aws->err_line = gantry_buf_detach(&b);
 }
 
 static void set_error(struct gantry_aws *aws, const char *code,
@@ -401,10 +401,10 @@ int aws_i_fail(struct gantry_aws *aws, int code, const char *err_code,
 	va_list ap;
 
 	va_start(ap, fmt);
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	set_error(aws, err_code, b.buf, aws->err_request_id);
-	gantry_i_buf_release(&b);
+	gantry_buf_release(&b);
 	return code;
 }
 
@@ -416,7 +416,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct aws_request *req = arg;
 
-	gantry_i_buf_add(&req->resp, data, size * n);
+	gantry_buf_add(&req->resp, data, size * n);
 	return size * n;
 }
 
@@ -522,7 +522,7 @@ static struct curl_slist *request_headers(struct aws_request *req)
 
 static void response_clear(struct aws_request *req)
 {
-	gantry_i_buf_reset(&req->resp);
+	gantry_buf_reset(&req->resp);
 	req->status = 0;
 	free(req->request_id);
 	free(req->error_type);
@@ -533,7 +533,7 @@ static void response_clear(struct aws_request *req)
 void aws_i_request_release(struct aws_request *req)
 {
 	response_clear(req);
-	gantry_i_buf_release(&req->resp);
+	gantry_buf_release(&req->resp);
 	free(req->target);
 	req->target = NULL;
 }

@@ -111,7 +111,7 @@ int gantry_aws_json(struct gantry_aws *aws, const char *service,
 	req.body = body ? body : "{}";
 	req.len = strlen(req.body);
 	req.creds = &aws->creds;
-	gantry_i_buf_init(&req.resp);
+	gantry_buf_init(&req.resp);
 	rc = aws_i_perform(aws, &req);
 	if (!rc) {
 		doc = gantry_json_parse(req.resp.len ? req.resp.buf : "{}",
@@ -140,7 +140,7 @@ static void form_add(struct gantry_buf *b, CURL *h, const char *name,
 		fputs("gantry: out of memory\n", stderr);
 		abort();
 	}
-	gantry_i_buf_addf(b, "%s%s=%s", b->len ? "&" : "", n, v);
+	gantry_buf_addf(b, "%s%s=%s", b->len ? "&" : "", n, v);
 	curl_free(n);
 	curl_free(v);
 }
@@ -174,7 +174,7 @@ int aws_i_query(struct gantry_aws *aws, const char *service,
 	req.len = body.len;
 	req.creds = creds;
 	req.xml_errors = 1;
-	gantry_i_buf_init(&req.resp);
+	gantry_buf_init(&req.resp);
 	rc = aws_i_perform(aws, &req);
 	if (!rc) {
 		doc = aws_i_xml_to_json(req.resp.buf, req.resp.len, err,
@@ -186,7 +186,7 @@ int aws_i_query(struct gantry_aws *aws, const char *service,
 	}
 	*out = doc;
 	aws_i_request_release(&req);
-	gantry_i_buf_release(&body);
+	gantry_buf_release(&body);
 	return rc;
 }
 
@@ -241,23 +241,23 @@ static char *s3_path(CURL *h, const char *bucket, const char *key)
 	char *e;
 
 	e = curl_easy_escape(h, bucket, 0);
-	gantry_i_buf_addf(&b, "/%s", e ? e : "");
+	gantry_buf_addf(&b, "/%s", e ? e : "");
 	curl_free(e);
 	if (!key)
-		return gantry_i_buf_detach(&b);
-	gantry_i_buf_addch(&b, '/');
+		return gantry_buf_detach(&b);
+	gantry_buf_addch(&b, '/');
 	while (seg) {
 		const char *slash = strchr(seg, '/');
 		size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
 
 		e = curl_easy_escape(h, seg, (int)n);
-		gantry_i_buf_adds(&b, e ? e : "");
+		gantry_buf_adds(&b, e ? e : "");
 		curl_free(e);
 		if (slash)
-			gantry_i_buf_addch(&b, '/');
+			gantry_buf_addch(&b, '/');
 		seg = slash ? slash + 1 : NULL;
 	}
-	return gantry_i_buf_detach(&b);
+	return gantry_buf_detach(&b);
 }
 
 int gantry_aws_s3(struct gantry_aws *aws, const char *method,
@@ -311,7 +311,7 @@ int gantry_aws_s3(struct gantry_aws *aws, const char *method,
 	req.s3 = 1;
 	req.xml_errors = 1;
 	req.extra = extra;
-	gantry_i_buf_init(&req.resp);
+	gantry_buf_init(&req.resp);
 	rc = aws_i_perform(aws, &req);
 	if (status)
 		*status = req.status;

@@ -77,7 +77,7 @@ struct gantry_cmd *gantry_cmd_new(const char *program)
 	if (!cmd)
 		return NULL;
 	cmd->keep = CMD_DEFAULT_KEEP;
-	gantry_i_buf_init(&cmd->out);
+	gantry_buf_init(&cmd->out);
 	gantry_cmd_arg(cmd, program);
 	return cmd;
 }
@@ -185,7 +185,7 @@ static void ring_clear(struct gantry_cmd *cmd)
 static void results_clear(struct gantry_cmd *cmd)
 {
 	ring_clear(cmd);
-	gantry_i_buf_release(&cmd->out);
+	gantry_buf_release(&cmd->out);
 	free(cmd->tail);
 	cmd->tail = NULL;
 	free(cmd->error);
@@ -235,12 +235,12 @@ static void build_tail(struct gantry_cmd *cmd)
 
 	for (i = 0; i < cmd->nring; i++) {
 		if (i)
-			gantry_i_buf_addch(&b, '\n');
-		gantry_i_buf_adds(&b, cmd->ring[(cmd->ring_pos + i) %
+			gantry_buf_addch(&b, '\n');
+		gantry_buf_adds(&b, cmd->ring[(cmd->ring_pos + i) %
 						 cmd->nring]);
 	}
 	free(cmd->tail);
-	cmd->tail = gantry_i_buf_detach(&b);
+	cmd->tail = gantry_buf_detach(&b);
 }
 
 /* Returns the callback's verdict: non-zero asks to stop the program. */
@@ -270,7 +270,7 @@ static int split_lines(struct gantry_cmd *cmd, struct gantry_ctx *ctx,
 
 	/* Once the callback has said stop, output is only drained. */
 	if (cmd->muted) {
-		gantry_i_buf_reset(p);
+		gantry_buf_reset(p);
 		return 1;
 	}
 	for (i = 0; i < p->len && !stop; i++) {
@@ -299,7 +299,7 @@ static int split_lines(struct gantry_cmd *cmd, struct gantry_ctx *ctx,
 		start = p->len;
 	}
 	if (start >= p->len) {
-		gantry_i_buf_reset(p);
+		gantry_buf_reset(p);
 	} else if (start) {
 		memmove(p->buf, p->buf + start, p->len - start);
 		p->len -= start;
@@ -447,10 +447,10 @@ static int drain(struct gantry_cmd *cmd, struct gantry_ctx *ctx,
 	    cmd->out.len < CMD_MAX_CAPTURE) {
 		size_t room = CMD_MAX_CAPTURE - cmd->out.len;
 
-		gantry_i_buf_add(&cmd->out, chunk,
+		gantry_buf_add(&cmd->out, chunk,
 				 (size_t)n < room ? (size_t)n : room);
 	}
-	gantry_i_buf_add(&s->partial, chunk, (size_t)n);
+	gantry_buf_add(&s->partial, chunk, (size_t)n);
 	return split_lines(cmd, ctx, s, 0);
 }
 
@@ -646,7 +646,7 @@ out:
 	close_fd(&st[1]);
 	for (i = 0; i < 2; i++) {
 		close_fd(&streams[i].fd);
-		gantry_i_buf_release(&streams[i].partial);
+		gantry_buf_release(&streams[i].partial);
 	}
 	build_tail(cmd);
 	return result;

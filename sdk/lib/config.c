@@ -127,28 +127,6 @@ void gantry_i_config_merge(struct gantry_config *base,
 	}
 }
 
-static void json_str(struct gantry_buf *out, const char *s)
-{
-	gantry_i_buf_addch(out, '"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			gantry_i_buf_addch(out, '\\');
-			gantry_i_buf_addch(out, (char)ch);
-		} else if (ch == '\n') {
-			gantry_i_buf_adds(out, "\\n");
-		} else if (ch == '\t') {
-			gantry_i_buf_adds(out, "\\t");
-		} else if (ch < 0x20) {
-			gantry_i_buf_addf(out, "\\u%04x", ch);
-		} else {
-			gantry_i_buf_addch(out, (char)ch);
-		}
-	}
-	gantry_i_buf_addch(out, '"');
-}
-
 void gantry_i_config_to_json(const struct gantry_config *c,
 			     struct gantry_buf *out)
 {
@@ -156,34 +134,34 @@ void gantry_i_config_to_json(const struct gantry_config *c,
 
 	switch (c->type) {
 	case GANTRY_OPT_STRING:
-		json_str(out, c->secret ? "***" : c->text);
+		gantry_buf_add_json(out, c->secret ? "***" : c->text);
 		break;
 	case GANTRY_OPT_INT:
 	case GANTRY_OPT_BOOL:
 		if (c->secret)
-			json_str(out, "***");
+			gantry_buf_add_json(out, "***");
 		else
-			gantry_i_buf_adds(out, c->text);
+			gantry_buf_adds(out, c->text);
 		break;
 	case GANTRY_OPT_LIST:
-		gantry_i_buf_addch(out, '[');
+		gantry_buf_addch(out, '[');
 		for (i = 0; i < c->nkids; i++) {
 			if (i)
-				gantry_i_buf_addch(out, ',');
+				gantry_buf_addch(out, ',');
 			gantry_i_config_to_json(c->kids[i], out);
 		}
-		gantry_i_buf_addch(out, ']');
+		gantry_buf_addch(out, ']');
 		break;
 	case GANTRY_OPT_GROUP:
-		gantry_i_buf_addch(out, '{');
+		gantry_buf_addch(out, '{');
 		for (i = 0; i < c->nkids; i++) {
 			if (i)
-				gantry_i_buf_addch(out, ',');
-			json_str(out, c->kids[i]->name);
-			gantry_i_buf_addch(out, ':');
+				gantry_buf_addch(out, ',');
+			gantry_buf_add_json(out, c->kids[i]->name);
+			gantry_buf_addch(out, ':');
 			gantry_i_config_to_json(c->kids[i], out);
 		}
-		gantry_i_buf_addch(out, '}');
+		gantry_buf_addch(out, '}');
 		break;
 	}
 }

@@ -76,7 +76,7 @@ struct gantry_ctx *gantry_i_ctx_new(const char *stage)
 	struct gantry_ctx *ctx = gantry_i_xcalloc(1, sizeof(*ctx));
 
 	ctx->stage = gantry_i_xstrdup(stage ? stage : "");
-	gantry_i_buf_init(&ctx->plan);
+	gantry_buf_init(&ctx->plan);
 	clock_gettime(CLOCK_MONOTONIC, &ctx->started);
 	return ctx;
 }
@@ -87,7 +87,7 @@ void gantry_i_ctx_free(struct gantry_ctx *ctx)
 		return;
 	gantry_i_kv_clear(&ctx->values);
 	gantry_i_kv_clear(&ctx->outputs);
-	gantry_i_buf_release(&ctx->plan);
+	gantry_buf_release(&ctx->plan);
 	free(ctx->stage);
 	free(ctx->err_msg);
 	free(ctx);
@@ -210,11 +210,11 @@ int gantry_fail(struct gantry_ctx *ctx, int code, const char *fmt, ...)
 	if (!ctx)
 		return code;
 	va_start(ap, fmt);
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	gantry_i_redact_buf(&b);
 	free(ctx->err_msg);
-	ctx->err_msg = gantry_i_buf_detach(&b);
+	ctx->err_msg = gantry_buf_detach(&b);
 	ctx->err_code = code;
 	return code;
 }
@@ -227,12 +227,12 @@ void gantry_plan_line(struct gantry_ctx *ctx, const char *fmt, ...)
 	if (!ctx)
 		return;
 	va_start(ap, fmt);
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	gantry_i_redact_buf(&b);
-	gantry_i_buf_add(&ctx->plan, b.buf, b.len);
-	gantry_i_buf_addch(&ctx->plan, '\n');
-	gantry_i_buf_release(&b);
+	gantry_buf_add(&ctx->plan, b.buf, b.len);
+	gantry_buf_addch(&ctx->plan, '\n');
+	gantry_buf_release(&b);
 }
 
 const char *gantry_event_name(const struct gantry_event *ev)

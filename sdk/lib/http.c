@@ -69,7 +69,7 @@ struct gantry_http *gantry_http_new(const char *method, const char *url)
 	req->url = gantry_i_xstrdup(url);
 	req->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
 	req->attempts = HTTP_DEFAULT_ATTEMPTS;
-	gantry_i_buf_init(&req->resp);
+	gantry_buf_init(&req->resp);
 	return req;
 }
 
@@ -176,7 +176,7 @@ static void headers_clear(struct gantry_http *req)
 static void response_clear(struct gantry_http *req)
 {
 	headers_clear(req);
-	gantry_i_buf_reset(&req->resp);
+	gantry_buf_reset(&req->resp);
 	req->status = 0;
 	req->seconds = 0;
 	free(req->error);
@@ -189,7 +189,7 @@ void gantry_http_free(struct gantry_http *req)
 		return;
 	response_clear(req);
 	free(req->rh);
-	gantry_i_buf_release(&req->resp);
+	gantry_buf_release(&req->resp);
 	curl_slist_free_all(req->headers);
 	free(req->method);
 	free(req->url);
@@ -202,7 +202,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct gantry_http *req = arg;
 
-	gantry_i_buf_add(&req->resp, data, size * n);
+	gantry_buf_add(&req->resp, data, size * n);
 	return size * n;
 }
 

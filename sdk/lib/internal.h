@@ -17,30 +17,6 @@
 
 #define GANTRY_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/*
- * A growable string.  Invariant: buf is always NUL-terminated (an empty
- * buffer points at a static ""), len excludes the NUL.
- */
-struct gantry_buf {
-	char *buf;
-	size_t len;
-	size_t alloc;
-};
-#define GANTRY_BUF_INIT { (char *)gantry_i_buf_empty, 0, 0 }
-extern const char gantry_i_buf_empty[1];
-
-void gantry_i_buf_init(struct gantry_buf *b);
-void gantry_i_buf_release(struct gantry_buf *b);
-void gantry_i_buf_reset(struct gantry_buf *b);
-void gantry_i_buf_add(struct gantry_buf *b, const char *data, size_t len);
-void gantry_i_buf_adds(struct gantry_buf *b, const char *s);
-void gantry_i_buf_addch(struct gantry_buf *b, char c);
-void gantry_i_buf_addf(struct gantry_buf *b, const char *fmt, ...)
-	GANTRY_PRINTF(2, 3);
-void gantry_i_buf_vaddf(struct gantry_buf *b, const char *fmt, va_list ap);
-/* Hands the string over to the caller (malloc'd); b is reset. */
-char *gantry_i_buf_detach(struct gantry_buf *b);
-
 /* Allocation that never returns NULL (aborts with a message instead). */
 void *gantry_i_xmalloc(size_t n);
 void *gantry_i_xcalloc(size_t n, size_t size);

@@ -50,9 +50,9 @@ char *gantry_i_redact(const char *s)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;
 
-	gantry_i_buf_adds(&b, s ? s : "");
+	gantry_buf_adds(&b, s ? s : "");
 	gantry_i_redact_buf(&b);
-	return gantry_i_buf_detach(&b);
+	return gantry_buf_detach(&b);
 }
 
 void gantry_i_redact_buf(struct gantry_buf *b)
@@ -68,12 +68,12 @@ void gantry_i_redact_buf(struct gantry_buf *b)
 		if (!strstr(p, sec))
 			continue;
 		while ((hit = strstr(p, sec))) {
-			gantry_i_buf_add(&out, p, (size_t)(hit - p));
-			gantry_i_buf_adds(&out, "***");
+			gantry_buf_add(&out, p, (size_t)(hit - p));
+			gantry_buf_adds(&out, "***");
 			p = hit + sl;
 		}
-		gantry_i_buf_adds(&out, p);
-		gantry_i_buf_release(b);
+		gantry_buf_adds(&out, p);
+		gantry_buf_release(b);
 		*b = out;
 	}
 }
@@ -112,28 +112,28 @@ void gantry_logv(const struct gantry_ctx *ctx, enum gantry_log_level level,
 	if ((int)level > verbosity + GANTRY_LOG_INFO)
 		return;
 	if (c)
-		gantry_i_buf_adds(&b, color[level]);
+		gantry_buf_adds(&b, color[level]);
 	if (ctx && ctx->stage && *ctx->stage)
-		gantry_i_buf_addf(&b, "  [%s] ", ctx->stage);
+		gantry_buf_addf(&b, "  [%s] ", ctx->stage);
 	else
-		gantry_i_buf_adds(&b, "gantry: ");
-	gantry_i_buf_adds(&b, tag[level]);
+		gantry_buf_adds(&b, "gantry: ");
+	gantry_buf_adds(&b, tag[level]);
 	prefix = b.len;
-	gantry_i_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&b, fmt, ap);
 	gantry_i_redact_buf(&b);
 	if (level == GANTRY_LOG_ERROR) {
 		free(last_error);
 		last_error = gantry_i_xstrdup(b.buf + prefix);
 	}
 	if (c)
-		gantry_i_buf_adds(&b, "\033[0m");
-	gantry_i_buf_addch(&b, '\n');
+		gantry_buf_adds(&b, "\033[0m");
+	gantry_buf_addch(&b, '\n');
 	/* One write per line keeps lines whole when several processes
 	   share stderr. */
 	if (write(STDERR_FILENO, b.buf, b.len) < 0) {
 		/* nowhere left to report it */
 	}
-	gantry_i_buf_release(&b);
+	gantry_buf_release(&b);
 }
 
 void gantry_log(const struct gantry_ctx *ctx, enum gantry_log_level level,

@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (tree) {
 		gantry_i_config_to_json(tree, &json);
-		gantry_i_buf_release(&json);
+		gantry_buf_release(&json);
 		gantry_i_config_free(tree);
 	}
 	errs_clear(&e);

@@ -24,12 +24,12 @@ static char *replace_all(const char *s, const char *what, const char *with)
 	const char *hit;
 
 	while ((hit = strstr(s, what))) {
-		gantry_i_buf_add(&b, s, (size_t)(hit - s));
-		gantry_i_buf_adds(&b, with);
+		gantry_buf_add(&b, s, (size_t)(hit - s));
+		gantry_buf_adds(&b, with);
 		s = hit + strlen(what);
 	}
-	gantry_i_buf_adds(&b, s);
-	return gantry_i_buf_detach(&b);
+	gantry_buf_adds(&b, s);
+	return gantry_buf_detach(&b);
 }
 
 static void put_blob(const char *content)

@@ -65,7 +65,7 @@ cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -Wall -Wextra
 
 # The sources the targets draw on; each target links what it needs from
 # the archive.
-lib_sources="sdk/lib/util.c sdk/lib/config.c sdk/lib/context.c sdk/lib/log.c
+lib_sources="sdk/lib/util.c sdk/lib/buf.c sdk/lib/config.c sdk/lib/context.c sdk/lib/log.c
 	sdk/lib/json.c sdk/lib/cmd.c sdk/lib/http.c sdk/lib/aws.c
 	sdk/lib/aws_call.c sdk/lib/aws_creds.c sdk/lib/aws_xml.c
 	core/errs.c core/interp.c core/profile.c core/journal.c

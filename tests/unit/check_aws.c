@@ -276,7 +276,7 @@ static void *oneshot_run(void *arg)
 		if (!readable(c, 5000) ||
 		    (n = read(c, chunk, sizeof(chunk))) <= 0)
 			break;
-		gantry_i_buf_add(&s->req, chunk, (size_t)n);
+		gantry_buf_add(&s->req, chunk, (size_t)n);
 	}
 	if (write(c, s->answer, strlen(s->answer)) < 0)
 		s->port = -1;
@@ -290,7 +290,7 @@ static void oneshot_start(struct oneshot *s, const char *answer)
 	socklen_t alen = sizeof(a);
 
 	memset(s, 0, sizeof(*s));
-	gantry_i_buf_init(&s->req);
+	gantry_buf_init(&s->req);
 	s->answer = answer;
 	s->fd = socket(AF_INET, SOCK_STREAM, 0);
 	a.sin_family = AF_INET;
@@ -311,7 +311,7 @@ static void oneshot_stop(struct oneshot *s)
 
 static void oneshot_free(struct oneshot *s)
 {
-	gantry_i_buf_release(&s->req);
+	gantry_buf_release(&s->req);
 }
 
 /* A request header's value (up to the end of its line), malloc'd. */

@@ -28,8 +28,8 @@ static int collect(void *arg, enum gantry_cmd_stream stream,
 	struct seen *s = arg;
 
 	if (s->n++)
-		gantry_i_buf_addch(&s->all, '|');
-	gantry_i_buf_addf(&s->all, "%d:%s", (int)stream, line);
+		gantry_buf_addch(&s->all, '|');
+	gantry_buf_addf(&s->all, "%d:%s", (int)stream, line);
 	return s->stop_after && s->n >= s->stop_after;
 }
 
@@ -143,7 +143,7 @@ START_TEST(env_reaches_the_child_only)
 	ck_assert_str_eq(s.all.buf, "1:one two $HOME");
 	ck_assert_ptr_null(getenv("GANTRY_T1"));
 	gantry_cmd_free(cmd);
-	gantry_i_buf_release(&s.all);
+	gantry_buf_release(&s.all);
 }
 END_TEST
 
@@ -160,7 +160,7 @@ START_TEST(cwd_is_used)
 	ck_assert_str_eq(s.all.buf, "1:/usr/share");
 	ck_assert_str_eq(getcwd(before, sizeof(before)), before);
 	gantry_cmd_free(cmd);
-	gantry_i_buf_release(&s.all);
+	gantry_buf_release(&s.all);
 }
 END_TEST
 
@@ -208,7 +208,7 @@ START_TEST(stdin_data_is_fed)
 	/* Every 100th byte ends a line; the rest is one more. */
 	ck_assert_uint_eq(s.n, big / 100 + 1);
 	gantry_cmd_free(cmd);
-	gantry_i_buf_release(&s.all);
+	gantry_buf_release(&s.all);
 	free(data);
 
 	/* Default stdin is /dev/null: cat ends at once. */
@@ -240,7 +240,7 @@ static int by_stream(void *arg, enum gantry_cmd_stream stream,
 {
 	struct gantry_buf *b = (struct gantry_buf *)arg + (stream - 1);
 
-	gantry_i_buf_addf(b, "[%s]", line);
+	gantry_buf_addf(b, "[%s]", line);
 	return 0;
 }
 
@@ -256,8 +256,8 @@ START_TEST(lines_are_split_per_stream)
 	ck_assert_str_eq(b[0].buf, "[a][b][][c]");
 	ck_assert_str_eq(b[1].buf, "[e1][e2]");
 	gantry_cmd_free(cmd);
-	gantry_i_buf_release(&b[0]);
-	gantry_i_buf_release(&b[1]);
+	gantry_buf_release(&b[0]);
+	gantry_buf_release(&b[1]);
 }
 END_TEST
 
@@ -274,7 +274,7 @@ START_TEST(long_lines_are_split)
 			  (3 + 18928) + (3 + 1));
 	ck_assert(!strcmp(s.all.buf + s.all.len - 4, "|1:z"));
 	gantry_cmd_free(cmd);
-	gantry_i_buf_release(&s.all);
+	gantry_buf_release(&s.all);
 }
 END_TEST
 
@@ -290,7 +290,7 @@ START_TEST(tail_keeps_the_last_lines)
 	ck_assert_str_eq(gantry_cmd_tail(cmd), "line10\nline11\nline12");
 	ck_assert_uint_eq(s.n, 12);
 	gantry_cmd_free(cmd);
-	gantry_i_buf_release(&s.all);
+	gantry_buf_release(&s.all);
 
 	cmd = sh("for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo l$i; done",
 		 NULL);
@@ -311,7 +311,7 @@ START_TEST(capture_keeps_stdout_only)
 	ck_assert_int_eq(gantry_cmd_run(cmd, NULL), 0);
 	ck_assert_str_eq(gantry_cmd_stdout(cmd), "out1\nout2");
 	gantry_cmd_free(cmd);
-	gantry_i_buf_release(&s.all);
+	gantry_buf_release(&s.all);
 }
 END_TEST
 
@@ -327,7 +327,7 @@ START_TEST(callback_can_stop_the_program)
 	ck_assert_str_eq(s.all.buf, "1:1|1:2");
 	ck_assert_int_eq(gantry_cmd_signal(cmd), SIGTERM);
 	gantry_cmd_free(cmd);
-	gantry_i_buf_release(&s.all);
+	gantry_buf_release(&s.all);
 }
 END_TEST
 
@@ -346,7 +346,7 @@ START_TEST(background_child_does_not_hold_us)
 	ck_assert(gantry_i_now() - t0 < 1.5);
 	ck_assert_str_eq(s.all.buf, "1:started");
 	gantry_cmd_free(cmd);
-	gantry_i_buf_release(&s.all);
+	gantry_buf_release(&s.all);
 	ck_assert_int_gt(waitpid(-1, NULL, 0), 0);
 }
 END_TEST

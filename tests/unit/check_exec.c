@@ -334,7 +334,7 @@ START_TEST(plan_describes_without_running)
 	c = block("go", "test", "./...", NULL);
 	env(c, "GOFLAGS", "-count=1");
 	ck_assert_int_eq(st->init(c, ctx, &state), GANTRY_OK);
-	gantry_i_buf_reset(&ctx->plan);
+	gantry_buf_reset(&ctx->plan);
 	ck_assert_int_eq(st->plan(state, ctx), GANTRY_OK);
 	ck_assert_str_eq(ctx->plan.buf,
 			 "run 'go test ./...' in /srv/app (timeout 900s)\n"

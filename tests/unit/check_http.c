@@ -68,7 +68,7 @@ static void read_request(struct server *srv, int c, struct gantry_buf *b)
 		n = read(c, chunk, sizeof(chunk));
 		if (n <= 0)
 			return;
-		gantry_i_buf_add(b, chunk, (size_t)n);
+		gantry_buf_add(b, chunk, (size_t)n);
 	}
 }
 
@@ -104,7 +104,7 @@ static void server_start(struct server *srv, const char *const *responses,
 
 	memset(srv, 0, sizeof(*srv));
 	for (i = 0; i < MAX_RESPONSES; i++)
-		gantry_i_buf_init(&srv->req[i]);
+		gantry_buf_init(&srv->req[i]);
 	for (i = 0; i < n && i < MAX_RESPONSES; i++)
 		srv->responses[i] = responses[i];
 	srv->nresp = i;
@@ -140,7 +140,7 @@ static void server_free(struct server *srv)
 	size_t i;
 
 	for (i = 0; i < MAX_RESPONSES; i++)
-		gantry_i_buf_release(&srv->req[i]);
+		gantry_buf_release(&srv->req[i]);
 }
 
 static char *url(const struct server *srv, const char *path)
@@ -200,7 +200,7 @@ START_TEST(post_sends_the_body)
 
 	/* Big enough that curl would otherwise ask for 100-continue. */
 	for (i = 0; i < 20000; i++)
-		gantry_i_buf_adds(&body, "{\"k\":1}");
+		gantry_buf_adds(&body, "{\"k\":1}");
 	server_start(&srv, script, 1);
 	u = url(&srv, "/hook");
 	req = gantry_http_new("POST", u);
@@ -217,7 +217,7 @@ START_TEST(post_sends_the_body)
 	ck_assert_ptr_nonnull(end);
 	ck_assert_str_eq(end + 4, body.buf);
 	gantry_http_free(req);
-	gantry_i_buf_release(&body);
+	gantry_buf_release(&body);
 	server_free(&srv);
 	free(u);
 }

@@ -47,9 +47,9 @@ static char *slurp(const char *path)
 
 	ck_assert_int_ge(fd, 0);
 	while ((got = read(fd, chunk, sizeof(chunk))) > 0)
-		gantry_i_buf_add(&b, chunk, (size_t)got);
+		gantry_buf_add(&b, chunk, (size_t)got);
 	close(fd);
-	return gantry_i_buf_detach(&b);
+	return gantry_buf_detach(&b);
 }
 
 static void spit(const char *path, const char *text)

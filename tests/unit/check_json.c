@@ -194,12 +194,12 @@ START_TEST(deep_documents_parse)
 
 	/* Terraform plans nest deeper than json-c's default limit of 32. */
 	for (i = 0; i < 100; i++)
-		gantry_i_buf_adds(&b, "[");
+		gantry_buf_adds(&b, "[");
 	for (i = 0; i < 100; i++)
-		gantry_i_buf_adds(&b, "]");
+		gantry_buf_adds(&b, "]");
 	j = parse(b.buf);
 	gantry_json_free(j);
-	gantry_i_buf_release(&b);
+	gantry_buf_release(&b);
 }
 END_TEST
 

@@ -17,12 +17,56 @@ START_TEST(buf_grows_and_formats)
 
 	ck_assert_str_eq(b.buf, "");
 	for (i = 0; i < 1000; i++)
-		gantry_i_buf_addf(&b, "%d,", i);
+		gantry_buf_addf(&b, "%d,", i);
 	ck_assert_uint_eq(b.len, strlen(b.buf));
 	ck_assert(!strncmp(b.buf, "0,1,2,", 6));
 	ck_assert(strstr(b.buf, ",999,") != NULL);
-	gantry_i_buf_release(&b);
+	gantry_buf_release(&b);
 	ck_assert_str_eq(b.buf, "");
+}
+END_TEST
+
+/* The public string builder: add, reset, detach, and JSON literals that
+   json-c reads back as the same string. */
+START_TEST(buf_json_literal_reads_back)
+{
+	static const char *const texts[] = {
+		"", "plain", "quote \" and \\ back", "tab\tnew\nline\r",
+		"\x01\x1f ctl", "caf\xc3\xa9 UTF-8",
+	};
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < GANTRY_ARRAY_SIZE(texts); i++) {
+		struct gantry_json *doc;
+		char err[128], *text;
+
+		gantry_buf_reset(&b);
+		gantry_buf_adds(&b, "{\"v\": ");
+		gantry_buf_add_json(&b, texts[i]);
+		gantry_buf_addch(&b, '}');
+		doc = gantry_json_parse(b.buf, b.len, err, sizeof(err));
+		ck_assert_msg(doc != NULL, "%s: %s", b.buf, err);
+		ck_assert_str_eq(gantry_json_string(doc, "v", NULL), texts[i]);
+		gantry_json_free(doc);
+		text = gantry_buf_detach(&b);
+		ck_assert_ptr_ne(text, gantry_buf_empty);
+		free(text);
+		ck_assert_uint_eq(b.len, 0);
+		ck_assert_str_eq(b.buf, "");
+	}
+	/* An empty buffer detaches as a string of its own. */
+	{
+		char *text = gantry_buf_detach(&b);
+
+		ck_assert_str_eq(text, "");
+		ck_assert_ptr_ne(text, gantry_buf_empty);
+		free(text);
+	}
+	gantry_buf_add(&b, "a\0b", 3);
+	ck_assert_uint_eq(b.len, 3);
+	ck_assert_int_eq(memcmp(b.buf, "a\0b", 4), 0);
+	gantry_buf_release(&b);
 }
 END_TEST
 
@@ -81,6 +125,7 @@ static Suite *util_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, buf_grows_and_formats);
+	tcase_add_test(tc, buf_json_literal_reads_back);
 	tcase_add_test(tc, redact_replaces_every_secret);
 	tcase_add_test(tc, config_merge_overrides_and_keeps);
 	tcase_add_test(tc, did_you_mean_finds_close_words);

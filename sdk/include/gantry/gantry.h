@@ -3,7 +3,8 @@
  *
  * The SDK's public face: stage.h (the ABI), config.h (options),
  * context.h (context, logging, errors, secrets, events), cmd.h (running
- * programs), http.h (HTTP), json.h (JSON), aws.h (AWS APIs).  Link with libgantry:
+ * programs), http.h (HTTP), json.h (JSON), aws.h (AWS APIs), buf.h (a
+ * growing string).  Link with libgantry:
  * `pkg-config --cflags --libs gantry-sdk`; install plugins into
  * `pkg-config --variable=plugindir gantry-sdk`.
  */
@@ -17,6 +18,7 @@
 #include <gantry/http.h>
 #include <gantry/json.h>
 #include <gantry/aws.h>
+#include <gantry/buf.h>
 
 /* libgantry's run-time version (the package version, e.g. "0.1.0"). */
 #ifdef __cplusplus
