@@ -55,6 +55,10 @@ static const struct gantry_option tf_options[] = {
 	{ "allow_destroy", GANTRY_OPT_BOOL, 0, "false",
 	  "apply plans that destroy or replace resources (also: deploy "
 	  "--allow-destroy)" },
+	{ "allow_replace", GANTRY_OPT_LIST, 0, NULL,
+	  "resource addresses (shell globs, e.g. "
+	  "\"aws_ecs_task_definition.*\") the guard lets be replaced; "
+	  "their destroy, and anything else, still needs allow_destroy" },
 	{ "lock_timeout", GANTRY_OPT_STRING, 0, NULL,
 	  "how long to wait for a held state lock, e.g. \"300s\" (default: "
 	  "fail at once)" },
@@ -81,6 +85,7 @@ struct tf_state {
 	const struct gantry_config *var_files;
 	const struct gantry_config *vars;
 	int allow_destroy;
+	const struct gantry_config *allow_replace;
 	const char *lock_timeout;
 	long long parallelism;
 	int outputs;
@@ -141,6 +146,26 @@ static int check_scalars(const struct gantry_config *c, const char *key,
 	return GANTRY_OK;
 }
 
+/* allow_replace: strings, none empty. */
+static int check_patterns(const struct gantry_config *c,
+			  struct gantry_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < gantry_config_length(c); i++) {
+		const struct gantry_config *v = gantry_config_at(c, i);
+		const char *text = gantry_config_text(v);
+
+		if (gantry_config_type(v) != GANTRY_OPT_STRING || !*text)
+			return gantry_fail(ctx, GANTRY_ECONFIG,
+				"%s: allow_replace holds resource addresses "
+				"as strings, e.g. \"aws_ecs_task_definition.*"
+				"\"; this one is %s", gantry_config_where(v),
+				text && *text ? "not a string" : "empty");
+	}
+	return GANTRY_OK;
+}
+
 static int tf_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 		   void **state)
 {
@@ -187,6 +212,9 @@ static int tf_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	    (rc = check_scalars(st->vars, "vars", ctx)) < 0)
 		goto fail;
 	st->allow_destroy = gantry_config_bool(cfg, "allow_destroy", 0);
+	st->allow_replace = gantry_config_lookup(cfg, "allow_replace");
+	if ((rc = check_patterns(st->allow_replace, ctx)) < 0)
+		goto fail;
 
 	st->lock_timeout = gantry_config_string(cfg, "lock_timeout", NULL);
 	if (st->lock_timeout && !valid_duration(st->lock_timeout)) {
@@ -254,6 +282,7 @@ static int job_start(struct tf_job *job, const struct tf_state *st,
 	job->limit = st->timeout ? st->timeout : gantry_ctx_timeout(ctx);
 	job->workspace = st->workspace;
 	job->vars = st->vars;
+	job->allow_replace = st->allow_replace;
 	if (!job->workspace)
 		job->workspace = gantry_ctx_get(ctx, "release.environment");
 	if (!job->workspace || !*job->workspace)

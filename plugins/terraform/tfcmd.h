@@ -28,6 +28,8 @@ struct tf_job {
 	/* `vars`, passed as TF_VAR_<name>: never on the command line,
 	   which every user of the machine can read in /proc. */
 	const struct gantry_config *vars;
+	/* allow_replace: address globs whose replacement is let through. */
+	const struct gantry_config *allow_replace;
 	unsigned limit;		/* seconds for the whole callback, 0: none */
 	struct timespec started;
 };

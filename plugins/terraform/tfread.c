@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,21 @@ static void guard_note(struct tf_summary *sum, const char *address)
 	sum->guarded = s;
 }
 
+/* Whether allow_replace lets address be replaced. */
+static int replace_allowed(const struct tf_job *job, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < gantry_config_length(job->allow_replace); i++) {
+		const char *glob = gantry_config_text(
+			gantry_config_at(job->allow_replace, i));
+
+		if (glob && !fnmatch(glob, address, 0))
+			return 1;
+	}
+	return 0;
+}
+
 /* One line of the summary: a plan line in plan mode, else logged. */
 static void say(struct tf_job *job, int plan_lines, const char *a,
 		const char *b)
@@ -112,6 +128,13 @@ static void summarise(struct tf_job *job, const struct gantry_json *changes,
 
 		if (what != TF_REPLACE && what != TF_DESTROY)
 			continue;
+		if (what == TF_REPLACE && replace_allowed(job, addr)) {
+			sum->replace_allowed++;
+			snprintf(text, sizeof(text), "%.120s (allow_replace)",
+				 addr);
+			say(job, plan_lines, "  replace ", text);
+			continue;
+		}
 		guard_note(sum, addr);
 		say(job, plan_lines, what == TF_REPLACE ? "  replace "
 						       : "  destroy ", addr);
@@ -153,13 +176,14 @@ int tf_summarise(struct tf_job *job, const char *planfile,
 
 int tf_guard(struct tf_job *job, int allowed, const struct tf_summary *sum)
 {
-	int n = sum->replace + sum->destroy;
+	int n = sum->replace - sum->replace_allowed + sum->destroy;
 
 	if (!n || allowed)
 		return GANTRY_OK;
 	return gantry_fail(job->ctx, GANTRY_EFAIL, "plan would destroy or "
-		"replace %d resource%s (%s%s); set allow_destroy = true in "
-		"stage '%s' or pass --allow-destroy", n, n == 1 ? "" : "s",
+		"replace %d resource%s (%s%s); if that is meant, list what "
+		"may be replaced in allow_replace, or set allow_destroy = true "
+		"in stage '%s' or pass --allow-destroy", n, n == 1 ? "" : "s",
 		sum->guarded ? sum->guarded : "",
 		sum->named > TF_MAX_NAMED ? ", ..." : "",
 		gantry_ctx_stage(job->ctx));

@@ -10,6 +10,7 @@
 /* A plan's resource changes, counted by kind. */
 struct tf_summary {
 	int add, change, replace, destroy;
+	int replace_allowed;	/* of replace, matched by allow_replace */
 	char *guarded;		/* "a, b" of replace/destroy, for messages */
 	int named;
 };
@@ -21,8 +22,8 @@ struct tf_summary {
 int tf_summarise(struct tf_job *job, const char *planfile,
 		 struct tf_summary *sum, int plan_lines);
 
-/* The destroy guard: fails when the plan destroys or replaces anything
-   and that is not allowed. */
+/* The destroy guard: fails when the plan destroys anything, or replaces
+   anything allow_replace does not match, and that is not allowed. */
 int tf_guard(struct tf_job *job, int allowed, const struct tf_summary *sum);
 
 /* Publishes `terraform output -json` as terraform.outputs.NAME:

@@ -118,7 +118,7 @@ run deploy v1.0.0-rc.5
 expect_rc 1
 expect_err "plan: 0 to add, 0 to change, 2 to replace, 0 to destroy"
 expect_err "replace terraform_data.pinned"
-expect_err "plan would destroy or replace 2 resources (terraform_data.pinned, terraform_data.pinned_copy); set allow_destroy = true in stage 'terraform' or pass --allow-destroy"
+expect_err "plan would destroy or replace 2 resources (terraform_data.pinned, terraform_data.pinned_copy); if that is meant, list what may be replaced in allow_replace, or set allow_destroy = true in stage 'terraform' or pass --allow-destroy"
 expect_no_err "Apply complete"
 [ "$(state_get infra/terraform.tfstate '[r["instances"][0]["attributes"]["triggers_replace"]["value"] for r in d["resources"] if r["name"] == "pinned"][0]')" = "none" ] || fail "guarded plan was applied"
 ok "the destroy guard stops a plan that replaces resources, naming them"
@@ -141,6 +141,37 @@ run deploy v1.0.0-rc.7
 expect_rc 0
 expect_err "Apply complete! Resources: 2 added, 0 changed, 2 destroyed."
 ok "allow_destroy = true lets the replacement through"
+
+# allow_replace: the replacement a release always brings (an ECS task
+# definition) goes through; anything else is still stopped.
+cat > profiles/staging.cfg <<'CFG'
+stages = { terraform = { allow_replace = [ "terraform_data.pinned" ]; vars = { image_tag = "v2"; replica_note = "five"; }; }; };
+CFG
+run deploy v1.0.0-rc.8
+expect_rc 1
+expect_err "plan: 0 to add, 0 to change, 2 to replace, 0 to destroy"
+expect_err "replace terraform_data.pinned (allow_replace)"
+expect_err "plan would destroy or replace 1 resource (terraform_data.pinned_copy); if that is meant"
+expect_no_err "Apply complete"
+ok "allow_replace lets through only the replacements it matches; the rest is still stopped"
+
+cat > profiles/staging.cfg <<'CFG'
+stages = { terraform = { allow_replace = [ "terraform_data.pinned*" ]; vars = { image_tag = "v2"; replica_note = "five"; }; }; };
+CFG
+run deploy v1.0.0-rc.9
+expect_rc 0
+expect_err "replace terraform_data.pinned_copy (allow_replace)"
+expect_err "Apply complete! Resources: 2 added, 0 changed, 2 destroyed."
+ok "allow_replace takes shell globs"
+
+cat > profiles/staging.cfg <<'CFG'
+stages = { terraform = { allow_replace = [ "terraform_data.x", "" ]; }; };
+CFG
+run deploy v1.0.0-rc.10
+expect_rc 1
+expect_err "allow_replace holds resource addresses as strings, e.g. \"aws_ecs_task_definition.*\"; this one is empty"
+expect_err "profiles/staging.cfg:1"
+ok "an empty allow_replace pattern fails the stage, naming its place"
 
 # ---------------------------------------------------------- plan errors
 fixture broken broken

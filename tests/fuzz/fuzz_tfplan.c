@@ -55,17 +55,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *in = fuzz_string(data, size);
 	struct tf_job job = { 0 };
 	struct tf_summary sum;
+	struct gantry_config *allow;
 	int plan_lines;
 
 	fuzz_out = in;
 	job.ctx = gantry_i_ctx_new("terraform");
 	job.binary = "terraform";
 	job.workspace = "default";
+	/* The second pass with allow_replace globs: what they let through
+	   is never more than what was to be replaced. */
+	allow = gantry_i_config_new(GANTRY_OPT_LIST, "allow_replace", "fuzz");
+	gantry_i_config_add(allow, gantry_i_config_scalar(GANTRY_OPT_STRING,
+			"", "terraform_data.*", "fuzz"));
+	gantry_i_config_add(allow, gantry_i_config_scalar(GANTRY_OPT_STRING,
+			"", "*[\"a*\"]", "fuzz"));
 	for (plan_lines = 0; plan_lines < 2; plan_lines++) {
+		job.allow_replace = plan_lines ? allow : NULL;
 		if (tf_summarise(&job, "plan.out", &sum, plan_lines) ==
 		    GANTRY_OK) {
 			if (sum.add < 0 || sum.change < 0 || sum.replace < 0 ||
-			    sum.destroy < 0)
+			    sum.destroy < 0 || sum.replace_allowed < 0 ||
+			    sum.replace_allowed > sum.replace)
 				abort();
 			(void)tf_guard(&job, 0, &sum);
 			(void)tf_guard(&job, 1, &sum);
@@ -73,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(sum.guarded);
 	}
 	(void)tf_publish_outputs(&job);
+	gantry_i_config_free(allow);
 	gantry_i_ctx_free(job.ctx);
 	fuzz_reset();
 	free(in);
