@@ -31,6 +31,7 @@ static void say(const char *fmt, ...)
 
 	if (gantry_i_log_verbosity() < 0)
 		return;
+	gantry_i_line_start(&b);
 	va_start(ap, fmt);
 	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);

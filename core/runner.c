@@ -178,6 +178,7 @@ static void child_main(const struct run_request *req, int fd, pid_t parent)
 				req->context->v[i].value,
 				req->context->v[i].secret);
 	rc = call(req, ctx, fd);
+	gantry_i_status_end();
 	child_report(fd, ctx, rc);
 	close(fd);
 	gantry_i_ctx_free(ctx);

@@ -42,15 +42,23 @@ double ecs_poll_interval(const struct ecs *e, unsigned quiet)
 	return iv < cap ? iv : cap;
 }
 
-/* Sleeps up to seconds, in slices; -1 once interrupted. */
+/* Sleeps up to seconds, in slices, so an interrupt is noticed at once;
+   -1 once interrupted.  On a terminal, the status line counts the
+   seconds meanwhile. */
 static int nap(const struct ecs *e, double seconds)
 {
-	double end = ecs_now() + seconds;
+	double end = ecs_now() + seconds, shown = 0;
 
 	while (!gantry_ctx_interrupted(e->ctx)) {
-		double left = end - ecs_now();
+		double now = ecs_now(), left = end - now;
 		struct timespec ts;
 
+		if (now - shown >= 1) {
+			shown = now;
+			gantry_status(e->ctx, "%s, %.0f s",
+				      e->last_progress ? e->last_progress :
+				      "waiting", now - e->t0);
+		}
 		if (left <= 0)
 			return 0;
 		if (left > 0.1)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -15,6 +16,11 @@ static char **secrets;
 static size_t nsecrets, asecrets;
 static int verbosity;
 static int use_color;
+static int live;		/* stderr takes \r and ESC[K */
+static int status_shown;	/* this process drew a status line */
+
+#define ERASE_LINE "\r\033[K"
+
 static char *last_error;
 
 void gantry_secret_add(const char *value)
@@ -80,8 +86,78 @@ void gantry_i_redact_buf(struct gantry_buf *b)
 
 void gantry_i_log_setup(int v, int color)
 {
+	const char *term = getenv("TERM");
+
 	verbosity = v;
 	use_color = color;
+	live = isatty(STDERR_FILENO) && term && *term && strcmp(term, "dumb");
+}
+
+int gantry_i_log_live(void)
+{
+	return live;
+}
+
+void gantry_i_line_start(struct gantry_buf *b)
+{
+	if (live)
+		gantry_buf_adds(b, ERASE_LINE);
+	status_shown = 0;
+}
+
+void gantry_i_status_end(void)
+{
+	if (status_shown && write(STDERR_FILENO, ERASE_LINE,
+				  sizeof(ERASE_LINE) - 1) < 0) {
+		/* the terminal is gone */
+	}
+	status_shown = 0;
+}
+
+/* Cuts b (after its first `from` bytes) to `cols` characters of UTF-8,
+   so the line never wraps: a wrapped line cannot be redrawn in place. */
+static void fit_width(struct gantry_buf *b, size_t from, size_t cols)
+{
+	size_t i, n = 0;
+
+	for (i = from; i < b->len; i++) {
+		if (((unsigned char)b->buf[i] & 0xc0) == 0x80)
+			continue;
+		if (n++ == cols) {
+			b->len = i;
+			b->buf[i] = '\0';
+			return;
+		}
+	}
+}
+
+void gantry_status(const struct gantry_ctx *ctx, const char *fmt, ...)
+{
+	const size_t start = sizeof(ERASE_LINE) - 1;
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	struct winsize ws;
+	size_t i, cols = 80;
+	va_list ap;
+
+	if (!live || verbosity < 0)
+		return;
+	if (!ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col > 1)
+		cols = ws.ws_col;
+	gantry_buf_adds(&b, ERASE_LINE);
+	if (ctx && ctx->stage && *ctx->stage)
+		gantry_buf_addf(&b, "  [%s] ", ctx->stage);
+	va_start(ap, fmt);
+	gantry_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	gantry_i_redact_buf(&b);
+	/* One line, whatever the text held: no control characters. */
+	for (i = start; i < b.len; i++)
+		if ((unsigned char)b.buf[i] < 0x20 || b.buf[i] == 0x7f)
+			b.buf[i] = ' ';
+	fit_width(&b, start, cols - 1);
+	if (write(STDERR_FILENO, b.buf, b.len) >= 0)
+		status_shown = 1;
+	gantry_buf_release(&b);
 }
 
 int gantry_i_log_color(void)
@@ -111,6 +187,7 @@ void gantry_logv(const struct gantry_ctx *ctx, enum gantry_log_level level,
 
 	if ((int)level > verbosity + GANTRY_LOG_INFO)
 		return;
+	gantry_i_line_start(&b);
 	if (c)
 		gantry_buf_adds(&b, color[level]);
 	if (ctx && ctx->stage && *ctx->stage)

@@ -4,6 +4,7 @@ CLI_TESTS = \
 	tests/cli/t0100-config.sh \
 	tests/cli/t0200-plugins.sh \
 	tests/cli/t0300-deploy.sh \
+	tests/cli/t0310-status-line.sh \
 	tests/cli/t0400-policies.sh \
 	tests/cli/t0500-containment.sh \
 	tests/cli/t0600-lock.sh \

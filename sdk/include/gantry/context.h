@@ -91,6 +91,16 @@ void gantry_log(const struct gantry_ctx *ctx, enum gantry_log_level level,
 void gantry_logv(const struct gantry_ctx *ctx, enum gantry_log_level level,
 		 const char *fmt, va_list ap);
 
+/* A live status line for a long wait ("1/2 running, 35 s"): on a
+   terminal it is drawn below the log lines and replaced in place by the
+   next status, and it disappears when a log line is written or the
+   callback ends.  Anywhere else (CI logs, batch log files, --quiet) it
+   is not written at all: log what must stay on record with gantry_info.
+   Redacted and cut to the terminal's width like any line.  Since ABI
+   1.0 (libgantry 0.1). */
+void gantry_status(const struct gantry_ctx *ctx, const char *fmt, ...)
+	GANTRY_PRINTF(2, 3);
+
 #define gantry_error(ctx, ...) gantry_log((ctx), GANTRY_LOG_ERROR, __VA_ARGS__)
 #define gantry_warn(ctx, ...)  gantry_log((ctx), GANTRY_LOG_WARN, __VA_ARGS__)
 #define gantry_info(ctx, ...)  gantry_log((ctx), GANTRY_LOG_INFO, __VA_ARGS__)
