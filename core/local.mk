@@ -6,8 +6,9 @@ core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c co
 	core/profile.h core/profile.c core/interp.h core/interp.c \
 	core/runner.h core/runner.c core/session.h core/session.c \
 	core/pipeline.h core/pipeline.c core/progress.h core/progress.c \
-	core/batch.h core/batch.c \
-	core/report.h core/report.c core/report_html.c
+	core/batch.h core/batch_i.h core/batch.c core/batch_file.c \
+	core/report.h core/report.c core/report_text.c core/report_html.c \
+	core/cli_report.c
 core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libgantrycore_la_LIBADD = sdk/libgantry.la $(JSONC_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
 

@@ -110,6 +110,13 @@ char *report_failure_class(const char *message);
    median (mean of the two middle values when n is even).  Sorts v. */
 double report_quantile(double *v, size_t n, double q);
 
+/* The stage and message a change failure failed with (borrowed). */
+void report_failure_of(const struct report_deploy *d, const char **stage,
+		       const char **msg);
+
+/* Whether a stage ran to an end with a sane clock, so its time counts. */
+int report_stage_measured(const struct stage_record *s);
+
 /* Renderers; each returns a malloc'd document. */
 char *report_text(const struct report *rep);
 char *report_json(const struct report *rep);

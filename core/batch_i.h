@@ -1,0 +1,72 @@
+/*
+ * batch_i.h - what batch_file.c (reading and validating the batch file)
+ * and batch.c (running it) share: one batch and its deploys.  Private
+ * to `gantry batch`; cli.c sees only batch.h.
+ */
+#ifndef GANTRY_BATCH_I_H
+#define GANTRY_BATCH_I_H
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <sys/types.h>
+
+#include "batch.h"
+
+#define MAX_JOBS 1024
+
+enum job_state { J_QUEUED, J_RUNNING, J_DONE, J_SKIPPED };
+
+struct job {
+	/* From the batch file (pointers into the tree). */
+	const char *name, *config, *tag, *env_arg, *where;
+	const struct gantry_config *after_list;
+	/* Resolved by validation. */
+	char *shown;		/* config path as a user would type it */
+	char *path;		/* absolute */
+	char *dir;		/* its directory: the deploy's working directory */
+	char *env;		/* the environment the deploy goes to */
+	char *service;
+	size_t *after;		/* indices of the deploys this one waits for */
+	size_t nafter;
+	unsigned wave;		/* 0 = no dependencies */
+	/* Running. */
+	enum job_state state;
+	pid_t pid;
+	int out_fd, log_rd;
+	struct gantry_buf out;	/* the child's stdout: its JSON document */
+	char *log;
+	off_t log_off;
+	struct gantry_buf partial;	/* an unfinished log line */
+	char *stage;		/* the latest "[i/n] name" progress */
+	double t0, t1;
+	int code;
+	char *result, *deploy_id, *reason;
+};
+
+struct batch {
+	const struct options *o;
+	const char *file;
+	struct gantry_config *tree;
+	struct job *jobs;
+	size_t n;
+	char *id, *logdir;
+	char self[PATH_MAX];
+	unsigned max_running, running;
+	int tty, quiet;
+	size_t drawn;		/* lines of the live display on screen */
+	long drawn_sec;		/* the second the display was drawn in */
+	int stop;		/* start nothing new */
+	int interrupted;
+	char *stop_reason;
+};
+
+/* batch_file.c: checks the whole batch; EXIT_OK, else prints why. */
+int batch_validate(struct batch *b);
+/* batch_file.c: prints the deploys of a validated batch by wave (--matrix). */
+int batch_print_matrix(struct batch *b);
+/* batch_file.c: prints doc on stdout, pretty and redacted. */
+void batch_print_doc(json_object *doc);
+/* batch_file.c: a JSON string, or NULL (JSON null) for NULL. */
+json_object *batch_jstr(const char *s);
+
+#endif
