@@ -19,17 +19,6 @@
 
 /* ---- the batch file ------------------------------------------------------ */
 
-static char *dir_part(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	if (!s)
-		return gantry_i_xstrdup(".");
-	if (s == path)
-		return gantry_i_xstrdup("/");
-	return gantry_i_xstrndup(path, (size_t)(s - path));
-}
-
 static int valid_name(const char *s)
 {
 	const char *p;
@@ -321,7 +310,7 @@ static int check_config(struct batch *b, struct job *j, const char *bdir,
 			 strerror(errno));
 		return -1;
 	}
-	j->dir = dir_part(j->path);
+	j->dir = gantry_i_dir_of(j->path);
 	if (profile_load(&c, j->path, &ce) < 0)
 		goto out;
 	if (profile_select_env(&c, j->tag, j->env_arg, &ce) < 0)
@@ -381,7 +370,7 @@ static void check_lock_clashes(struct batch *b, struct errs *e)
 int batch_validate(struct batch *b)
 {
 	struct errs e = { 0 };
-	char *bdir = dir_part(b->file);
+	char *bdir = gantry_i_dir_of(b->file);
 	int refused = 0, other = 1;
 	size_t i, before;
 

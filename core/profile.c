@@ -66,17 +66,6 @@ struct srcmap {
 	size_t nlines, alines;
 };
 
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return gantry_i_xstrdup(".");
-	if (slash == path)
-		return gantry_i_xstrdup("/");
-	return gantry_i_xstrndup(path, (size_t)(slash - path));
-}
-
 static char *join_path(const char *dir, const char *rel)
 {
 	if (rel[0] == '/')
@@ -135,7 +124,7 @@ static int expand(struct srcmap *m, struct gantry_buf *out, const char *path,
 	GANTRY_GROW(m->files, m->nfiles + 1, m->afiles);
 	fileno = m->nfiles;
 	m->files[m->nfiles++] = gantry_i_xstrdup(path);
-	dir = dir_of(path);
+	dir = gantry_i_dir_of(path);
 	for (p = text; *p && !rc; ) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -575,7 +564,7 @@ int profile_load(struct gconf *gc, const char *path, struct errs *e)
 	memset(gc, 0, sizeof(*gc));
 	gc->kill_grace = 60;
 	gc->path = gantry_i_xstrdup(path);
-	dir = dir_of(path);
+	dir = gantry_i_dir_of(path);
 	if (dir[0] != '/' && getcwd(cwd, sizeof(cwd))) {
 		gc->dir = strcmp(dir, ".") ? gantry_i_xasprintf("%s/%s", cwd, dir)
 					   : gantry_i_xstrdup(cwd);

@@ -23,6 +23,9 @@ void *gantry_i_xcalloc(size_t n, size_t size);
 void *gantry_i_xrealloc(void *p, size_t n);
 char *gantry_i_xstrdup(const char *s);
 char *gantry_i_xstrndup(const char *s, size_t n);
+/* The directory part of path, as dirname(1) says it ("." for a bare
+   name, "/" at the root); malloc'd. */
+char *gantry_i_dir_of(const char *path);
 char *gantry_i_xasprintf(const char *fmt, ...) GANTRY_PRINTF(1, 2);
 
 /* Grows an array (p, n used, *alloc) to hold at least `need` items. */

@@ -71,6 +71,17 @@ char *gantry_i_xasprintf(const char *fmt, ...)
 	return gantry_buf_detach(&b);
 }
 
+char *gantry_i_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return gantry_i_xstrdup(".");
+	if (slash == path)
+		return gantry_i_xstrdup("/");
+	return gantry_i_xstrndup(path, (size_t)(slash - path));
+}
+
 double gantry_i_now(void)
 {
 	struct timespec ts;
