@@ -322,7 +322,7 @@ static int ecs_failed(struct ecs *e)
 
 	/* The deployment may be gone already (ECS finished its rollback
 	   between two polls): the service deployment keeps the reason. */
-	sd = ecs_sd_status(e, &sd_reason);
+	sd = ecs_sd_status(e, &sd_reason, NULL);
 	reason = ecs_strdup(sd_reason && *sd_reason ? sd_reason
 			    : e->reason ? e->reason : "failed");
 	free(sd_reason);
@@ -342,7 +342,7 @@ static int ecs_failed(struct ecs *e)
 	gantry_info(e->ctx, "waiting for ECS to roll back to %s",
 		    e->prev_td);
 	r = ecs_wait_restored(e, e->prev_td, e->deadline);
-	sd = ecs_sd_status(e, NULL);
+	sd = ecs_sd_status(e, NULL, NULL);
 	if (r == V_DONE && (!sd || strcmp(sd, "ROLLBACK_FAILED"))) {
 		publish(e, "rolled_back_by_ecs");
 		rc = gantry_fail(e->ctx, GANTRY_EROLLED_BACK, "rolled back by "
@@ -550,6 +550,65 @@ static int run_update(struct ecs *e, struct ecs_snap *s)
 }
 
 /*
+ * Follow mode, when ECS got there first: the service deployment the apply
+ * started is rolling back, or rolled back, by the time we look, so the
+ * PRIMARY deployment is ECS's rollback, and its success is not the
+ * release's.  1 when that is not the case (follow as usual); otherwise
+ * the stage's result.
+ */
+static int rolled_back_first(struct ecs *e, const struct ecs_dep *p)
+{
+	char *reason = NULL, *sd;
+	enum ecs_verdict r = V_DONE;
+	double created;
+	int rc = 1;
+
+	sd = ecs_sd_status(e, &reason, &created);
+	if (!sd || strncmp(sd, "ROLLBACK_", 9) ||
+	    (e->o.follow_since && created < (double)e->o.follow_since))
+		goto out;
+	gantry_error(e->ctx, "service deployment %s is %s: %s", e->sd_arn,
+		     sd, reason && *reason ? reason : "no reason given");
+	if (!strcmp(sd, "ROLLBACK_FAILED")) {
+		r = V_FAILED;
+	} else if (strcmp(sd, "ROLLBACK_SUCCESSFUL")) {
+		gantry_info(e->ctx, "waiting for ECS to roll back to %s",
+			    p->td);
+		r = ecs_wait_restored(e, p->td, e->deadline);
+		free(sd);
+		sd = ecs_sd_status(e, NULL, NULL);
+		if (sd && !strcmp(sd, "ROLLBACK_FAILED"))
+			r = V_FAILED;
+	}
+	if (r == V_DONE) {
+		publish(e, "rolled_back_by_ecs");
+		rc = gantry_fail(e->ctx, GANTRY_EROLLED_BACK, "rolled back by "
+			"ECS before gantry looked: %s; the service runs %s "
+			"again%s", reason && *reason ? reason : "the "
+			"deployment failed", p->td, tf_note(e));
+		gantry_warn(e->ctx, "Terraform's state still describes the "
+			    "failed release; run 'gantry rollback %s' to "
+			    "re-align it", env_name(e));
+	} else if (r == V_INTERRUPTED) {
+		publish(e, "interrupted");
+		rc = gantry_fail(e->ctx, GANTRY_EINTERRUPTED, "interrupted "
+			"while ECS rolled the release back to %s", p->td);
+	} else {
+		publish(e, "rollback_failed");
+		rc = gantry_fail(e->ctx, GANTRY_EROLLBACK_FAILED, "the release "
+			"failed (%s) and ECS's rollback to %s %s; the service "
+			"needs an operator (aws ecs describe-services "
+			"--cluster %s --services %s)", reason && *reason ?
+			reason : "no reason given", p->td, verdict_word(r),
+			e->o.cluster, e->o.service);
+	}
+out:
+	free(sd);
+	free(reason);
+	return rc;
+}
+
+/*
  * Follow mode.  The deployment to follow is the service's PRIMARY one
  * when it is not settled (IN_PROGRESS, or older deployments still
  * running), or when it was created at or after `follow_since` (default:
@@ -562,6 +621,7 @@ static int run_follow(struct ecs *e, struct ecs_snap *s)
 	const struct ecs_dep *p = ecs_find(s, NULL);
 	const char *sd, *started = gantry_ctx_get(e->ctx, "deploy.started");
 	size_t i;
+	int rc;
 
 	if (!e->o.follow_since && started)
 		e->o.follow_since = strtoll(started, NULL, 10);
@@ -590,6 +650,8 @@ static int run_follow(struct ecs *e, struct ecs_snap *s)
 	sd = gantry_json_string(s->svc, "currentServiceDeployment", NULL);
 	e->sd_arn = sd ? ecs_strdup(sd) : NULL;
 	e->sd_api = sd ? 1 : -1;
+	if ((rc = rolled_back_first(e, p)) != 1)
+		return rc;
 	gantry_info(e->ctx, "following deployment %s of %s on service '%s' "
 		    "(previous %s)", e->dep_id, e->td, e->o.service,
 		    e->prev_td ? e->prev_td : "unknown");

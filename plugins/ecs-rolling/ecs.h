@@ -92,8 +92,8 @@ int ecs_update(struct ecs *e, const char *td, int with_config, int track);
 int ecs_restore(struct ecs *e);
 /* The service deployment's status ("ROLLBACK_SUCCESSFUL"...), malloc'd,
    or NULL when unknown (no API); its statusReason in *reason (malloc'd)
-   when reason is not NULL. */
-char *ecs_sd_status(struct ecs *e, char **reason);
+   and its createdAt in *created, for those not NULL. */
+char *ecs_sd_status(struct ecs *e, char **reason, double *created);
 /* The first of the alarms in state ALARM (malloc'd), or NULL. */
 char *ecs_alarm_firing(struct ecs *e);
 

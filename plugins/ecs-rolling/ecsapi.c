@@ -373,7 +373,7 @@ int ecs_restore(struct ecs *e)
 	return rc;
 }
 
-char *ecs_sd_status(struct ecs *e, char **reason)
+char *ecs_sd_status(struct ecs *e, char **reason, double *created)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	struct gantry_json *out = NULL;
@@ -381,6 +381,8 @@ char *ecs_sd_status(struct ecs *e, char **reason)
 
 	if (reason)
 		*reason = NULL;
+	if (created)
+		*created = 0;
 	if (!e->sd_arn || e->sd_api <= 0)
 		return NULL;
 	gantry_buf_adds(&b, "{\"serviceDeploymentArns\":[");
@@ -393,6 +395,9 @@ char *ecs_sd_status(struct ecs *e, char **reason)
 		if (reason)
 			*reason = ecs_strdup(gantry_json_string(out,
 				"serviceDeployments[0].statusReason", ""));
+		if (created)
+			*created = gantry_json_double(out,
+				"serviceDeployments[0].createdAt", 0);
 	} else if (!strcmp(gantry_aws_error_code(e->aws),
 			   "UnknownOperationException")) {
 		e->sd_api = -1;

@@ -271,6 +271,24 @@ expect_err "Terraform's state still describes the failed release"
 expect_err "gantry rollback staging"
 ok "follow mode after an ECS rollback says Terraform's state is stale and how to re-align"
 
+# ECS got there first: the release terraform started was already rolled
+# back when the stage looked (a slow start of gantry, or `--only
+# ecs-rolling` run later).  The PRIMARY is then ECS's rollback, settled and
+# COMPLETED; it must not pass for the release's success.
+scenario repo/follow:v5 crash-loop
+sim now '{}'
+since=$(json_get "$TMP/sim" 'int(d["now"])')
+ecsctl tf-apply follow repo/follow:v5 || fail "tf-apply v5"
+ecsctl settled follow >/dev/null || fail "ECS did not roll v5 back"
+config follow repo/follow:v5 60 "mode = \"follow\"; follow_since = $since;"
+run deploy v1.0.0-rc.5
+expect_rc 3
+expect_err "is ROLLBACK_SUCCESSFUL"
+expect_err "rolled back by ECS before gantry looked"
+expect_err "gantry rollback staging"
+expect_no_err "deploy succeeded"
+ok "follow mode when ECS rolled back before the stage looked: a failure (exit 3), not the rollback's success"
+
 # ------------------------------------------------------------- SIGTERM
 ecsctl create term repo/term:v1 >/dev/null || fail "setup term"
 scenario repo/term:v2 never-stable
