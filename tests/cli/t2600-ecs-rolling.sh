@@ -188,6 +188,26 @@ expect_rc 0 "slow start"
 [ "$(ecsctl settled slow)" = "$(TD slow 2)" ] || fail "slow service not on revision 2"
 ok "a slow start inside the timeout succeeds"
 
+# The same on a terminal: between polls a status line counts the seconds
+# (gantry_status), and none is left on the screen at the end.
+ecsctl create live repo/live:v1 >/dev/null || fail "setup live"
+scenario repo/live:v2 slow
+config live repo/live:v2 30
+TERM=xterm python3 "$top_srcdir/tests/pty-run.py" --render 200 "$TMP/tty" \
+	"$top_builddir/gantry" --no-color deploy v1.0.0-rc.1 </dev/null ||
+	fail "deploy on a terminal: $(tail -c 2000 "$TMP/tty" | cat -v)"
+python3 - "$TMP/tty" <<'PY' || fail "no status line, or one left on the screen: $(tail -c 2000 "$TMP/tty" | cat -v)"
+import re, sys
+raw = open(sys.argv[1], 'rb').read().decode('utf-8', 'replace')
+drawn = re.findall(r'\r\x1b\[K  \[ecs-rolling\] deployment ecs-svc/\d+: '
+                   r'\d+/\d+ running, \d+ pending, \d+ failed \(\w+\), \d+ s(?=\r)',
+                   raw)
+screen = open(sys.argv[1] + '.screen').read()
+left = re.findall(r'\(\w+\), \d+ s$', screen, re.M)
+sys.exit(0 if drawn and not left else 1)
+PY
+ok "on a terminal the wait shows a live status line, gone at the end"
+
 # ------------------------------------------------ never stable: timeout
 ecsctl create never repo/never:v1 >/dev/null || fail "setup never"
 scenario repo/never:v2 never-stable
