@@ -33,30 +33,6 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-static void unknown_keys(const struct gantry_config *g,
-			 const char *const *known, size_t n, const char *what,
-			 struct errs *e)
-{
-	size_t i, j;
-
-	for (i = 0; i < g->nkids; i++) {
-		const struct gantry_config *k = g->kids[i];
-		const char *dym;
-
-		for (j = 0; j < n && strcmp(k->name, known[j]); j++)
-			;
-		if (j < n)
-			continue;
-		dym = did_you_mean(k->name, known, n);
-		if (dym)
-			errs_add(e, "%s: unknown key '%s' in %s; did you mean "
-				 "'%s'?", k->where, k->name, what, dym);
-		else
-			errs_add(e, "%s: unknown key '%s' in %s; remove it",
-				 k->where, k->name, what);
-	}
-}
-
 /* The string key of deploy g, or NULL (a problem reported when required
    or of the wrong type). */
 static const char *str_key(const struct gantry_config *g, const char *key,
@@ -94,7 +70,7 @@ static void parse_deploy(struct batch *b, const struct gantry_config *g,
 			 "config = ...; tag = ...; }", g->where, idx + 1);
 		return;
 	}
-	unknown_keys(g, keys, GANTRY_ARRAY_SIZE(keys), "a deploy", e);
+	errs_unknown_keys(e, g, keys, GANTRY_ARRAY_SIZE(keys), "a deploy");
 	j->name = str_key(g, "name", 1, idx, e);
 	j->config = str_key(g, "config", 1, idx, e);
 	j->tag = str_key(g, "tag", 1, idx, e);
@@ -139,7 +115,8 @@ static int parse_file(struct batch *b, struct errs *e)
 
 	if (profile_read_tree(b->file, &b->tree, e) < 0)
 		return -1;
-	unknown_keys(b->tree, top, GANTRY_ARRAY_SIZE(top), "a batch file", e);
+	errs_unknown_keys(e, b->tree, top, GANTRY_ARRAY_SIZE(top),
+			  "a batch file");
 	list = gantry_i_config_child(b->tree, "deploys");
 	if (!list) {
 		errs_add(e, "%s: no 'deploys' list; add deploys = ( { name = "

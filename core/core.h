@@ -38,4 +38,11 @@ void errs_print(const struct errs *e);
 const char *did_you_mean(const char *word, const char *const *cands,
 			 size_t n);
 
+/* Adds an error for every key of group g that is not among known[0..n)
+   ("unknown key 'x' in WHAT; did you mean 'y'?" or "; remove it");
+   returns how many. */
+size_t errs_unknown_keys(struct errs *e, const struct gantry_config *g,
+			 const char *const *known, size_t n,
+			 const char *what);
+
 #endif

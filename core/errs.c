@@ -101,3 +101,30 @@ const char *did_you_mean(const char *word, const char *const *cands,
 	}
 	return bestd <= limit && bestd > 0 ? best : NULL;
 }
+
+size_t errs_unknown_keys(struct errs *e, const struct gantry_config *g,
+			 const char *const *known, size_t n,
+			 const char *what)
+{
+	size_t i, j, bad = 0;
+
+	for (i = 0; i < gantry_config_length(g); i++) {
+		const struct gantry_config *k = gantry_config_at(g, i);
+		const char *name = gantry_config_name(k), *dym;
+
+		for (j = 0; j < n && strcmp(name, known[j]); j++)
+			;
+		if (j < n)
+			continue;
+		bad++;
+		dym = did_you_mean(name, known, n);
+		if (dym)
+			errs_add(e, "%s: unknown key '%s' in %s; did you mean "
+				 "'%s'?", gantry_config_where(k), name, what,
+				 dym);
+		else
+			errs_add(e, "%s: unknown key '%s' in %s; remove it",
+				 gantry_config_where(k), name, what);
+	}
+	return bad;
+}

@@ -265,31 +265,11 @@ static const char *type_word(enum gantry_option_type t)
 static int check_keys(const struct gantry_config *g, const char *const *known,
 		      const char *what, struct errs *e)
 {
-	size_t i, n = 0;
-	int bad = 0;
+	size_t n = 0;
 
 	while (known[n])
 		n++;
-	for (i = 0; i < gantry_config_length(g); i++) {
-		const struct gantry_config *k = g->kids[i];
-		const char *dym;
-		size_t j;
-
-		for (j = 0; j < n; j++)
-			if (!strcmp(k->name, known[j]))
-				break;
-		if (j < n)
-			continue;
-		dym = did_you_mean(k->name, known, n);
-		if (dym)
-			errs_add(e, "%s: unknown key '%s' in %s; did you mean "
-				 "'%s'?", k->where, k->name, what, dym);
-		else
-			errs_add(e, "%s: unknown key '%s' in %s; remove it",
-				 k->where, k->name, what);
-		bad = 1;
-	}
-	return bad ? -1 : 0;
+	return errs_unknown_keys(e, g, known, n, what) ? -1 : 0;
 }
 
 /* The scalar or NULL; a wrong type is reported. */

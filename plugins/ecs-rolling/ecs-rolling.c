@@ -281,6 +281,15 @@ static enum ecs_verdict restore(struct ecs *e, double until)
 	return ecs_wait_restored(e, e->prev_td, until);
 }
 
+/* Follow mode after ECS rolled the release back: the way back for
+   Terraform's state. */
+static void warn_tf_state(const struct ecs *e)
+{
+	gantry_warn(e->ctx, "Terraform's state still describes the failed "
+		    "release; run 'gantry rollback %s' to re-align it",
+		    env_name(e));
+}
+
 static const char *verdict_word(enum ecs_verdict v)
 {
 	switch (v) {
@@ -348,9 +357,7 @@ static int ecs_failed(struct ecs *e)
 		rc = gantry_fail(e->ctx, GANTRY_EROLLED_BACK, "rolled back by "
 				 "ECS: %s%s%s", reason, why, tf_note(e));
 		if (following(e))
-			gantry_warn(e->ctx, "Terraform's state still describes "
-				    "the failed release; run 'gantry rollback "
-				    "%s' to re-align it", env_name(e));
+			warn_tf_state(e);
 	} else if (r == V_INTERRUPTED) {
 		publish(e, "interrupted");
 		rc = gantry_fail(e->ctx, GANTRY_EINTERRUPTED, "interrupted "
@@ -586,9 +593,7 @@ static int rolled_back_first(struct ecs *e, const struct ecs_dep *p)
 			"ECS before gantry looked: %s; the service runs %s "
 			"again%s", reason && *reason ? reason : "the "
 			"deployment failed", p->td, tf_note(e));
-		gantry_warn(e->ctx, "Terraform's state still describes the "
-			    "failed release; run 'gantry rollback %s' to "
-			    "re-align it", env_name(e));
+		warn_tf_state(e);
 	} else if (r == V_INTERRUPTED) {
 		publish(e, "interrupted");
 		rc = gantry_fail(e->ctx, GANTRY_EINTERRUPTED, "interrupted "
