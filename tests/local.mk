@@ -19,15 +19,19 @@ UNIT_LDADD = core/libgantrycore.la sdk/libgantry.la $(CHECK_LIBS)
 
 EXTRA_DIST += tests/run-test tests/lib.sh tests/pty-run.py
 
+# Shell code leaving in $tests the TESTS that run gantry code: all but the
+# fuzz pass and the static checks (check-valgrind, check-sanitizers).
+gantry_tests_run = tests=; for t in $(TESTS); do \
+	case $$t in tests/fuzz/*|tests/static/*) ;; \
+	*) tests="$$tests $$t" ;; esac; \
+	done;
+
 # Runs the suite under valgrind's memcheck: every gantry invocation of the
 # CLI tests (the forked stage processes too) and every unit test; a
 # definite leak or an error fails it.  The fuzz pass and the static checks
 # run no gantry code under valgrind and are left out.
 check-valgrind:
-	tests=; for t in $(TESTS); do \
-		case $$t in tests/fuzz/*|tests/static/*) ;; \
-		*) tests="$$tests $$t" ;; esac; \
-	done; \
+	$(gantry_tests_run) \
 	$(MAKE) $(AM_MAKEFLAGS) check GANTRY_VALGRIND=1 TESTS="$$tests"
 .PHONY: check-valgrind
 
@@ -41,10 +45,7 @@ check-valgrind:
 check-sanitizers:
 	$(MAKE) $(AM_MAKEFLAGS) distdir
 	rm -rf _sanitizers && mkdir _sanitizers
-	tests=; for t in $(TESTS); do \
-		case $$t in tests/fuzz/*|tests/static/*) ;; \
-		*) tests="$$tests $$t" ;; esac; \
-	done; \
+	$(gantry_tests_run) \
 	cd _sanitizers && ../$(distdir)/configure --enable-sanitizers \
 		--enable-werror --quiet && \
 		$(MAKE) $(AM_MAKEFLAGS) && \

@@ -141,9 +141,6 @@ const char *gantry_i_secret_at(size_t i);
 void gantry_i_log_setup(int verbosity, int color);
 int gantry_i_log_color(void);
 int gantry_i_log_verbosity(void);
-/* Whether stderr is a terminal that takes "\r" and erase-line (live
-   status lines); set by gantry_i_log_setup. */
-int gantry_i_log_live(void);
 /* Erases a status line this process left on the terminal. */
 void gantry_i_status_end(void);
 /* Starts a line of output: on a live terminal, erases whatever status

@@ -93,11 +93,6 @@ void gantry_i_log_setup(int v, int color)
 	live = isatty(STDERR_FILENO) && term && *term && strcmp(term, "dumb");
 }
 
-int gantry_i_log_live(void)
-{
-	return live;
-}
-
 void gantry_i_line_start(struct gantry_buf *b)
 {
 	if (live)
