@@ -33,6 +33,10 @@ void errs_clear(struct errs *e);
 /* Prints every line to stderr as "gantry: <line>", redacted. */
 void errs_print(const struct errs *e);
 
+/* Untrusted text as an error line may quote it (malloc'd): bytes outside
+   printable ASCII shown as \xNN, cut to max bytes with "..." after. */
+char *errs_shown(const char *s, size_t max);
+
 /* "Did you mean": the candidate closest to word (edit distance <= 2 or a
    third of its length), or NULL. */
 const char *did_you_mean(const char *word, const char *const *cands,

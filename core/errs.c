@@ -43,6 +43,22 @@ void errs_print(const struct errs *e)
 		gantry_log(NULL, GANTRY_LOG_ERROR, "%s", e->msg[i]);
 }
 
+char *errs_shown(const char *s, size_t max)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p && b.len < max; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			gantry_buf_addch(&b, (char)*p);
+		else
+			gantry_buf_addf(&b, "\\x%02x", *p);
+	}
+	if (*p)
+		gantry_buf_adds(&b, "...");
+	return gantry_buf_detach(&b);
+}
+
 /* Optimal string alignment distance, capped for speed. */
 static size_t edit_distance(const char *a, const char *b)
 {

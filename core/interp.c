@@ -89,7 +89,8 @@ static char *resolve_ref(struct interp *in, const struct gantry_config *node,
 				 node->where, ref, in->entry);
 			return NULL;
 		}
-		if (in->mode == INTERP_CHECK) {
+		if (in->mode == INTERP_CHECK ||
+		    (in->mode == INTERP_SECRETS && !strncmp(src, "aws-sm:", 7))) {
 			*keep = 1;
 			return NULL;
 		}
@@ -121,13 +122,23 @@ static char *resolve_ref(struct interp *in, const struct gantry_config *node,
 			if (!val)
 				return NULL;
 		}
+		/* The redactor ignores values this short (they would hide
+		   ordinary text), so such a secret would reach the logs. */
+		if (strlen(val) < 4) {
+			errs_add(in->e, "%s: secret '${%s}' of stage '%s' is "
+				 "shorter than 4 bytes, too short to keep out "
+				 "of logs; use a longer secret", node->where,
+				 ref, in->entry);
+			free(val);
+			return NULL;
+		}
 		gantry_secret_add(val);
 		return val;
 	}
 	if (!strncmp(ref, "env:", 4)) {
 		const char *v;
 
-		if (in->mode == INTERP_CHECK) {
+		if (in->mode == INTERP_CHECK || in->mode == INTERP_SECRETS) {
 			*keep = 1;
 			return NULL;
 		}

@@ -18,6 +18,8 @@
 
 enum interp_mode {
 	INTERP_CHECK,	/* syntax only: nothing is resolved */
+	INTERP_SECRETS,	/* only ${secret:env:} and ${secret:file:} resolve
+			   (a deploy's preflight: set, readable, long enough) */
 	INTERP_PLAN,	/* context keys not yet known stay as written */
 	INTERP_RUN	/* everything must resolve */
 };

@@ -541,12 +541,39 @@ static char *plugin_file(const char *dir, const char *name)
 				  strcmp(dir, "/") ? "/" : "", name);
 }
 
+static char **list_so(const char *dir, size_t *np);
+
+/* The plugin file name in the path closest to name (malloc'd), or NULL. */
+static char *closest_plugin(const struct loader *l, const char *name)
+{
+	char **names = NULL, **some, *best = NULL;
+	size_t n = 0, alloc = 0, k, i, d;
+	const char *dym;
+
+	for (d = 0; d < l->ndirs; d++) {
+		some = list_so(l->dirs[d], &k);
+		for (i = 0; i < k; i++) {
+			some[i][strlen(some[i]) - 3] = '\0';	/* ".so" */
+			GANTRY_GROW(names, n + 1, alloc);
+			names[n++] = some[i];
+		}
+		free(some);
+	}
+	dym = did_you_mean(name, (const char *const *)names, n);
+	if (dym)
+		best = gantry_i_xstrdup(dym);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return best;
+}
+
 const struct plugin *loader_get(struct loader *l, const char *name,
 				int *refused, struct errs *e)
 {
 	struct gantry_buf dirs = GANTRY_BUF_INIT;
 	size_t i, found;
-	char *path;
+	char *path, *dym;
 
 	if (refused)
 		*refused = 0;
@@ -569,9 +596,15 @@ const struct plugin *loader_get(struct loader *l, const char *name,
 	}
 	for (i = 0; i < l->ndirs; i++)
 		gantry_buf_addf(&dirs, "%s%s", i ? ", " : "", l->dirs[i]);
-	errs_add(e, "no plugin provides stage '%s' (searched: %s); check the "
-		 "stage name or set --plugin-path", name,
-		 l->ndirs ? dirs.buf : "no directories");
+	dym = e ? closest_plugin(l, name) : NULL;
+	if (dym)
+		errs_add(e, "no plugin provides stage '%s' (searched: %s); did "
+			 "you mean '%s'?", name, dirs.buf, dym);
+	else
+		errs_add(e, "no plugin provides stage '%s' (searched: %s); "
+			 "check the stage name or set --plugin-path", name,
+			 l->ndirs ? dirs.buf : "no directories");
+	free(dym);
 	gantry_buf_release(&dirs);
 	return NULL;
 }

@@ -90,7 +90,7 @@ static void promotion_context(struct deploy *d, const char *version)
 	if (!from)
 		return;
 	publish(d, "promotion.from", from, 0);
-	prefix = gantry_i_xasprintf("v%s-rc.", version);
+	prefix = gantry_i_xasprintf("%s%s-rc.", d->gc->tag_prefix, version);
 	if (!session_state(d->s) ||
 	    state_journal_list(session_state(d->s), d->gc->service, from,
 			       &list, &n, &e) < 0)
@@ -116,7 +116,7 @@ static void promotion_context(struct deploy *d, const char *version)
 static void base_context(struct deploy *d)
 {
 	struct gconf *gc = d->gc;
-	char *version = profile_tag_version(d->tag);
+	char *version = profile_tag_version(d->gc, d->tag);
 	const struct gantry_config *aws = gantry_i_config_child(gc->profile,
 								"aws");
 	size_t i;
@@ -126,6 +126,7 @@ static void base_context(struct deploy *d)
 	publish(d, "deploy.actor", d->s->actor, 0);
 	publish(d, "release.tag", d->tag, 0);
 	publish(d, "release.version", version, 0);
+	publish(d, "release.tag_prefix", gc->tag_prefix, 0);
 	publish(d, "release.environment", gc->env->name, 0);
 	publish(d, "config.dir", gc->dir, 0);
 	/* Command-line decisions stages act on (terraform's destroy guard,
@@ -541,7 +542,7 @@ static int setup_record(struct deploy *d)
 		d->rec.service = gantry_i_xstrdup(d->gc->service);
 		d->rec.environment = gantry_i_xstrdup(d->gc->env->name);
 		d->rec.tag = gantry_i_xstrdup(d->tag);
-		d->rec.version = profile_tag_version(d->tag);
+		d->rec.version = profile_tag_version(d->gc, d->tag);
 		d->rec.actor = gantry_i_xstrdup(d->s->actor);
 		uname(&u);
 		d->rec.host = gantry_i_xstrdup(u.nodename);
@@ -767,6 +768,34 @@ static void print_json_record(struct deploy *d)
 	free(text);
 }
 
+/*
+ * Before anything runs: every ${secret:env:} and ${secret:file:} of the
+ * entries that will run is set, readable and long enough to redact, so a
+ * missing secret stops the deploy at once rather than at its stage.
+ */
+static int check_secrets(struct session *s)
+{
+	struct errs e = { 0 };
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < s->conf.nentries; i++) {
+		struct entry *en = &s->conf.entries[i];
+		struct gantry_config *opts;
+
+		if (!en->notifier && !selected(s->opt, en))
+			continue;
+		opts = gantry_i_config_clone(en->opts);
+		if (interp_resolve(opts, NULL, INTERP_SECRETS, en->name,
+				   s->conf.dir, &e) < 0)
+			bad = 1;
+		gantry_i_config_free(opts);
+	}
+	errs_print(&e);
+	errs_clear(&e);
+	return bad ? -1 : 0;
+}
+
 int pipeline_deploy(struct session *s, const char *tag)
 {
 	struct deploy d;
@@ -783,6 +812,11 @@ int pipeline_deploy(struct session *s, const char *tag)
 		return EXIT_USAGE;
 	if (o->dry_run)
 		return pipeline_plan(s, tag);
+	if (check_secrets(s) < 0) {
+		if (o->json)
+			progress_json_error("deploy", EXIT_USAGE);
+		return EXIT_USAGE;
+	}
 	if (!session_state(s)) {
 		if (o->json)
 			progress_json_error("deploy", EXIT_USAGE);
@@ -844,12 +878,14 @@ out:
 int pipeline_rollback(struct session *s, const char *envname)
 {
 	struct deploy_record *list = NULL;
-	struct errs e = { 0 };
+	struct errs e = { 0 }, bad_tag = { 0 };
 	const struct deploy_record *current = NULL, *target = NULL;
 	const char *to = s->opt->to;
 	size_t n = 0, i;
 	int code;
 
+	if (to && profile_check_tag(to, &e) < 0)
+		goto refuse;
 	if (!session_state(s))
 		return EXIT_USAGE;
 
@@ -903,6 +939,16 @@ int pipeline_rollback(struct session *s, const char *envname)
 			progress_json_error("rollback", EXIT_USAGE);
 		return EXIT_USAGE;
 	}
+	/* The journal is data: a record's tag gets the same check as one
+	   typed on the command line before anything runs with it. */
+	if (profile_check_tag(target->tag, &bad_tag) < 0) {
+		errs_add(&e, "journal record %s: %s; roll back with 'gantry "
+			 "rollback %s --to TAG'", target->id, bad_tag.msg[0],
+			 envname);
+		errs_clear(&bad_tag);
+		journal_list_free(list, n);
+		goto refuse;
+	}
 	if (current && !strcmp(current->tag, target->tag))
 		gantry_log(NULL, GANTRY_LOG_WARN, "%s is already the current "
 			   "release of %s; redeploying it", target->tag,
@@ -917,6 +963,13 @@ int pipeline_rollback(struct session *s, const char *envname)
 	s->rollback_of = NULL;
 	journal_list_free(list, n);
 	return code;
+
+refuse:
+	errs_print(&e);
+	errs_clear(&e);
+	if (s->opt->json)
+		progress_json_error("rollback", EXIT_USAGE);
+	return EXIT_USAGE;
 }
 
 /* ---- plan ------------------------------------------------------------------ */

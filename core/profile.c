@@ -480,6 +480,20 @@ static int load_entry(struct gconf *gc, const struct gantry_config *g,
 	return bad ? -1 : 0;
 }
 
+/* Bytes a release tag may hold: git ref and image tag alike. */
+#define TAG_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+		  "0123456789_.-"
+
+/* Letters, digits, '-' and '_', 1 to max bytes. */
+static int plain_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+				       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789-_") == n;
+}
+
 static int load_env(struct gconf *gc, const struct gantry_config *g,
 		    struct errs *e)
 {
@@ -504,6 +518,16 @@ static int load_env(struct gconf *gc, const struct gantry_config *g,
 	env->where = gantry_i_xstrdup(g->where);
 	c = want(g, "name", GANTRY_OPT_STRING, 1, "environment", e, &bad);
 	env->name = gantry_i_xstrdup(c ? c->text : "?");
+	/* The name becomes part of lock and journal paths and keys. */
+	if (c && !plain_name(c->text, 64)) {
+		char *shown = errs_shown(c->text, 64);
+
+		errs_add(e, "%s: environment name '%s' is not a plain name; "
+			 "use 1 to 64 letters, digits, '-' and '_'", c->where,
+			 shown);
+		free(shown);
+		bad = 1;
+	}
 	c = want(g, "tags", GANTRY_OPT_STRING, 1, "environment", e, &bad);
 	env->tags = gantry_i_xstrdup(c ? c->text : "");
 	c = want(g, "profile", GANTRY_OPT_STRING, 1, "environment", e, &bad);
@@ -534,7 +558,8 @@ int profile_load(struct gconf *gc, const char *path, struct errs *e)
 	static const char *const keys[] = { "service", "environments",
 					    "pipeline", "notify",
 					    "plugin_path", "state_dir",
-					    "kill_grace", "state", NULL };
+					    "kill_grace", "state",
+					    "tag_prefix", NULL };
 	struct gantry_config *root;
 	const struct gantry_config *c, *list;
 	char cwd[PATH_MAX], *dir;
@@ -558,7 +583,7 @@ int profile_load(struct gconf *gc, const char *path, struct errs *e)
 		bad = 1;
 	c = want(root, "service", GANTRY_OPT_STRING, 1, path, e, &bad);
 	gc->service = gantry_i_xstrdup(c ? c->text : "?");
-	if (c && (!gantry_i_kv_valid_key(c->text) || strchr(c->text, '.'))) {
+	if (c && !plain_name(c->text, 128)) {
 		errs_add(e, "%s: service name '%s' is not a plain name; use "
 			 "letters, digits, '-' and '_'", c->where, c->text);
 		bad = 1;
@@ -567,6 +592,18 @@ int profile_load(struct gconf *gc, const char *path, struct errs *e)
 		gc->plugin_path = abs_path(gc->dir, c->text);
 	if ((c = want(root, "state_dir", GANTRY_OPT_STRING, 0, path, e, &bad)))
 		gc->state_dir = abs_path(gc->dir, c->text);
+	c = want(root, "tag_prefix", GANTRY_OPT_STRING, 0, path, e, &bad);
+	gc->tag_prefix = gantry_i_xstrdup(c ? c->text : "v");
+	if (c && (strlen(c->text) > 32 ||
+		  strspn(c->text, TAG_CHARS) != strlen(c->text))) {
+		char *shown = errs_shown(c->text, 32);
+
+		errs_add(e, "%s: tag_prefix '%s' cannot start a release tag; "
+			 "use up to 32 letters, digits, '_', '.' and '-' (or "
+			 "\"\" for tags without a prefix)", c->where, shown);
+		free(shown);
+		bad = 1;
+	}
 	if ((c = want(root, "kill_grace", GANTRY_OPT_INT, 0, path, e, &bad)))
 		gc->kill_grace = c->ival < 1 ? 1 : (unsigned)c->ival;
 	if ((c = want(root, "state", GANTRY_OPT_GROUP, 0, path, e, &bad))) {
@@ -729,6 +766,8 @@ int profile_select_env(struct gconf *gc, const char *tag, const char *name,
 {
 	size_t i;
 
+	if (tag && profile_check_tag(tag, e) < 0)
+		return -1;
 	if (name) {
 		gc->env = profile_env(gc, name);
 		if (!gc->env) {
@@ -751,9 +790,9 @@ int profile_select_env(struct gconf *gc, const char *tag, const char *name,
 				gc->env = &gc->envs[i];
 		if (!gc->env) {
 			errs_add(e, "tag '%s' matches no environment's tags in "
-				 "%s; use a tag like v1.2.3-rc.1 or v1.2.3, or "
-				 "pick one with -e ENV", tag ? tag : "",
-				 gc->path);
+				 "%s; use a tag like %s1.2.3-rc.1 or %s1.2.3, "
+				 "or pick one with -e ENV", tag ? tag : "",
+				 gc->path, gc->tag_prefix, gc->tag_prefix);
 			return -1;
 		}
 	}
@@ -814,6 +853,12 @@ static int check_clear_secret(const struct entry *en, const char *key,
 	    has_reference(c->text) || !c->where ||
 	    !(colon = strrchr(c->where, ':')))
 		return bad ? -1 : 0;
+	if (strlen(c->text) < 4) {
+		errs_add(e, "%s: option '%s' of stage '%s' is a secret shorter "
+			 "than 4 bytes, too short to keep out of logs; use a "
+			 "longer secret", c->where, key, en->name);
+		bad = 1;
+	}
 	path = gantry_i_xstrndup(c->where, (size_t)(colon - c->where));
 	if (!stat(path, &st) && (st.st_mode & (S_IRGRP | S_IROTH))) {
 		errs_add(e, "%s: option '%s' of stage '%s' holds a secret in "
@@ -941,6 +986,7 @@ int profile_validate(struct gconf *gc, struct loader *l, struct errs *e)
 		struct entry *en = &gc->entries[i];
 		const struct gantry_config *over =
 			gantry_i_config_child(stages, en->name);
+		struct errs why = { 0 };
 		int refused = 0;
 
 		if (over && apply_core_keys(en, over, e) < 0)
@@ -950,7 +996,14 @@ int profile_validate(struct gconf *gc, struct loader *l, struct errs *e)
 			en->plugin = NULL;
 			continue;
 		}
-		if (!loader_get(l, en->stage, &refused, e)) {
+		if (!loader_get(l, en->stage, &refused, &why)) {
+			/* A refusal names the plugin file; a missing plugin
+			   is named by the entry that asked for it. */
+			if (refused)
+				errs_add(e, "%s", why.msg[0]);
+			else
+				errs_add(e, "%s: %s", en->where, why.msg[0]);
+			errs_clear(&why);
 			if (refused)
 				refused_any = 1;
 			else
@@ -1023,12 +1076,56 @@ void profile_release(struct gconf *gc)
 	free(gc->service);
 	free(gc->plugin_path);
 	free(gc->state_dir);
+	free(gc->tag_prefix);
 	memset(gc, 0, sizeof(*gc));
 }
 
-char *profile_tag_version(const char *tag)
+char *profile_tag_version(const struct gconf *gc, const char *tag)
 {
-	if (tag[0] == 'v' && tag[1] >= '0' && tag[1] <= '9')
-		return gantry_i_xstrdup(tag + 1);
+	size_t n = strlen(gc->tag_prefix);
+
+	if (!strncmp(tag, gc->tag_prefix, n) && tag[n] >= '0' && tag[n] <= '9')
+		return gantry_i_xstrdup(tag + n);
 	return gantry_i_xstrdup(tag);
+}
+
+int profile_check_tag(const char *tag, struct errs *e)
+{
+	static const char rule[] = "a release tag is a git tag name and an "
+		"image tag: 1 to 128 letters, digits, '_', '.' and '-', "
+		"starting with a letter, digit or '_'";
+	size_t n = strlen(tag), ok = strspn(tag, TAG_CHARS);
+	char *shown, *bad_byte = NULL;
+	const char *why;
+
+	if (!n) {
+		errs_add(e, "the release tag is empty; %s (e.g. v1.2.3)", rule);
+		return -1;
+	}
+	if (n > 128) {
+		why = "it is longer than 128 bytes";
+	} else if (ok < n || tag[0] == '.' || tag[0] == '-') {
+		size_t at = ok < n ? ok : 0;
+
+		bad_byte = errs_shown((char[]){ tag[at], 0 }, 8);
+		why = "";
+	} else if (strstr(tag, "..")) {
+		why = "git refuses '..' in a tag";
+	} else if (tag[n - 1] == '.' ||
+		   (n >= 5 && !strcmp(tag + n - 5, ".lock"))) {
+		why = "git refuses a tag ending in '.' or '.lock'";
+	} else {
+		return 0;
+	}
+	shown = errs_shown(tag, 64);
+	if (bad_byte)
+		errs_add(e, "tag '%s' is not a valid release tag: '%s' at byte "
+			 "%zu is not allowed; %s", shown, bad_byte,
+			 ok < n ? ok + 1 : 1, rule);
+	else
+		errs_add(e, "tag '%s' is not a valid release tag: %s; %s",
+			 shown, why, rule);
+	free(bad_byte);
+	free(shown);
+	return -1;
 }

@@ -70,6 +70,7 @@ struct gconf {
 	char *service;
 	char *plugin_path;	/* from the file, absolute, or NULL */
 	char *state_dir;	/* from the file, absolute, or NULL */
+	char *tag_prefix;	/* before the version in a tag ("v") */
 	unsigned kill_grace;	/* seconds past a timeout before SIGKILL */
 	struct gantry_config *state_cfg;	/* the `state` group, or NULL */
 	struct env_def *envs;
@@ -110,7 +111,13 @@ const struct env_def *profile_env(const struct gconf *c, const char *name);
 
 void profile_release(struct gconf *c);
 
-/* "v1.2.3-rc.1" -> "1.2.3-rc.1" (malloc'd); other tags unchanged. */
-char *profile_tag_version(const char *tag);
+/* The release version of a tag: the tag without tag_prefix when a digit
+   follows it ("v1.2.3-rc.1" -> "1.2.3-rc.1"), else the tag (malloc'd). */
+char *profile_tag_version(const struct gconf *c, const char *tag);
+
+/* 0 when tag is a valid git tag name and image tag
+   ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, no "..", no final '.' or ".lock");
+   else -1 with one line in e.  profile_select_env checks its tag. */
+int profile_check_tag(const char *tag, struct errs *e);
 
 #endif

@@ -6,6 +6,7 @@
  * The seed's release flow, as checks:
  *   - the tag is vMAJOR.MINOR.PATCH, or vMAJOR.MINOR.PATCH-rc.N for a
  *     staging candidate ("v0.1.0-rc.1 -> staging, v0.1.0 -> production");
+ *     "v" is gantry.cfg's tag_prefix (release.tag_prefix), "" allowed;
  *   - it exists in the repository and points at a commit on the release
  *     branch ("PR is merged: your changes are in the main branch");
  *   - a CI release event, when there is one, is for this tag and ticks
@@ -77,7 +78,7 @@ struct release {
 	char *repo;
 	char *tag;			/* a copy: publishing release.tag
 					   frees the context's string */
-	const char *version;		/* the tag without its 'v' */
+	const char *version;		/* the tag without its tag_prefix */
 	int candidate;			/* -rc.N */
 	char *commit;
 	char short_commit[13];
@@ -212,13 +213,14 @@ static int number(const char **p)
 	return 1;
 }
 
-/* vMAJOR.MINOR.PATCH[-rc.N]; sets *candidate for the -rc.N form. */
-static int release_tag(const char *tag, int *candidate)
+/* <prefix>MAJOR.MINOR.PATCH[-rc.N]; sets *candidate for the -rc.N form. */
+static int release_tag(const char *tag, const char *prefix, int *candidate)
 {
-	const char *p = tag;
+	const char *p = tag + strlen(prefix);
 
 	*candidate = 0;
-	if (*p++ != 'v' || !number(&p) || *p++ != '.' || !number(&p) ||
+	if (strncmp(tag, prefix, strlen(prefix)) ||
+	    !number(&p) || *p++ != '.' || !number(&p) ||
 	    *p++ != '.' || !number(&p))
 		return 0;
 	if (!*p)
@@ -235,16 +237,22 @@ static int release_tag(const char *tag, int *candidate)
 static int check_tag(struct gantry_ctx *ctx, struct release *r)
 {
 	const char *tag = gantry_ctx_get(ctx, "release.tag");
+	/* The core publishes gantry.cfg's tag_prefix; a core from before
+	   it had the fixed "v". */
+	const char *prefix = gantry_ctx_get(ctx, "release.tag_prefix");
 
+	if (!prefix)
+		prefix = "v";
 	r->tag = strdup(tag ? tag : "");
 	if (!r->tag)
 		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-	if (!release_tag(r->tag, &r->candidate))
+	if (!release_tag(r->tag, prefix, &r->candidate))
 		return gantry_fail(ctx, GANTRY_ECONFIG, "tag '%s' is not a "
-				   "release tag: use vMAJOR.MINOR.PATCH or "
-				   "vMAJOR.MINOR.PATCH-rc.N (e.g. v0.1.0-rc.1)",
-				   r->tag);
-	r->version = r->tag + 1;
+				   "release tag: use %sMAJOR.MINOR.PATCH or "
+				   "%sMAJOR.MINOR.PATCH-rc.N (e.g. %s0.1.0-rc.1), "
+				   "or set tag_prefix in gantry.cfg",
+				   r->tag, prefix, prefix, prefix);
+	r->version = r->tag + strlen(prefix);
 	say(ctx, "tag %s: %s", r->tag, r->candidate
 	    ? "a release candidate (a pre-release)" : "a final release");
 	return GANTRY_OK;
@@ -468,10 +476,11 @@ static int check_promotion(struct gantry_ctx *ctx, struct release *r)
 		return gantry_fail(ctx, GANTRY_EFAIL, "%s takes releases "
 				   "promoted from %s, and %s is a release "
 				   "candidate; deploy it to %s, then deploy "
-				   "the final tag v%.*s here, or pass "
+				   "the final tag %.*s here, or pass "
 				   "--force-promotion", env, from, r->tag,
-				   from, (int)strcspn(r->version, "-"),
-				   r->version);
+				   from, (int)(r->version - r->tag +
+					       strcspn(r->version, "-")),
+				   r->tag);
 	return gantry_fail(ctx, GANTRY_EFAIL, "%s %s needs a successful %s "
 			   "deploy of %s-rc.N first, and the journal has none; "
 			   "deploy a release candidate to %s, or pass "

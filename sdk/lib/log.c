@@ -23,22 +23,45 @@ static int status_shown;	/* this process drew a status line */
 
 static char *last_error;
 
+static void secret_add_line(const char *value, size_t n);
+
 void gantry_secret_add(const char *value)
 {
-	size_t i, n;
+	const char *p, *nl;
+	size_t n;
 
-	if (!value || strlen(value) < 4)
+	if (!value)
+		return;
+	secret_add_line(value, strlen(value));
+	if (!strchr(value, '\n'))
+		return;
+	/* Output is redacted a line at a time (a stage's output arrives so):
+	   every line of a multi-line secret (a PEM key) is a secret too. */
+	for (p = value; *p; p = nl + (*nl == '\n')) {
+		nl = p + strcspn(p, "\n");
+		n = (size_t)(nl - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		secret_add_line(p, n);
+	}
+}
+
+/* Adds value[0..n) unless shorter than 4 bytes (too common to redact). */
+static void secret_add_line(const char *value, size_t n)
+{
+	size_t i;
+
+	if (n < 4)
 		return;
 	for (i = 0; i < nsecrets; i++)
-		if (!strcmp(secrets[i], value))
+		if (strlen(secrets[i]) == n && !memcmp(secrets[i], value, n))
 			return;
 	GANTRY_GROW(secrets, nsecrets + 1, asecrets);
 	/* Keep longest first so a secret containing another is redacted
 	   whole. */
-	n = strlen(value);
 	for (i = nsecrets; i > 0 && strlen(secrets[i - 1]) < n; i--)
 		secrets[i] = secrets[i - 1];
-	secrets[i] = gantry_i_xstrdup(value);
+	secrets[i] = gantry_i_xstrndup(value, n);
 	nsecrets++;
 }
 

@@ -36,10 +36,12 @@ expect_file_lacks "$TMP/out" file-secret-value-42
 ok "plan output redacts secrets"
 
 unset GANTRY_T_SECRET
+records=$(ls "$STATE"/journal | wc -l)
 run deploy v1.0.0-rc.2
-expect_rc 1
+expect_rc 2
 expect_err "secret '\${secret:env:GANTRY_T_SECRET}' of stage 'a' is not set; export GANTRY_T_SECRET"
-ok "a missing secret fails with what to set"
+[ "$(ls "$STATE"/journal | wc -l)" = "$records" ] || fail "a deploy started without its secret"
+ok "a missing secret stops the deploy before any stage (exit 2), with what to set"
 
 # Resume: a stage whose output was secret runs again, so later stages get
 # the real value rather than the journal's "***".

@@ -83,6 +83,25 @@ START_TEST(redact_replaces_every_secret)
 }
 END_TEST
 
+START_TEST(redact_hides_each_line_of_a_multiline_secret)
+{
+	char *s;
+
+	gantry_secret_add("-----BEGIN KEY-----\r\nAAAAline-one\n\nBBBBline-two\n"
+			  "ab\n-----END KEY-----\n");
+	/* Output arrives a line at a time: each line must match alone. */
+	s = gantry_i_redact("[stage] AAAAline-one");
+	ck_assert_str_eq(s, "[stage] ***");
+	free(s);
+	s = gantry_i_redact("BBBBline-two ab -----END KEY-----");
+	ck_assert_str_eq(s, "*** ab ***");
+	free(s);
+	s = gantry_i_redact("-----BEGIN KEY-----\r");
+	ck_assert_str_eq(s, "***\r");
+	free(s);
+}
+END_TEST
+
 START_TEST(config_merge_overrides_and_keeps)
 {
 	struct gantry_config *base = gantry_i_config_new(GANTRY_OPT_GROUP, "", "a:1");
@@ -127,6 +146,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, buf_grows_and_formats);
 	tcase_add_test(tc, buf_json_literal_reads_back);
 	tcase_add_test(tc, redact_replaces_every_secret);
+	tcase_add_test(tc, redact_hides_each_line_of_a_multiline_secret);
 	tcase_add_test(tc, config_merge_overrides_and_keeps);
 	tcase_add_test(tc, did_you_mean_finds_close_words);
 	suite_add_tcase(s, tc);

@@ -72,8 +72,11 @@ int gantry_ctx_interrupted(const struct gantry_ctx *ctx);
 void gantry_ctx_clear_interrupt(struct gantry_ctx *ctx);
 
 /* Registers a secret value: from now on it is redacted from every log
-   line, error, journal entry and notification.  Values shorter than 4
-   bytes are ignored (they would redact ordinary text). */
+   line, error, journal entry and notification.  Each line of a
+   multi-line value is registered too, since output is redacted a line at
+   a time.  Values (and lines) shorter than 4 bytes are ignored (they
+   would redact ordinary text); gantry refuses such secrets in a
+   configuration. */
 void gantry_secret_add(const char *value);
 
 /* Log levels. */
