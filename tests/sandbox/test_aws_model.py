@@ -1,5 +1,6 @@
 """Unit test of awsmodel.py, the check of requests against botocore's
-models.
+models, and of what it guards in gantry: the members ecs-rolling copies
+into RegisterTaskDefinition (plugins/ecs-rolling/ecsapi.c).
 
 python3 -m unittest tests/sandbox/test_aws_model.py (skips without a model)
 """
@@ -100,6 +101,35 @@ class Checks(unittest.TestCase):
         self.assertEqual(faults, ["ecs.RegisterTaskDefinition registeredAt: "
                                   "not a member of "
                                   "RegisterTaskDefinitionRequest"])
+
+
+@unittest.skipIf(ECS is None, "no botocore ECS model")
+class EcsRollingAllowList(unittest.TestCase):
+    """ecs-rolling copies into RegisterTaskDefinition only the members of
+    its allow-list: they must be request members (never a response-only
+    one), and every member a TaskDefinition shares with the request must
+    be there (or a new revision would silently lose it)."""
+
+    def test_register_members_match_the_model(self):
+        src = os.path.join(HERE, "..", "..", "plugins", "ecs-rolling",
+                           "ecsapi.c")
+        with open(src, encoding="utf-8") as f:
+            text = f.read()
+        block = re.search(r"BEGIN register_members \*/(.*?)/\* END", text,
+                          re.S)
+        self.assertIsNotNone(block, "no register_members list in ecsapi.c")
+        listed = set(re.findall(r'"(\w+)"', block.group(1)))
+        shapes = ECS["shapes"]
+        request = set(shapes["RegisterTaskDefinitionRequest"]["members"])
+        td = set(shapes["TaskDefinition"]["members"])
+        self.assertEqual(listed - request, set(),
+                         "not RegisterTaskDefinition members (%s)"
+                         % ECS["_path"])
+        self.assertEqual((request & td) - listed, set(),
+                         "members a new revision would lose (%s)"
+                         % ECS["_path"])
+        self.assertEqual(request - td, {"tags"})
+        self.assertNotIn("tags", listed)
 
 
 if __name__ == "__main__":
