@@ -224,7 +224,7 @@ int ecs_register(struct ecs *e, struct gantry_json *doc, const char *container,
 	struct gantry_json *td = gantry_json_get(doc, "taskDefinition");
 	struct gantry_json *tags = gantry_json_get(doc, "tags");
 	size_t i, j, n = gantry_json_keys(td);
-	int rc, first = 1;
+	int rc, first = 1, tagged = 0;
 
 	*arn = NULL;
 	gantry_buf_adds(&b, "{");
@@ -262,11 +262,29 @@ int ecs_register(struct ecs *e, struct gantry_json *doc, const char *container,
 	    gantry_json_length(tags)) {
 		gantry_buf_adds(&b, first ? "\"tags\":" : ",\"tags\":");
 		gantry_buf_adds(&b, gantry_json_text(tags, 0));
+		tagged = 1;
 	}
 	gantry_buf_adds(&b, "}");
-	rc = ecs_call(e, "RegisterTaskDefinition", b.buf, &out,
-		      "cannot register the new task definition");
+	rc = gantry_aws_json(e->aws, "ecs", "RegisterTaskDefinition", b.buf,
+			     &out);
 	gantry_buf_release(&b);
+	/* Tagging on create is authorised apart (ecs:TagResource): a role
+	   that could register untagged revisions may be refused now. */
+	if (rc < 0 && tagged && !strcmp(gantry_aws_error_code(e->aws),
+					"AccessDeniedException"))
+		rc = gantry_fail(e->ctx, rc, "cannot register the new task "
+			"definition in %s/%s: AccessDeniedException: %s; the "
+			"new revision carries the tags of '%s', and tagging on "
+			"create needs ecs:TagResource (condition "
+			"ecs:CreateAction = RegisterTaskDefinition) in the "
+			"deploy role's policy", gantry_aws_account(e->aws),
+			gantry_aws_region(e->aws),
+			gantry_aws_error_message(e->aws),
+			gantry_json_string(td, "taskDefinitionArn", "?"));
+	else if (rc < 0)
+		rc = gantry_fail(e->ctx, rc, "cannot register the new task "
+				 "definition: %s",
+				 gantry_aws_error_line(e->aws));
 	if (rc == GANTRY_OK)
 		*arn = ecs_strdup(gantry_json_string(out,
 				"taskDefinition.taskDefinitionArn", ""));

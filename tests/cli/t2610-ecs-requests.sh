@@ -197,6 +197,22 @@ EOF
 	ok "$base: new revision with the old one's tags and members, only the image changed"
 done
 
+# Tagging on create needs ecs:TagResource: a deploy role without it was
+# enough before the tags were carried over; the refusal says what to add.
+container=$(ecsctl seed denied "$TMP/gantry-all-members.taskdef.json") || fail "cannot seed 'denied'"
+sed -i 's/service = "[^"]*"; container = "[^"]*"/service = "denied"; container = "app"/' profiles/staging.cfg
+curl -sS -f -X POST -H 'Content-Type: application/json' \
+	--data "{\"account\": \"$SANDBOX_STAGING_ACCOUNT\"}" \
+	"$AWSSIM_URL/_sim/ecs/deny-tag-on-create" >/dev/null || fail "deny-tag-on-create"
+run deploy v1.0.0-rc.2
+expect_rc 1 "tag on create denied"
+expect_err "cannot register the new task definition in $SANDBOX_STAGING_ACCOUNT/ap-south-1: AccessDeniedException: User: "
+expect_err "the new revision carries the tags of '$(TD denied 1)', and tagging on create needs ecs:TagResource (condition ecs:CreateAction = RegisterTaskDefinition) in the deploy role's policy"
+curl -sS -f -X POST -H 'Content-Type: application/json' \
+	--data "{\"account\": \"$SANDBOX_STAGING_ACCOUNT\", \"enabled\": false}" \
+	"$AWSSIM_URL/_sim/ecs/deny-tag-on-create" >/dev/null || fail "deny-tag-on-create off"
+ok "without ecs:TagResource the refusal names the permission to add"
+
 curl -sS -f -X POST -H 'Content-Type: application/json' --data '{"bodies": true}' \
 	"$AWSSIM_URL/_sim/calls" >"$TMP/calls.json" || fail "cannot read the calls"
 python3 "$MODEL" "$TMP/calls.json" --min 10 >"$TMP/model" 2>&1

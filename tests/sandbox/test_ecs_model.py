@@ -203,6 +203,22 @@ class TaskDefinitionTags(EcsCase):
                       containerDefinitions=[{"name": "a", "image": "b"}],
                       tags=[{"key": "", "value": "x"}])
 
+    def test_tag_on_create_denied(self):
+        self.ecs.control("deny-tag-on-create", {"account": ACCOUNT})
+        with self.assertRaises(ecs.AwsError) as cm:
+            self.call("RegisterTaskDefinition", family="web",
+                      containerDefinitions=[{"name": "a", "image": "b"}],
+                      tags=self.TAGS)
+        self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+        self.assertIn("not authorized to perform: ecs:TagResource",
+                      cm.exception.message)
+        self.register("repo/web:1")         # untagged: allowed
+        self.ecs.control("deny-tag-on-create", {"account": ACCOUNT,
+                                                "enabled": False})
+        self.call("RegisterTaskDefinition", family="web",
+                  containerDefinitions=[{"name": "a", "image": "b"}],
+                  tags=self.TAGS)
+
     def test_registered_members_come_back(self):
         params = dict(family="web", networkMode="awsvpc", cpu="256",
                       memory="512", requiresCompatibilities=["FARGATE"],

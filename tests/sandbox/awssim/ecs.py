@@ -418,6 +418,8 @@ class Service:
         self.scenarios = []
         # services whose deployments report no rolloutState
         self.no_rollout_state = set()
+        # accounts whose caller may not tag on create (ecs:TagResource)
+        self.deny_tag_on_create = set()
 
     # ---- plumbing
 
@@ -460,6 +462,15 @@ class Service:
             else:
                 self.no_rollout_state.discard(name)
             return {"ok": True, "services": sorted(self.no_rollout_state)}
+        if action == "deny-tag-on-create":
+            if not body.get("account"):
+                raise AwsError("InvalidParameterException",
+                               "deny-tag-on-create needs an account")
+            if body.get("enabled", True):
+                self.deny_tag_on_create.add(body["account"])
+            else:
+                self.deny_tag_on_create.discard(body["account"])
+            return {"accounts": sorted(self.deny_tag_on_create)}
         if action == "task-definition":
             return self._seed_task_definition(body)
         if action == "advance":
@@ -1043,6 +1054,16 @@ class Service:
                                "'cpu' be defined at the task level.")
         tags = _deepcopy(p.get("tags") or [])
         _check_tags(tags)
+        if tags and rs.account in self.deny_tag_on_create:
+            # What AWS answers a role without ecs:TagResource for
+            # tag-on-create (the account setting tagResourceAuthorization).
+            raise AwsError("AccessDeniedException",
+                           "User: arn:aws:sts::%s:assumed-role/deploy/gantry "
+                           "is not authorized to perform: ecs:TagResource "
+                           "on resource: %s:task-definition/%s:%d because "
+                           "no identity-based policy allows the "
+                           "ecs:TagResource action"
+                           % (rs.account, rs.arn_prefix, family, rev))
         td["_tags"] = tags
         revs.append(td)
         return {"taskDefinition": self._td_out(td), "tags": tags}
