@@ -4,8 +4,8 @@
 # member the API returns) are the services' starting revisions in the
 # simulator, tagged; a deploy registers a new revision from each.  The new
 # revision must carry the old one's tags and every member it had (only the
-# image changes), and every request gantry sent in the run (ECS, CloudWatch,
-# STS...) must match the model (tests/sandbox/awsmodel.py): operation,
+# image changes), and every request gantry sent in the run (ECS, ECR's API
+# calls, STS) must match the models (tests/sandbox/awsmodel.py): operation,
 # members at every depth, types, enums, required members, lengths.  The
 # malformed real-world file is refused by the simulator with a clear error.
 #
@@ -212,6 +212,19 @@ curl -sS -f -X POST -H 'Content-Type: application/json' \
 	--data "{\"account\": \"$SANDBOX_STAGING_ACCOUNT\", \"enabled\": false}" \
 	"$AWSSIM_URL/_sim/ecs/deny-tag-on-create" >/dev/null || fail "deny-tag-on-create off"
 ok "without ecs:TagResource the refusal names the permission to add"
+
+# The ecr stage's API calls too (no registry here: the push itself fails).
+write_cfg <<EOF
+pipeline = ( { stage = "ecr"; repository = "staging/t2610"; tag = "v1"; create_repository = true; } );
+EOF
+cat >profiles/staging.cfg <<EOF
+aws = { region = "ap-south-1"; account_id = "$SANDBOX_STAGING_ACCOUNT";
+        endpoint_url = "$AWSSIM_URL"; };
+EOF
+run plan v1.0.0-rc.3
+expect_err "would create it"
+run deploy v1.0.0-rc.3
+ok "ecr: token, repository look-up and creation requested (exit $rc without a registry)"
 
 curl -sS -f -X POST -H 'Content-Type: application/json' --data '{"bodies": true}' \
 	"$AWSSIM_URL/_sim/calls" >"$TMP/calls.json" || fail "cannot read the calls"
