@@ -512,7 +512,7 @@ static int run_update(struct ecs *e, struct ecs_snap *s)
 		gantry_warn(e->ctx, "service '%s' has %zu deployments in "
 			    "progress; the new one replaces them",
 			    e->o.service, s->ndeps);
-	rc = ecs_describe_td(e, e->prev_td, &td);
+	rc = ecs_describe_td(e, e->prev_td, 1, &td);
 	if (rc < 0)
 		return rc;
 	c = ecs_pick_container(e, gantry_json_get(td, "taskDefinition"));
@@ -532,8 +532,7 @@ static int run_update(struct ecs *e, struct ecs_snap *s)
 		return GANTRY_OK;
 	}
 	if (strcmp(old, image)) {
-		rc = ecs_register(e, gantry_json_get(td, "taskDefinition"),
-				  name, image, &e->td);
+		rc = ecs_register(e, td, name, image, &e->td);
 		if (rc == GANTRY_OK)
 			gantry_info(e->ctx, "registered %s (container '%s': "
 				    "%s -> %s)", e->td, name, old, image);
@@ -796,7 +795,7 @@ static int ecs_plan(void *state, struct gantry_ctx *ctx)
 	e->has_lb = gantry_json_length(gantry_json_get(s.svc,
 						       "loadBalancers")) > 0;
 	cur = current_td(&s);
-	rc = ecs_describe_td(e, cur, &td);
+	rc = ecs_describe_td(e, cur, 0, &td);
 	if (rc < 0)
 		goto out;
 	c = ecs_pick_container(e, gantry_json_get(td, "taskDefinition"));

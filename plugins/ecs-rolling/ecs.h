@@ -74,13 +74,17 @@ int ecs_describe(struct ecs *e, struct ecs_snap *snap);
 void ecs_snap_free(struct ecs_snap *snap);
 /* The deployment with that id, or the PRIMARY one (id NULL). */
 const struct ecs_dep *ecs_find(const struct ecs_snap *snap, const char *id);
-int ecs_describe_td(struct ecs *e, const char *td, struct gantry_json **out);
+/* DescribeTaskDefinition of td; with_tags asks for its tags too
+   (include TAGS: a top-level "tags" beside "taskDefinition"). */
+int ecs_describe_td(struct ecs *e, const char *td, int with_tags,
+		    struct gantry_json **out);
 /* The container to update: the named one, the only one, or the one named
    like the service; NULL with a failure recorded. */
 struct gantry_json *ecs_pick_container(struct ecs *e, struct gantry_json *td);
-/* RegisterTaskDefinition of td with container's image replaced; the new
-   ARN in *arn (malloc'd). */
-int ecs_register(struct ecs *e, struct gantry_json *td, const char *container,
+/* RegisterTaskDefinition of doc's taskDefinition (a DescribeTaskDefinition
+   answer) with container's image replaced: only the members the request
+   has, and doc's tags; the new ARN in *arn (malloc'd). */
+int ecs_register(struct ecs *e, struct gantry_json *doc, const char *container,
 		 const char *image, char **arn);
 /* UpdateService to td (NULL: unchanged) with the deployment
    configuration of the options when with_config is set, else (a

@@ -106,14 +106,16 @@ const struct ecs_dep *ecs_find(const struct ecs_snap *snap, const char *id)
 	return NULL;
 }
 
-int ecs_describe_td(struct ecs *e, const char *td, struct gantry_json **out)
+int ecs_describe_td(struct ecs *e, const char *td, int with_tags,
+		    struct gantry_json **out)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	int rc;
 
 	gantry_buf_adds(&b, "{\"taskDefinition\":");
 	gantry_buf_add_json(&b, td);
-	gantry_buf_adds(&b, "}");
+	/* The tags come back beside taskDefinition, not inside it. */
+	gantry_buf_adds(&b, with_tags ? ",\"include\":[\"TAGS\"]}" : "}");
 	rc = ecs_call(e, "DescribeTaskDefinition", b.buf, out,
 		      "cannot read the task definition");
 	gantry_buf_release(&b);
@@ -158,19 +160,33 @@ struct gantry_json *ecs_pick_container(struct ecs *e, struct gantry_json *td)
 	return NULL;
 }
 
-/* Read-only members DescribeTaskDefinition returns and
-   RegisterTaskDefinition refuses. */
-static int read_only(const char *key)
+/*
+ * The members of RegisterTaskDefinitionRequest that a TaskDefinition also
+ * has, from botocore's ECS model (data/ecs/2014-11-13/service-2.json):
+ * an allow-list, so that the response-only members (taskDefinitionArn,
+ * revision, status, requiresAttributes, compatibilities, registeredAt,
+ * registeredBy, deregisteredAt, deleteRequestedAt and whatever a later
+ * API adds) are never sent back.  tags is the one other request member;
+ * it comes from the top level of the DescribeTaskDefinition answer.
+ * tests/sandbox/test_aws_model.py checks this list against the model.
+ */
+static const char *const register_members[] = {
+	/* BEGIN register_members */
+	"family", "taskRoleArn", "executionRoleArn", "networkMode",
+	"containerDefinitions", "volumes", "placementConstraints",
+	"requiresCompatibilities", "cpu", "memory", "pidMode", "ipcMode",
+	"proxyConfiguration", "inferenceAccelerators", "ephemeralStorage",
+	"runtimePlatform", "enableFaultInjection",
+	/* END register_members */
+	NULL
+};
+
+static int register_member(const char *key)
 {
-	static const char *const keys[] = {
-		"taskDefinitionArn", "revision", "status", "requiresAttributes",
-		"compatibilities", "registeredAt", "registeredBy",
-		"deregisteredAt", NULL
-	};
 	size_t i;
 
-	for (i = 0; keys[i]; i++)
-		if (!strcmp(key, keys[i]))
+	for (i = 0; register_members[i]; i++)
+		if (!strcmp(key, register_members[i]))
 			return 1;
 	return 0;
 }
@@ -200,13 +216,15 @@ static void copy_object(struct gantry_buf *b, struct gantry_json *o,
 	gantry_buf_adds(b, "}");
 }
 
-int ecs_register(struct ecs *e, struct gantry_json *td, const char *container,
+int ecs_register(struct ecs *e, struct gantry_json *doc, const char *container,
 		 const char *image, char **arn)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	struct gantry_json *out = NULL;
+	struct gantry_json *td = gantry_json_get(doc, "taskDefinition");
+	struct gantry_json *tags = gantry_json_get(doc, "tags");
 	size_t i, j, n = gantry_json_keys(td);
-	int rc, first = 1;
+	int rc, first = 1, tagged = 0;
 
 	*arn = NULL;
 	gantry_buf_adds(&b, "{");
@@ -214,7 +232,8 @@ int ecs_register(struct ecs *e, struct gantry_json *td, const char *container,
 		const char *key = gantry_json_key_at(td, i);
 		struct gantry_json *v = gantry_json_value_at(td, i);
 
-		if (read_only(key))
+		if (!register_member(key) ||
+		    gantry_json_type(v) == GANTRY_JSON_NULL)
 			continue;
 		if (!first)
 			gantry_buf_adds(&b, ",");
@@ -237,10 +256,35 @@ int ecs_register(struct ecs *e, struct gantry_json *td, const char *container,
 		}
 		gantry_buf_adds(&b, "]");
 	}
+	/* The old revision's tags (cost allocation, access control) go on
+	   the new one; an empty list is left out rather than sent. */
+	if (gantry_json_type(tags) == GANTRY_JSON_ARRAY &&
+	    gantry_json_length(tags)) {
+		gantry_buf_adds(&b, first ? "\"tags\":" : ",\"tags\":");
+		gantry_buf_adds(&b, gantry_json_text(tags, 0));
+		tagged = 1;
+	}
 	gantry_buf_adds(&b, "}");
-	rc = ecs_call(e, "RegisterTaskDefinition", b.buf, &out,
-		      "cannot register the new task definition");
+	rc = gantry_aws_json(e->aws, "ecs", "RegisterTaskDefinition", b.buf,
+			     &out);
 	gantry_buf_release(&b);
+	/* Tagging on create is authorised apart (ecs:TagResource): a role
+	   that could register untagged revisions may be refused now. */
+	if (rc < 0 && tagged && !strcmp(gantry_aws_error_code(e->aws),
+					"AccessDeniedException"))
+		rc = gantry_fail(e->ctx, rc, "cannot register the new task "
+			"definition in %s/%s: AccessDeniedException: %s; the "
+			"new revision carries the tags of '%s', and tagging on "
+			"create needs ecs:TagResource (condition "
+			"ecs:CreateAction = RegisterTaskDefinition) in the "
+			"deploy role's policy", gantry_aws_account(e->aws),
+			gantry_aws_region(e->aws),
+			gantry_aws_error_message(e->aws),
+			gantry_json_string(td, "taskDefinitionArn", "?"));
+	else if (rc < 0)
+		rc = gantry_fail(e->ctx, rc, "cannot register the new task "
+				 "definition: %s",
+				 gantry_aws_error_line(e->aws));
 	if (rc == GANTRY_OK)
 		*arn = ecs_strdup(gantry_json_string(out,
 				"taskDefinition.taskDefinitionArn", ""));

@@ -150,7 +150,7 @@ static int log_stream(struct ecs *e, const char *td, const struct failing *f,
 	size_t i;
 	int found = 0;
 
-	if (ecs_describe_td(e, td, &doc) < 0)
+	if (ecs_describe_td(e, td, 0, &doc) < 0)
 		return 0;
 	cds = gantry_json_get(doc, "taskDefinition.containerDefinitions");
 	for (i = 0; i < gantry_json_length(cds) && !found; i++) {

@@ -141,6 +141,32 @@ static void summarise(struct tf_job *job, const struct gantry_json *changes,
 	}
 }
 
+/*
+ * Terraform's own verdict on the saved plan (format 1.1 and later): an
+ * errored plan is incomplete, and one that is not applyable must not be
+ * applied, whatever the plan's exit code said (a wrapper, or a plan that
+ * was saved despite its errors).  Only plans with changes are read here,
+ * so "applyable": false is never the no-changes case.  Older formats
+ * have neither member and pass.
+ */
+static int applyable(struct tf_job *job, const struct gantry_json *doc)
+{
+	if (gantry_json_bool(doc, "errored", 0))
+		return gantry_fail(job->ctx, GANTRY_EFAIL, "the saved plan is "
+			"not applyable: terraform reported errors while "
+			"planning (\"errored\": true in 'terraform show -json'); "
+			"fix the errors terraform printed and deploy again");
+	if (!gantry_json_bool(doc, "applyable", 1))
+		return gantry_fail(job->ctx, GANTRY_EFAIL, "the saved plan is "
+			"not applyable (\"applyable\": false in 'terraform show "
+			"-json'%s); run 'terraform plan' in '%s' to see why, "
+			"then deploy again",
+			gantry_json_bool(doc, "complete", 1) ? ""
+				: ", \"complete\": false",
+			job->dir ? job->dir : ".");
+	return GANTRY_OK;
+}
+
 int tf_summarise(struct tf_job *job, const char *planfile,
 		 struct tf_summary *sum, int plan_lines)
 {
@@ -166,6 +192,8 @@ int tf_summarise(struct tf_job *job, const char *planfile,
 				"later?", err, job->binary);
 	}
 	if (doc)
+		rc = applyable(job, doc);
+	if (doc && rc == GANTRY_OK)
 		summarise(job, gantry_json_get(doc, "resource_changes"), sum,
 			  plan_lines);
 	gantry_json_free(doc);

@@ -3,7 +3,8 @@
 # (built-in terraform_data resources, local-exec, the local backend):
 # create, no changes, update, the destroy guard, plan and apply errors,
 # a held state lock, outputs (a sensitive one kept secret), workspaces,
-# a missing binary, and `gantry plan` changing nothing.
+# a missing binary, `gantry plan` changing nothing, saved plans terraform
+# itself calls errored or not applyable, and the real-world plans.
 . "$top_srcdir/tests/lib.sh"
 
 if ! command -v terraform >/dev/null 2>&1; then
@@ -294,3 +295,91 @@ run deploy v1.4.0-rc.2
 expect_rc 1
 expect_err "terraform directory '$TMP/nowhere' does not exist; fix option 'dir'"
 ok "a missing configuration directory is named"
+
+# ------------------------------------------------ terraform's own verdict
+# A plan saved despite errors, or one terraform calls not applyable, is
+# refused whatever plan's exit code said.  faketf runs the real terraform
+# but prints PLAN for `show -json` and reports changes for `plan`.
+# faketf PLAN: writes $TMP/faketf.
+faketf() {
+	cat >"$TMP/faketf" <<FAKE
+#!/bin/sh
+case "\$1" in
+show) cat '$1'; exit 0 ;;
+plan) terraform "\$@"; rc=\$?; [ \$rc = 1 ] && exit 1; exit 2 ;;
+*) exec terraform "\$@" ;;
+esac
+FAKE
+	chmod +x "$TMP/faketf"
+}
+cat >"$TMP/errored.json" <<'PLAN'
+{"format_version": "1.2", "applyable": false, "complete": false, "errored": true,
+ "planned_values": {"root_module": {}}, "prior_state": {},
+ "resource_changes": [{"address": "terraform_data.release", "mode": "managed",
+   "type": "terraform_data", "name": "release",
+   "change": {"actions": ["create"], "before": null, "after": {}}}]}
+PLAN
+sed 's/"errored": true/"errored": false/' "$TMP/errored.json" >"$TMP/not-applyable.json"
+fixture basic verdict
+write_cfg <<CFG
+pipeline = ( { stage = "terraform"; dir = "verdict"; workspace = "default"; binary = "$TMP/faketf"; vars = { image_tag = "v1"; }; } );
+CFG
+echo '# staging' > profiles/staging.cfg
+faketf "$TMP/errored.json"
+run deploy v1.5.0-rc.1
+expect_rc 1
+expect_err "stage 'terraform': the saved plan is not applyable: terraform reported errors while planning (\"errored\": true in 'terraform show -json'); fix the errors terraform printed and deploy again"
+expect_no_err "Apply complete"
+[ ! -f verdict/terraform.tfstate ] || fail "an errored plan was applied"
+run plan v1.5.0-rc.1
+expect_rc 1
+expect_err "the saved plan is not applyable: terraform reported errors while planning"
+ok "a saved plan with \"errored\": true is refused, in deploy and in plan"
+
+faketf "$TMP/not-applyable.json"
+run deploy v1.5.0-rc.2
+expect_rc 1
+expect_err "stage 'terraform': the saved plan is not applyable (\"applyable\": false in 'terraform show -json', \"complete\": false); run 'terraform plan' in '$TMP/verdict' to see why, then deploy again"
+expect_no_err "Apply complete"
+[ ! -f verdict/terraform.tfstate ] || fail "a plan that is not applyable was applied"
+ok "a saved plan with \"applyable\": false is refused"
+
+# Real-world plans (GANTRY_REALWORLD, default /work/shared/realworld):
+# the summary of each matches its resource_changes; terraform's own
+# errored plan is refused.
+RW=${GANTRY_REALWORLD:-/work/shared/realworld}/terraform-plan
+if [ -d "$RW" ]; then
+	for p in "$RW"/*.json; do
+		base=$(basename "$p")
+		faketf "$p"
+		run plan v1.5.0-rc.3
+		if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d.get("errored") or d.get("applyable") is False else 1)' "$p"; then
+			expect_rc 1
+			expect_err "the saved plan is not applyable"
+			expect_no_err "] plan: "
+			ok "$base: refused (not applyable)"
+			continue
+		fi
+		want=$(python3 - "$p" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = {"add": 0, "change": 0, "replace": 0, "destroy": 0}
+for rc in d.get("resource_changes") or []:
+    a = rc["change"]["actions"]
+    k = {("create",): "add", ("update",): "change", ("delete",): "destroy",
+         ("delete", "create"): "replace", ("create", "delete"): "replace"}.get(tuple(a))
+    if k:
+        n[k] += 1
+print("plan: %(add)d to add, %(change)d to change, %(replace)d to replace, %(destroy)d to destroy" % n)
+PY
+)
+		expect_err "$want"
+		case $want in
+		*" 0 to replace, 0 to destroy") expect_rc 0 ;;
+		*) expect_rc 1; expect_err "plan would destroy or replace" ;;
+		esac
+		ok "$base: $want"
+	done
+else
+	echo "# $RW not found: real-world plans not tried"
+fi

@@ -8,7 +8,8 @@
 # throttling and 5xx bursts while waiting; follow mode (with and without a
 # deployment to follow, and after an ECS rollback); SIGTERM while waiting;
 # a later stage failing (this stage's rollback callback); the wrong
-# account refused before any change; and `gantry plan`.
+# account refused before any change; `gantry plan`; and every request
+# of these runs checked against botocore's models.
 . "$top_srcdir/tests/lib.sh"
 
 PY=/usr/bin/python3
@@ -385,3 +386,16 @@ expect_err "alarms: 'plan-5xx'"
 [ "$(calls RegisterTaskDefinition)" = "$regs" ] || fail "plan registered a task definition"
 [ "$(ecsctl primary plan)" = "$(TD plan 1)" ] || fail "plan changed the service"
 ok "plan shows the current revision and image, the diff and the configuration, changes nothing"
+
+# ------------------------------------------- every request against the model
+# All the requests gantry sent above (ECS, CloudWatch, Logs, STS), checked
+# against botocore's models (tests/sandbox/awsmodel.py).
+if python3 -c "import sys; sys.path.insert(0, '$top_srcdir/tests/sandbox'); import awsmodel; awsmodel.load('ecs')" 2>/dev/null; then
+	sim calls '{"bodies": true}'
+	python3 "$top_srcdir/tests/sandbox/awsmodel.py" "$TMP/sim" --min 50 >"$TMP/model" 2>&1 ||
+		fail "requests that do not match the AWS model:
+$(cat "$TMP/model")"
+	ok "every request of these runs matches botocore's models: $(tail -n 1 "$TMP/model")"
+else
+	echo "# no botocore ECS model: requests not checked against it"
+fi

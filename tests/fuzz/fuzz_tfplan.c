@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	job.ctx = gantry_i_ctx_new("terraform");
 	job.binary = "terraform";
 	job.workspace = "default";
+	job.dir = "infra";
 	/* The second pass with allow_replace globs: what they let through
 	   is never more than what was to be replaced. */
 	allow = gantry_i_config_new(GANTRY_OPT_LIST, "allow_replace", "fuzz");

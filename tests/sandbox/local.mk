@@ -11,6 +11,8 @@ EXTRA_DIST += $(SANDBOX_TESTS) \
 	tests/sandbox/sandbox \
 	tests/sandbox/lib-sandbox.sh \
 	tests/sandbox/test_ecs_model.py \
+	tests/sandbox/test_aws_model.py \
+	tests/sandbox/awsmodel.py \
 	tests/sandbox/awssim/__init__.py \
 	tests/sandbox/awssim/__main__.py \
 	tests/sandbox/awssim/cloudwatch.py \

@@ -169,6 +169,97 @@ class TaskDefinitions(EcsCase):
         self.assertEqual(self.register("repo/web:3").split(":")[-1], "3")
 
 
+class TaskDefinitionTags(EcsCase):
+    """Tags live beside the task definition, as in the real API: returned
+    only with include TAGS, as a top-level "tags" next to
+    "taskDefinition"."""
+
+    TAGS = [{"key": "cost-center", "value": "cc-4711"},
+            {"key": "team", "value": "payments"}]
+
+    def test_include_tags(self):
+        out = self.call("RegisterTaskDefinition", family="web",
+                        containerDefinitions=[{"name": "app",
+                                               "image": "repo/web:1"}],
+                        tags=self.TAGS)
+        self.assertEqual(out["tags"], self.TAGS)
+        arn = out["taskDefinition"]["taskDefinitionArn"]
+        self.assertNotIn("tags", out["taskDefinition"])
+        plain = self.call("DescribeTaskDefinition", taskDefinition="web")
+        self.assertEqual(set(plain), {"taskDefinition"})
+        tagged = self.call("DescribeTaskDefinition", taskDefinition="web",
+                           include=["TAGS"])
+        self.assertEqual(set(tagged), {"taskDefinition", "tags"})
+        self.assertEqual(tagged["tags"], self.TAGS)
+        self.assertNotIn("tags", tagged["taskDefinition"])
+        self.assertEqual(self.call("ListTagsForResource", resourceArn=arn),
+                         {"tags": self.TAGS})
+        self.register("repo/web:2")
+        self.assertEqual(self.call("DescribeTaskDefinition",
+                                   taskDefinition="web", include=["TAGS"])
+                         ["tags"], [])
+        with self.assertRaises(ecs.AwsError):
+            self.call("RegisterTaskDefinition", family="web",
+                      containerDefinitions=[{"name": "a", "image": "b"}],
+                      tags=[{"key": "", "value": "x"}])
+
+    def test_tag_on_create_denied(self):
+        self.ecs.control("deny-tag-on-create", {"account": ACCOUNT})
+        with self.assertRaises(ecs.AwsError) as cm:
+            self.call("RegisterTaskDefinition", family="web",
+                      containerDefinitions=[{"name": "a", "image": "b"}],
+                      tags=self.TAGS)
+        self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+        self.assertIn("not authorized to perform: ecs:TagResource",
+                      cm.exception.message)
+        self.register("repo/web:1")         # untagged: allowed
+        self.ecs.control("deny-tag-on-create", {"account": ACCOUNT,
+                                                "enabled": False})
+        self.call("RegisterTaskDefinition", family="web",
+                  containerDefinitions=[{"name": "a", "image": "b"}],
+                  tags=self.TAGS)
+
+    def test_registered_members_come_back(self):
+        params = dict(family="web", networkMode="awsvpc", cpu="256",
+                      memory="512", requiresCompatibilities=["FARGATE"],
+                      containerDefinitions=[{"name": "app", "image": "x"}],
+                      proxyConfiguration={"type": "APPMESH",
+                                          "containerName": "envoy"},
+                      inferenceAccelerators=[{"deviceName": "d",
+                                              "deviceType": "eia2.medium"}],
+                      enableFaultInjection=True,
+                      deleteRequestedAt=1700000000.0)
+        td = self.call("RegisterTaskDefinition", **params)["taskDefinition"]
+        for key in ("proxyConfiguration", "inferenceAccelerators",
+                    "enableFaultInjection"):
+            self.assertEqual(td[key], params[key])
+        # not a request member: not stored, never returned
+        self.assertNotIn("deleteRequestedAt", td)
+
+    def test_seed_from_text(self):
+        import json
+        doc = {"taskDefinition": {"family": "x", "containerDefinitions": [
+            {"name": "app", "image": "repo/web:1"}]}, "tags": self.TAGS}
+        out = self.ecs.control("task-definition", {
+            "account": ACCOUNT, "region": REGION, "family": "seeded",
+            "text": json.dumps(doc),
+            "extra": {"deleteRequestedAt": 1700000000.0}})
+        self.assertEqual(out["tags"], self.TAGS)
+        td = self.call("DescribeTaskDefinition", taskDefinition="seeded:1",
+                       include=["TAGS"])
+        self.assertEqual(td["tags"], self.TAGS)
+        self.assertEqual(td["taskDefinition"]["deleteRequestedAt"],
+                         1700000000.0)
+        with self.assertRaises(ecs.AwsError) as cm:
+            self.ecs.control("task-definition", {
+                "account": ACCOUNT, "region": REGION, "name": "bad.json",
+                "text": '{"family": "x"\n "containerDefinitions": []}'})
+        self.assertEqual(code_of(cm.exception), "InvalidParameterException")
+        self.assertRegex(cm.exception.message, r"^task definition bad\.json "
+                         r"is not valid JSON: Expecting ',' delimiter: "
+                         r"line 2 column 2 .*; fix the file$")
+
+
 class Errors(EcsCase):
     def test_not_found_and_unknown_operation(self):
         td = self.register("repo/web:1")

@@ -91,6 +91,39 @@ def _deepcopy(v):
     return v
 
 
+# Members of RegisterTaskDefinitionRequest (botocore's ECS model) kept as
+# registered; family, containerDefinitions, networkMode, volumes,
+# placementConstraints and requiresCompatibilities are normalised, tags
+# are kept apart (DescribeTaskDefinition returns them only with include
+# TAGS, beside taskDefinition).  Anything else a request carries is not
+# stored, so it never comes back.
+REGISTER_KEPT = ("taskRoleArn", "executionRoleArn", "cpu", "memory",
+                 "pidMode", "ipcMode", "proxyConfiguration",
+                 "inferenceAccelerators", "ephemeralStorage",
+                 "runtimePlatform", "enableFaultInjection")
+
+
+def _check_tags(tags):
+    """The model's limits of Tags: at most 50, keys of 1-128 characters,
+    values up to 256, each key once."""
+    if not isinstance(tags, list) or len(tags) > 50:
+        raise AwsError("InvalidParameterException",
+                       "tags: at most 50 tags are allowed.")
+    seen = set()
+    for tag in tags:
+        key = tag.get("key") if isinstance(tag, dict) else None
+        if not isinstance(key, str) or not 1 <= len(key) <= 128:
+            raise AwsError("InvalidParameterException",
+                           "The tag key must be 1 to 128 characters.")
+        if len(tag.get("value") or "") > 256:
+            raise AwsError("InvalidParameterException",
+                           "The tag value must be at most 256 characters.")
+        if key in seen:
+            raise AwsError("InvalidParameterException",
+                           "Duplicate tag key %s." % key)
+        seen.add(key)
+
+
 def _ensure_bool(v):
     return bool(v) if v is not None else False
 
@@ -385,6 +418,8 @@ class Service:
         self.scenarios = []
         # services whose deployments report no rolloutState
         self.no_rollout_state = set()
+        # accounts whose caller may not tag on create (ecs:TagResource)
+        self.deny_tag_on_create = set()
 
     # ---- plumbing
 
@@ -427,6 +462,17 @@ class Service:
             else:
                 self.no_rollout_state.discard(name)
             return {"ok": True, "services": sorted(self.no_rollout_state)}
+        if action == "deny-tag-on-create":
+            if not body.get("account"):
+                raise AwsError("InvalidParameterException",
+                               "deny-tag-on-create needs an account")
+            if body.get("enabled", True):
+                self.deny_tag_on_create.add(body["account"])
+            else:
+                self.deny_tag_on_create.discard(body["account"])
+            return {"accounts": sorted(self.deny_tag_on_create)}
+        if action == "task-definition":
+            return self._seed_task_definition(body)
         if action == "advance":
             secs = float(body.get("seconds") or 0)
             adv = getattr(self.sim, "advance", None)
@@ -993,9 +1039,8 @@ class Service:
             "registeredAt": t,
             "registeredBy": "arn:aws:iam::%s:root" % rs.account,
         }
-        for key in ("taskRoleArn", "executionRoleArn", "cpu", "memory",
-                    "runtimePlatform", "pidMode", "ipcMode",
-                    "ephemeralStorage"):
+        # The rest of the request comes back as it was registered.
+        for key in REGISTER_KEPT:
             if p.get(key) is not None:
                 td[key] = _deepcopy(p[key])
         if req:
@@ -1008,9 +1053,67 @@ class Service:
                 raise AwsError("ClientException", "Fargate requires that "
                                "'cpu' be defined at the task level.")
         tags = _deepcopy(p.get("tags") or [])
+        _check_tags(tags)
+        if tags and rs.account in self.deny_tag_on_create:
+            # What AWS answers a role without ecs:TagResource for
+            # tag-on-create (the account setting tagResourceAuthorization).
+            raise AwsError("AccessDeniedException",
+                           "User: arn:aws:sts::%s:assumed-role/deploy/gantry "
+                           "is not authorized to perform: ecs:TagResource "
+                           "on resource: %s:task-definition/%s:%d because "
+                           "no identity-based policy allows the "
+                           "ecs:TagResource action"
+                           % (rs.account, rs.arn_prefix, family, rev))
         td["_tags"] = tags
         revs.append(td)
         return {"taskDefinition": self._td_out(td), "tags": tags}
+
+    def _seed_task_definition(self, body):
+        """/_sim/ecs/task-definition: registers a task definition given as
+        JSON text (a file: RegisterTaskDefinition input, or a
+        DescribeTaskDefinition answer with "taskDefinition" and "tags"),
+        plus "extra" response members stored as they are (deleteRequestedAt,
+        requiresAttributes...), so that clients that copy a task definition
+        meet what the real API returns.  Malformed text is refused."""
+        import json
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise AwsError("InvalidParameterException",
+                           "task-definition needs \"text\", the task "
+                           "definition as JSON text")
+        try:
+            doc = json.loads(text)
+        except ValueError as e:
+            raise AwsError("InvalidParameterException",
+                           "task definition %s is not valid JSON: %s; fix "
+                           "the file" % (body.get("name") or "text", e))
+        if not isinstance(doc, dict):
+            raise AwsError("InvalidParameterException",
+                           "task definition %s is not a JSON object"
+                           % (body.get("name") or "text"))
+        params = doc.get("taskDefinition", doc)
+        if not isinstance(params, dict):
+            raise AwsError("InvalidParameterException",
+                           "taskDefinition of %s is not a JSON object"
+                           % (body.get("name") or "text"))
+        params = {k: v for k, v in params.items()
+                  if k in REGISTER_KEPT or k in (
+                      "family", "containerDefinitions", "networkMode",
+                      "volumes", "placementConstraints",
+                      "requiresCompatibilities")}
+        if doc.get("tags"):
+            params["tags"] = doc["tags"]
+        if body.get("family"):
+            params["family"] = body["family"]
+        if not body.get("account") or not body.get("region"):
+            raise AwsError("InvalidParameterException",
+                           "task-definition needs account and region")
+        rs = self._rs(body["account"], body["region"])
+        out = self.op_RegisterTaskDefinition(rs, params, float(self.sim.now()))
+        td = self._td(rs, out["taskDefinition"]["taskDefinitionArn"])
+        for key, value in (body.get("extra") or {}).items():
+            td[key] = _deepcopy(value)
+        return {"taskDefinition": self._td_out(td), "tags": td["_tags"]}
 
     def _td_out(self, td):
         return {k: _deepcopy(v) for k, v in td.items()
@@ -1025,6 +1128,22 @@ class Service:
         if "TAGS" in (p.get("include") or []):
             out["tags"] = _deepcopy(td["_tags"])
         return out
+
+    def op_ListTagsForResource(self, rs, p, t):
+        arn = p.get("resourceArn") or ""
+        if ":task-definition/" in arn:
+            td = self._td(rs, arn, active_only=False)
+            if td is not None and ":" in arn.split("/")[-1]:
+                return {"tags": _deepcopy(td["_tags"])}
+        elif ":service/" in arn:
+            parts = arn.split(":", 5)[-1].split("/")
+            if len(parts) == 3:
+                cl = rs.clusters.get(parts[1])
+                svc = cl.services.get(parts[2]) if cl else None
+                if svc is not None:
+                    return {"tags": _deepcopy(svc.tags)}
+        raise AwsError("InvalidParameterException",
+                       "The specified resource could not be found.")
 
     def op_DeregisterTaskDefinition(self, rs, p, t):
         ref = p.get("taskDefinition") or ""

@@ -274,7 +274,14 @@ class Handler(BaseHTTPRequestHandler):
             sim.reset()
             return {}
         if path == 'calls':
-            return {'calls': list(sim.calls)}
+            # {"bodies": true}: each call with its request ("params":
+            # the JSON body, or the Query form fields) and user agent.
+            if req.get('bodies'):
+                return {'calls': list(sim.calls)}
+            return {'calls': [{k: v for k, v in c.items()
+                               if k not in ('params', 'user_agent',
+                                            'protocol')}
+                              for c in sim.calls]}
         if path == 'fault':
             sim.set_fault(req)
             return {'faults': [{k: v for k, v in f.items() if k != 'seen'}
@@ -355,6 +362,16 @@ class Handler(BaseHTTPRequestHandler):
             if svc is None and op == 'AssumeRoleWithWebIdentity':
                 svc = sim.services.get('sts')
         self.what = '%s.%s' % (svc.name if svc else '?', op or '?')
+        # What the caller sent, as sent, for /_sim/calls {"bodies": true}:
+        # tests check every request against the AWS API models.
+        if query:
+            recorded = {k: v for k, v in params.items()
+                        if k not in ('Action', 'Version')}
+        else:
+            try:
+                recorded = json.loads(body or b'{}')
+            except ValueError:
+                recorded = body.decode('utf-8', 'replace')
         xmlns = getattr(svc, 'xmlns', 'https://sts.amazonaws.com/doc/2011-06-15/')
 
         def answer(status, result, account):
@@ -379,7 +396,10 @@ class Handler(BaseHTTPRequestHandler):
             # /_sim/calls right after its call always finds it.
             sim.calls.append({'service': svc.name if svc else None,
                               'operation': op, 'status': status,
-                              'account': account})
+                              'account': account, 'params': recorded,
+                              'protocol': 'query' if query else 'json',
+                              'user_agent': headers.get('user-agent',
+                                                        [''])[0]})
             self._send(status, payload, ctype, rid)
             return status
 
