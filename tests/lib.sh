@@ -153,3 +153,13 @@ start_httpd() {
 	done
 	PORT=$(cat "$TMP/$name.port")
 }
+
+# realworld_dir: the shared collection of real-world files no one here
+# wrote (GANTRY_REALWORLD, else shared/realworld beside the checkout, as
+# CI lays it out, else the workplace's copy); prints nothing without one.
+realworld_dir() {
+	for d in "${GANTRY_REALWORLD:-}" "$top_srcdir/../shared/realworld" \
+		 /work/shared/realworld; do
+		[ -n "$d" ] && [ -d "$d" ] && { echo "$d"; return; }
+	done
+}

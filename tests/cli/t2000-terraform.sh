@@ -344,10 +344,10 @@ expect_no_err "Apply complete"
 [ ! -f verdict/terraform.tfstate ] || fail "a plan that is not applyable was applied"
 ok "a saved plan with \"applyable\": false is refused"
 
-# Real-world plans (GANTRY_REALWORLD, default /work/shared/realworld):
+# Real-world plans (realworld_dir in tests/lib.sh):
 # the summary of each matches its resource_changes; terraform's own
 # errored plan is refused.
-RW=${GANTRY_REALWORLD:-/work/shared/realworld}/terraform-plan
+RW=$(realworld_dir)/terraform-plan
 if [ -d "$RW" ]; then
 	for p in "$RW"/*.json; do
 		base=$(basename "$p")

@@ -9,8 +9,8 @@
 # members at every depth, types, enums, required members, lengths.  The
 # malformed real-world file is refused by the simulator with a clear error.
 #
-# GANTRY_REALWORLD names the real-world collection (default
-# /work/shared/realworld); without it only this file's task definition runs.
+# realworld_dir (tests/lib.sh) finds the real-world collection;
+# without it only this file's task definition runs.
 . "$top_srcdir/tests/lib.sh"
 
 PY=/usr/bin/python3
@@ -23,7 +23,7 @@ python3 -c "import sys; sys.path.insert(0, '$top_srcdir/tests/sandbox'); import 
 	echo "SKIP: no botocore ECS model (pip botocore, or the Debian awscli) to check requests against"
 	exit 77
 }
-RW=${GANTRY_REALWORLD:-/work/shared/realworld}/ecs-taskdef
+RW=$(realworld_dir)/ecs-taskdef
 
 SB="$TMP/sb"
 "$top_srcdir/tests/sandbox/sandbox" start "$SB" --no-registry \
