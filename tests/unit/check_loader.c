@@ -289,7 +289,8 @@ START_TEST(group_writable_directory_is_refused)
 {
 	char *dir = subdir("plugins");
 	char *want = gantry_i_xasprintf("directory '%s' is writable by group "
-					"or others; run chmod go-w '%s'", dir,
+					"or others (mode 0775); run chmod go-w "
+					"'%s'", dir,
 					dir);
 
 	free(copy_fixture("good", dir, NULL));
@@ -349,7 +350,8 @@ START_TEST(symlink_into_a_writable_subdirectory_is_refused)
 	char *link = gantry_i_xasprintf("%s/good.so", a);
 	char *real = realpath(sub, NULL);
 	char *want = gantry_i_xasprintf("directory '%s' is writable by group "
-					"or others; run chmod go-w '%s'", real,
+					"or others (mode 0777); run chmod go-w "
+					"'%s'", real,
 					real);
 
 	ck_assert_int_eq(symlink("sub/good.so", link), 0);
