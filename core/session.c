@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "session.h"
+#include "statedir.h"
 
 static char *find_actor(void)
 {
@@ -58,6 +59,12 @@ struct state *session_state(struct session *s)
 
 	if (s->state)
 		return s->state;
+	/* Judged whatever the backend: work/ and batch/ stay local. */
+	if (state_dir_check(session_state_dir(s), &e) < 0) {
+		errs_print(&e);
+		errs_clear(&e);
+		return NULL;
+	}
 	if (state_open(&s->state, session_state_dir(s),
 		       s->have_conf ? s->conf.state_cfg : NULL, &e) < 0) {
 		errs_print(&e);

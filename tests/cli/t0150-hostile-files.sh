@@ -1,0 +1,99 @@
+#!/bin/sh
+# t0150: files gantry did not write itself.  The state directory (and its
+# journal/, locks/, work/, batch/) is trusted only when it is a real
+# directory owned by root or the user running gantry and not writable by
+# group or others (the plugin rule); FIFOs and other non-regular files are
+# never read (no hang); @include fan-out is bounded; stage output over the
+# limit and an oversized actor are explained.  Every gantry call that could
+# hang runs under `timeout 20`, so a regression fails instead of hanging.
+. "$top_srcdir/tests/lib.sh"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; name = "quick"; log = "calls"; } );
+CFG
+
+# tgantry ARGS...: run with a time limit; exit 124 means it hung.
+trun() {
+	timeout 20 "$top_builddir/gantry" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+}
+
+# --- the state directory: created 0700, then judged on every command
+run deploy v1.0.0-rc.1
+expect_rc 0
+[ "$(stat -c %a "$STATE")" = 700 ] || fail "state dir created $(stat -c %a "$STATE"), not 700"
+[ "$(stat -c %a "$STATE/journal")" = 700 ] || fail "journal dir not 700"
+run history
+expect_rc 0
+expect_out "v1.0.0-rc.1"
+ok "gantry creates the state directory 0700 and a correct one works"
+
+# refused CMD...: exit 2 with the line, and no stage ran.
+refused() {
+	line=$1
+	shift
+	for cmd in "deploy v1.0.0-rc.2" "rollback staging" "history" "status" \
+		   "lock staging" "unlock staging" "report"; do
+		rm -f calls
+		# shellcheck disable=SC2086
+		trun $cmd
+		[ "$rc" = 2 ] || fail "$* / $cmd: expected exit 2, got $rc"
+		expect_err "$line"
+		[ ! -e calls ] || fail "$* / $cmd: a stage ran"
+		[ "$(grep -c . "$TMP/err")" = 1 ] || fail "$* / $cmd: not one line"
+	done
+}
+
+chmod o+w "$STATE"
+refused "gantry: error: state directory '$STATE' is writable by group or others (mode 0702); run chmod go-w '$STATE'" "o+w"
+chmod 720 "$STATE"
+refused "state directory '$STATE' is writable by group or others (mode 0720); run chmod go-w '$STATE'" "g+w"
+chmod 700 "$STATE"
+chmod 777 "$STATE/journal"
+refused "journal directory '$STATE/journal' is writable by group or others (mode 0777); run chmod go-w '$STATE/journal'" "journal o+w"
+chmod 700 "$STATE/journal"
+chmod 770 "$STATE/locks"
+refused "locks directory '$STATE/locks' is writable by group or others (mode 0770)" "locks g+w"
+chmod 700 "$STATE/locks"
+ok "a state directory, journal/ or locks/ writable by group or others is refused (exit 2, one line, nothing ran)"
+
+me=$(id -un)
+chown 12345 "$STATE"
+refused "state directory '$STATE' is owned by user '?' (uid 12345), not by root or by the user running gantry ('$me'); run chown" "chown"
+chown "$(id -u)" "$STATE"
+chown 12345 "$STATE/journal"
+refused "journal directory '$STATE/journal' is owned by user '?' (uid 12345)" "chown journal"
+chown "$(id -u)" "$STATE/journal"
+ok "a state directory or journal/ owned by another user is refused"
+
+mv "$STATE" "$TMP/real-state"
+ln -s "$TMP/real-state" "$STATE"
+refused "state directory '$STATE' is a symlink to '$TMP/real-state', and gantry trusts only a real directory there; give the directory itself with --state-dir" "symlink"
+# A trailing slash does not get it through.
+GANTRY_STATE_DIR="$STATE/" trun history
+expect_rc 2
+expect_err "is a symlink"
+rm "$STATE"
+mv "$TMP/real-state" "$STATE"
+mv "$STATE/journal" "$TMP/real-journal"
+ln -s "$TMP/real-journal" "$STATE/journal"
+refused "journal directory '$STATE/journal' is a symlink to '$TMP/real-journal'" "journal symlink"
+rm "$STATE/journal"
+mv "$TMP/real-journal" "$STATE/journal"
+run history
+expect_rc 0
+expect_out "v1.0.0-rc.1"
+ok "a symlinked state directory or journal/ is refused; the real one works again"
+
+# batch writes its logs under the state directory: judged too.
+cat > batch.cfg <<'B'
+deploys = ( { name = "one"; config = "gantry.cfg"; tag = "v1.0.0-rc.3"; } );
+B
+chmod o+w "$STATE"
+trun batch batch.cfg
+expect_rc 2
+expect_err "state directory '$STATE' is writable by group or others"
+chmod o-w "$STATE"
+trun batch batch.cfg
+expect_rc 0
+ok "batch refuses an unsafe state directory too"
