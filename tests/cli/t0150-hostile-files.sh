@@ -97,3 +97,51 @@ chmod o-w "$STATE"
 trun batch batch.cfg
 expect_rc 0
 ok "batch refuses an unsafe state directory too"
+
+# --- non-regular and foreign files inside the state directory
+mkfifo "$STATE/journal/20990101T000000Z-abcdef.json"
+trun history
+expect_rc 0
+expect_out "v1.0.0-rc.1"
+expect_err "gantry: warning: skipping journal record '$STATE/journal/20990101T000000Z-abcdef.json': it is a FIFO, not a regular file; remove it"
+trun deploy v1.0.0-rc.4
+expect_rc 0
+trun report
+expect_rc 0
+expect_out "svc / staging"
+trun deploy v1.0.0-rc.5 --resume 20990101T000000Z-abcdef
+expect_rc 2
+expect_err "cannot read journal record '$STATE/journal/20990101T000000Z-abcdef.json': it is a FIFO, not a regular file; remove it"
+rm "$STATE/journal/20990101T000000Z-abcdef.json"
+ok "a FIFO in the journal is skipped with a warning by listings and refused by --resume, without hanging"
+
+# A record anyone could have written is not believed.
+rec=$(last_record)
+chmod 666 "$rec"
+trun history
+expect_rc 0
+expect_err "skipping journal record '$rec': it is writable by group or others (mode 0666); run chmod go-w '$rec'"
+expect_no_out "v1.0.0-rc.5"
+chmod 600 "$rec"
+chown 12345 "$rec"
+trun history
+expect_err "skipping journal record '$rec': it is owned by user '?' (uid 12345)"
+chown "$(id -u)" "$rec"
+ln -s "$rec" "$STATE/journal/20990101T000000Z-abcdef.json"
+trun history
+expect_err "skipping journal record '$STATE/journal/20990101T000000Z-abcdef.json': it is a symlink, not a regular file; remove it"
+rm "$STATE/journal/20990101T000000Z-abcdef.json"
+ok "journal records writable by others, owned by another user or symlinked are skipped with a warning"
+
+rm -f "$STATE/locks/svc@staging.lock"
+mkfifo "$STATE/locks/svc@staging.lock"
+for cmd in "lock staging" "unlock staging" "deploy v1.0.0-rc.6" "status"; do
+	# shellcheck disable=SC2086
+	trun $cmd
+	[ "$rc" != 124 ] || fail "$cmd hung on a FIFO lock"
+	expect_err "lock '$STATE/locks/svc@staging.lock' is a FIFO, not a regular file; remove it"
+done
+rm "$STATE/locks/svc@staging.lock"
+run lock staging
+expect_rc 0
+ok "a FIFO as a lock file is refused, not waited on"
