@@ -145,3 +145,58 @@ rm "$STATE/locks/svc@staging.lock"
 run lock staging
 expect_rc 0
 ok "a FIFO as a lock file is refused, not waited on"
+
+# --- FIFOs named by the configuration: refused at once
+mkfifo "$TMP/fifo"
+echo '@include "../fifo"' > profiles/staging.cfg
+trun plan v1.0.0-rc.1
+expect_rc 2
+expect_err "cannot read included file '$TMP/profiles/../fifo': it is a FIFO, not a regular file; name a regular file"
+echo '# staging' > profiles/staging.cfg
+trun -c "$TMP/fifo" history
+expect_rc 2
+expect_err "cannot read configuration '$TMP/fifo': it is a FIFO, not a regular file"
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; name = "quick"; log = "calls"; message = "${secret:file:fifo}"; } );
+CFG
+rm -f calls
+# Secrets are resolved when their stage starts: an unreadable one fails
+# that stage (exit 1), as an unset ${secret:env:} does.
+trun deploy v1.0.0-rc.7
+expect_rc 1
+expect_err "secret '\${secret:file:fifo}' of stage 'quick': cannot read '$TMP/fifo': it is a FIFO, not a regular file; keep the secret in a regular file"
+! grep -q "quick run" calls 2>/dev/null || fail "the stage ran"
+ok "an @include or -c naming a FIFO fails at once (exit 2), a \${secret:file:} FIFO fails its stage at once"
+
+# --- @include fan-out: every file includes the next ten times, 8 deep
+fanout() {
+	i=1
+	while [ $i -lt 8 ]; do
+		: > "profiles/f$i.cfg"
+		for k in 1 2 3 4 5 6 7 8 9 10; do
+			echo "@include \"f$((i + 1)).cfg\"" >> "profiles/f$i.cfg"
+		done
+		i=$((i + 1))
+	done
+	echo '@include "f1.cfg"' > profiles/staging.cfg
+}
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; name = "quick"; log = "calls"; } );
+CFG
+fanout
+head -c 9000 /dev/zero | tr '\0' '#' > profiles/f8.cfg
+echo >> profiles/f8.cfg
+start=$(date +%s)
+trun plan v1.0.0-rc.1
+expect_rc 2
+[ $(( $(date +%s) - start )) -lt 15 ] || fail "the fan-out took too long"
+expect_err "$TMP/profiles/f7.cfg:"
+expect_err ": @include of '$TMP/profiles/f8.cfg' takes the configuration past 16 MiB with its included files; look for an @include repeated in a loop, or include fewer or smaller files"
+[ "$(grep -c . "$TMP/err")" = 1 ] || fail "not one line"
+echo 'x = 1;' > profiles/f8.cfg
+trun plan v1.0.0-rc.1
+expect_rc 2
+expect_err ": @include of '$TMP/profiles/f8.cfg' would read more than 4096 files in all; look for an @include repeated in a loop, or include fewer files"
+echo '# staging' > profiles/staging.cfg
+rm -f profiles/f*.cfg
+ok "@include fan-out stops at 16 MiB or 4096 files in all, naming the include line"
