@@ -200,3 +200,21 @@ expect_err ": @include of '$TMP/profiles/f8.cfg' would read more than 4096 files
 echo '# staging' > profiles/staging.cfg
 rm -f profiles/f*.cfg
 ok "@include fan-out stops at 16 MiB or 4096 files in all, naming the include line"
+
+# --- a stage whose result is over 16 MiB: said so, not "no result"
+write_cfg <<'CFG'
+pipeline = ( { stage = "exec"; name = "loud"; capture = "loud";
+               command = ["sh", "-c", "head -c 20000000 /dev/zero | tr '\\0' a"]; } );
+CFG
+trun -q deploy v1.0.0-rc.8
+expect_rc 1
+expect_err "gantry: error: stage 'loud': its result (outputs, plan or error message) is larger than 16 MiB: the stage captured or published more than 16 MiB of output; redirect the tool's output to a file or quiet it (its --quiet flag or similar), and publish only what later stages need"
+expect_no_err "without reporting a result"
+[ "$(json_get "$(last_record)" 'd["stages"][0]["error"]')" != None ] || fail "error not journalled"
+write_cfg <<'CFG'
+pipeline = ( { stage = "exec"; name = "loud";
+               command = ["sh", "-c", "head -c 20000000 /dev/zero | tr '\\0' a"]; } );
+CFG
+trun -q deploy v1.0.0-rc.9
+expect_rc 0
+ok "a stage result over 16 MiB fails the stage saying so; printing that much without capturing it is fine"
