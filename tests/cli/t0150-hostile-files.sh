@@ -218,3 +218,33 @@ CFG
 trun -q deploy v1.0.0-rc.9
 expect_rc 0
 ok "a stage result over 16 MiB fails the stage saying so; printing that much without capturing it is fine"
+
+# --- the actor: at most 256 bytes of printable text, else refused
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; name = "slow"; action = "sleep"; seconds = 30; log = "calls"; } );
+CFG
+rm -f calls
+GANTRY_ACTOR=$(head -c 100000 /dev/zero | tr '\0' a) trun deploy v1.0.0-rc.10
+expect_rc 2
+expect_err "gantry: error: actor from GANTRY_ACTOR is 100000 bytes long, more than 256; set GANTRY_ACTOR to the name of who deploys"
+[ "$(grep -c . "$TMP/err")" = 1 ] || fail "not one line"
+[ ! -e calls ] || fail "a stage ran"
+GANTRY_ACTOR="" GITHUB_ACTOR="$(printf 'evil\nline')" trun deploy v1.0.0-rc.10
+expect_rc 2
+expect_err "actor from GITHUB_ACTOR contains a control character (byte 5)"
+# The longest actor accepted reads back whole from the lock holder.
+long=$(head -c 256 /dev/zero | tr '\0' b)
+GANTRY_ACTOR=$long "$top_builddir/gantry" deploy v1.0.0-rc.10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+bg=$!
+BG_PIDS="$bg"
+wait_for calls "slow run sleep"
+trun --json lock staging
+expect_rc 6
+[ "$(json_get "$TMP/out" 'd["user"]')" = "$long" ] || fail "lock holder user not read back"
+trun deploy v1.0.0-rc.11
+expect_rc 6
+expect_err "of $long on"
+kill -9 "$bg"
+wait "$bg" 2>/dev/null
+BG_PIDS=""
+ok "an actor over 256 bytes or with control characters is refused (exit 2); one of 256 bytes reads back from the lock"
