@@ -81,15 +81,17 @@ static char *join_path(const char *dir, const char *rel)
 }
 
 /* Only a regular file is read: a FIFO named by @include or -c would
-   block gantry forever (filecheck.h). */
-static char *read_file(const char *path, struct errs *e, const char *why)
+   block gantry forever (filecheck.h).  from: the @include line, or NULL. */
+static char *read_file(const char *path, struct errs *e, const char *why,
+		       const char *from)
 {
 	struct gantry_buf reason = GANTRY_BUF_INIT;
 	char *text = file_read_regular(path, MAX_INCLUDE_BYTES, 0, NULL,
 				       &reason);
 
 	if (!text)
-		errs_add(e, "cannot read %s '%s': %s%s", why, path, reason.buf,
+		errs_add(e, "%s%scannot read %s '%s': %s%s", from ? from : "",
+			 from ? ": " : "", why, path, reason.buf,
 			 errno == EINVAL ? "; name a regular file" : "");
 	gantry_buf_release(&reason);
 	return text;
@@ -136,7 +138,8 @@ static int expand(struct srcmap *m, struct gantry_buf *out, const char *path,
 			 "include fewer files", from, path, MAX_INCLUDE_FILES);
 		return -1;
 	}
-	text = read_file(path, e, depth ? "included file" : "configuration");
+	text = read_file(path, e, depth ? "included file" : "configuration",
+			 depth ? from : NULL);
 	if (!text)
 		return -1;
 	m->bytes += strlen(text);

@@ -151,7 +151,7 @@ mkfifo "$TMP/fifo"
 echo '@include "../fifo"' > profiles/staging.cfg
 trun plan v1.0.0-rc.1
 expect_rc 2
-expect_err "cannot read included file '$TMP/profiles/../fifo': it is a FIFO, not a regular file; name a regular file"
+expect_err "gantry: error: $TMP/profiles/staging.cfg:1: cannot read included file '$TMP/profiles/../fifo': it is a FIFO, not a regular file; name a regular file"
 echo '# staging' > profiles/staging.cfg
 trun -c "$TMP/fifo" history
 expect_rc 2
