@@ -823,6 +823,7 @@ static int misuse(const struct options *o)
 static int setup_logs(struct batch *b)
 {
 	struct session s;
+	struct errs e = { 0 };
 	ssize_t len;
 
 	memset(&s, 0, sizeof(s));
@@ -830,6 +831,12 @@ static int setup_logs(struct batch *b)
 	b->id = journal_new_id();
 	b->logdir = gantry_i_xasprintf("%s/batch/%s", session_state_dir(&s),
 				       b->id);
+	if (state_dir_check(s.state_dir, &e) < 0) {
+		free(s.state_dir);
+		errs_print(&e);
+		errs_clear(&e);
+		return -1;
+	}
 	free(s.state_dir);
 	if (state_mkdirs(b->logdir) < 0) {
 		gantry_log(NULL, GANTRY_LOG_ERROR, "cannot create the batch "

@@ -115,10 +115,20 @@ static int write_out(const char *path, const char *doc)
 	return EXIT_OK;
 }
 
-/* Resolves the window; EXIT_OK or a usage error (printed). */
+/*
+ * Resolves the window; EXIT_OK or a usage error (printed).  Now is taken
+ * to the nanosecond: records start at millisecond precision and --until
+ * is exclusive, so a now cut to whole seconds would leave out every
+ * deploy started earlier in the current second (a report run right after
+ * a quick deploy found "no deploys in this period").
+ */
 static int window(const struct options *o, double *since, double *until)
 {
-	double now = (double)time(NULL);
+	struct timespec ts;
+	double now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 
 	*until = now;
 	if (o->until && report_parse_time(o->until, now, 1, until) < 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filecheck.h"
 #include "interp.h"
 
 struct interp {
@@ -18,15 +19,19 @@ struct interp {
 	struct errs *e;
 };
 
-/* A secret file's content without its trailing newline. */
+/* A secret file's content without its trailing newline.  Only a regular
+   file is read: a FIFO there would block gantry forever (filecheck.h). */
 static char *slurp(const char *path, struct gantry_buf *err)
 {
-	char *text = gantry_i_read_file(path, 1u << 20);
+	struct gantry_buf why = GANTRY_BUF_INIT;
+	char *text = file_read_regular(path, 1u << 20, 0, NULL, &why);
 	size_t n;
 
 	if (!text) {
-		gantry_buf_addf(err, "cannot read '%s': %s", path,
-				  strerror(errno));
+		gantry_buf_addf(err, "cannot read '%s': %s%s", path, why.buf,
+				errno == EINVAL ? "; keep the secret in a "
+				"regular file" : "");
+		gantry_buf_release(&why);
 		return NULL;
 	}
 	n = strlen(text);

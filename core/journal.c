@@ -24,6 +24,7 @@
 
 #include <json.h>
 
+#include "filecheck.h"
 #include "journal.h"
 #include "statedir.h"
 
@@ -641,9 +642,45 @@ int journal_write(const char *state_dir, const struct deploy_record *r,
 	return rc;
 }
 
+/*
+ * Reads the record file at path: only a regular file (a FIFO must not
+ * hang gantry), not through a symlink, and only one nobody else could
+ * have written (a forged record is what `rollback` would deploy).  The
+ * text, or NULL with errno and, in why, the reason and its fix.
+ */
+static char *read_record(const char *path, struct gantry_buf *why)
+{
+	struct gantry_buf reason = GANTRY_BUF_INIT;
+	struct stat st;
+	char *text, *problem;
+
+	text = file_read_regular(path, RECORD_MAX, FILE_NOFOLLOW, &st,
+				 &reason);
+	if (!text) {
+		int err = errno;
+
+		gantry_buf_addf(why, "%s; %s", reason.buf, err == ENOENT ||
+				err == EACCES || err == EIO || err == ENOMEM ?
+				fix_for(err) : "remove it");
+		gantry_buf_release(&reason);
+		errno = err;
+		return NULL;
+	}
+	problem = file_trust_problem("it", path, &st, "remove it");
+	if (problem) {
+		gantry_buf_adds(why, problem);
+		free(problem);
+		free(text);
+		errno = EPERM;
+		return NULL;
+	}
+	return text;
+}
+
 int journal_read(const char *state_dir, const char *id,
 		 struct deploy_record *r, struct errs *e)
 {
+	struct gantry_buf why = GANTRY_BUF_INIT;
 	char *dir = gantry_i_xasprintf("%s/journal", state_dir);
 	char *path = NULL, *text = NULL;
 	int rc = -1;
@@ -655,16 +692,17 @@ int journal_read(const char *state_dir, const char *id,
 		goto out;
 	}
 	path = gantry_i_xasprintf("%s/%s.json", dir, id);
-	text = gantry_i_read_file(path, RECORD_MAX);
+	text = read_record(path, &why);
 	if (!text && errno == ENOENT)
 		errs_add(e, "no deploy '%s' in %s; see 'gantry history'", id,
 			 dir);
 	else if (!text)
-		errs_add(e, "cannot read journal record '%s': %s; %s", path,
-			 strerror(errno), fix_for(errno));
+		errs_add(e, "cannot read journal record '%s': %s", path,
+			 why.buf);
 	else
 		rc = deploy_record_from_json(r, text, path, e);
 out:
+	gantry_buf_release(&why);
 	free(text);
 	free(path);
 	free(dir);
@@ -690,14 +728,17 @@ static int cmp_records(const void *a, const void *b)
 static int list_one(const char *dir, const char *id, const char *service,
 		    const char *environment, struct deploy_record *r)
 {
+	struct gantry_buf why = GANTRY_BUF_INIT;
 	struct errs e = { 0 };
 	char *path = gantry_i_xasprintf("%s/%s.json", dir, id);
-	char *text = gantry_i_read_file(path, RECORD_MAX);
+	char *text = read_record(path, &why);
 	int rc = 1;
 
+	/* One bad file must not take the whole history down: it is skipped
+	   and named, and commands go on with the records that are sound. */
 	if (!text) {
 		gantry_log(NULL, GANTRY_LOG_WARN, "skipping journal record "
-			   "'%s': %s", path, strerror(errno));
+			   "'%s': %s", path, why.buf);
 	} else if (deploy_record_from_json(r, text, path, &e) < 0) {
 		gantry_log(NULL, GANTRY_LOG_WARN, "skipping %s",
 			   e.n ? e.msg[0] : path);
@@ -708,6 +749,7 @@ static int list_one(const char *dir, const char *id, const char *service,
 		rc = 0;
 	}
 	errs_clear(&e);
+	gantry_buf_release(&why);
 	free(text);
 	free(path);
 	return rc;

@@ -21,7 +21,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <ltdl.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filecheck.h"
 #include "loader.h"
 
 #define NO_PLUGIN ((size_t)-1)
@@ -224,32 +224,20 @@ static int is_candidate(const char *path)
 	return !stat(path, &st) && S_ISREG(st.st_mode);
 }
 
-static int writable_by_others(const struct stat *st)
+/*
+ * The trust rule (filecheck.c), shared with the state directory: whoever
+ * owns a plugin or its directory, or can write to them, can change its
+ * code, so only root and the user running gantry are trusted with that.
+ */
+static char *untrusted(const char *path, const char *what, const char *at,
+		       const struct stat *st)
 {
-	return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
-}
+	char *problem = file_trust_problem(what, at, st, "remove it"), *why;
 
-/* The owner of a plugin can change its code: only root and the user
-   running gantry are trusted with that. */
-static char *check_owner(const char *path, const struct stat *st)
-{
-	uid_t me = geteuid();
-	struct passwd *pw;
-	char *who, *mine, *why;
-
-	if (st->st_uid == 0 || st->st_uid == me)
+	if (!problem)
 		return NULL;
-	pw = getpwuid(st->st_uid);
-	who = gantry_i_xasprintf("'%s' (uid %u)", pw ? pw->pw_name : "?",
-				 (unsigned)st->st_uid);
-	pw = getpwuid(me);
-	mine = gantry_i_xstrdup(pw ? pw->pw_name : "?");
-	why = refuse(path, "file is owned by user %s, not by root or by "
-		     "the user running gantry ('%s'); run chown %s '%s' if "
-		     "you trust it, or remove it", who, mine,
-		     me ? mine : "root", path);
-	free(who);
-	free(mine);
+	why = refuse(path, "%s", problem);
+	free(problem);
 	return why;
 }
 
@@ -275,23 +263,21 @@ static int inside(const char *real, const char *realdir)
 static char *check_file(const char *path, const char *dir)
 {
 	struct stat st;
-	char *real = NULL, *realdir = NULL, *slash, *why = NULL;
+	char *real = NULL, *realdir = NULL, *slash, *why = NULL, *what;
 
 	if (stat(path, &st))
 		return refuse(path, "cannot read it: %s; check the file",
 			      strerror(errno));
-	if (writable_by_others(&st))
-		return refuse(path, "file is writable by group or others "
-			      "(mode %04o); run chmod go-w '%s'",
-			      (unsigned)(st.st_mode & 07777), path);
-	if ((why = check_owner(path, &st)))
+	if ((why = untrusted(path, "file", path, &st)))
 		return why;
 	if (stat(dir, &st))
 		return refuse(path, "cannot read directory '%s': %s; check "
 			      "the plugin path", dir, strerror(errno));
-	if (writable_by_others(&st))
-		return refuse(path, "directory '%s' is writable by group or "
-			      "others; run chmod go-w '%s'", dir, dir);
+	what = gantry_i_xasprintf("directory '%s'", dir);
+	why = untrusted(path, what, dir, &st);
+	free(what);
+	if (why)
+		return why;
 	real = realpath(path, NULL);
 	realdir = realpath(dir, NULL);
 	if (!real || !realdir) {
@@ -307,10 +293,11 @@ static char *check_file(const char *path, const char *dir)
 	}
 	slash = strrchr(real, '/');
 	*slash = '\0';
-	if (strcmp(real, realdir) && !stat(real, &st) &&
-	    writable_by_others(&st))
-		why = refuse(path, "directory '%s' is writable by group or "
-			     "others; run chmod go-w '%s'", real, real);
+	if (strcmp(real, realdir) && !stat(real, &st)) {
+		what = gantry_i_xasprintf("directory '%s'", real);
+		why = untrusted(path, what, real, &st);
+		free(what);
+	}
 out:
 	free(real);
 	free(realdir);

@@ -5,8 +5,9 @@
  * the plugin path (searched in order), then the install directory.  The
  * working directory is never searched implicitly.  Before any plugin code
  * but its entry function runs, the loader checks:
- *   - the file and its directory are not writable by group or others;
- *   - the file is owned by root or by the user running gantry;
+ *   - the file and its directory are owned by root or by the user
+ *     running gantry and not writable by group or others (the trust rule
+ *     of filecheck.h, which the state directory follows too);
  *   - the file's real path lies inside the directory it was found in
  *     (a symlink leading out of the plugin path is refused);
  *   - the entry symbol exists; magic, ABI major (equal), minor (not newer),

@@ -35,6 +35,7 @@
 
 #include <json.h>
 
+#include "filecheck.h"
 #include "lock.h"
 #include "statedir.h"
 
@@ -235,6 +236,57 @@ static const char *fix_for(int err)
 	}
 }
 
+/*
+ * Opens a lock file: never through a symlink, never blocking (a FIFO
+ * planted there would hang a read-only open), and only a regular file
+ * nobody else could have written (its record decides what `unlock` and
+ * the stale-lock takeover believe).  The fd, -1 with errno ENOENT when
+ * there is none, else -1 with a line in e.
+ */
+static int open_lock(const char *path, int flags, mode_t mode,
+		     struct errs *e)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+		      O_NOCTTY, mode);
+	struct stat st;
+	char *problem;
+
+	if (fd < 0) {
+		int err = errno;
+
+		if (err != ENOENT || (flags & O_CREAT))
+			errs_add(e, "cannot open lock '%s': %s; %s", path,
+				 err == ELOOP ? "it is a symlink" :
+				 strerror(err), err == ELOOP ? "remove it" :
+				 fix_for(err));
+		errno = err;
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		errs_add(e, "cannot open lock '%s': %s; %s", path,
+			 strerror(errno), fix_for(errno));
+		close(fd);
+		errno = EIO;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errs_add(e, "lock '%s' is %s, not a regular file; remove it",
+			 path, file_kind(st.st_mode));
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	problem = file_trust_problem("it", path, &st, "remove it");
+	if (problem) {
+		errs_add(e, "cannot trust lock '%s': %s", path, problem);
+		free(problem);
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
 int lock_acquire(struct deploy_lock *l, const char *state_dir,
 		 const char *service, const char *environment,
 		 const struct lock_holder *me, struct lock_holder *prev,
@@ -261,12 +313,9 @@ int lock_acquire(struct deploy_lock *l, const char *state_dir,
 			 strerror(errno), fix_for(errno));
 		goto fail;
 	}
-	fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		errs_add(e, "cannot open lock '%s': %s; %s", l->path,
-			 strerror(errno), fix_for(errno));
+	fd = open_lock(l->path, O_RDWR | O_CREAT, 0600, e);
+	if (fd < 0)
 		goto fail;
-	}
 	rc = take_flock(fd, LOCK_EX, h);
 	if (rc != 0) {
 		err = errno;
@@ -338,15 +387,11 @@ void lock_release(struct deploy_lock *l)
    lock), -2 on another error (reported in e). */
 static int open_existing(const char *path, int flags, struct errs *e)
 {
-	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_lock(path, flags, 0, e);
 
 	if (fd >= 0)
 		return fd;
-	if (errno == ENOENT)
-		return -1;
-	errs_add(e, "cannot open lock '%s': %s; %s", path, strerror(errno),
-		 fix_for(errno));
-	return -2;
+	return errno == ENOENT ? -1 : -2;
 }
 
 int lock_inspect(const char *state_dir, const char *service,

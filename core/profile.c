@@ -14,9 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filecheck.h"
 #include "profile.h"
 
 #define MAX_INCLUDE_DEPTH 10
+/* What a configuration may read in all, @include files counted every time
+   they are included: ten includes of a file nested eight deep would
+   otherwise turn a few kB of files into gigabytes. */
+#define MAX_INCLUDE_BYTES (16u << 20)
+#define MAX_INCLUDE_FILES 4096
 
 static const char *const policy_names[] = {
 	"abort", "rollback", "mark-failed", "continue"
@@ -64,6 +70,7 @@ struct srcmap {
 	size_t nfiles, afiles;
 	struct origin { size_t file; unsigned line; } *lines;
 	size_t nlines, alines;
+	size_t bytes;		/* read so far, every inclusion counted */
 };
 
 static char *join_path(const char *dir, const char *rel)
@@ -73,13 +80,20 @@ static char *join_path(const char *dir, const char *rel)
 	return gantry_i_xasprintf("%s/%s", dir, rel);
 }
 
-static char *read_file(const char *path, struct errs *e, const char *why)
+/* Only a regular file is read: a FIFO named by @include or -c would
+   block gantry forever (filecheck.h).  from: the @include line, or NULL. */
+static char *read_file(const char *path, struct errs *e, const char *why,
+		       const char *from)
 {
-	char *text = gantry_i_read_file(path, 16u << 20);
+	struct gantry_buf reason = GANTRY_BUF_INIT;
+	char *text = file_read_regular(path, MAX_INCLUDE_BYTES, 0, NULL,
+				       &reason);
 
 	if (!text)
-		errs_add(e, "cannot read %s '%s': %s", why, path,
-			 strerror(errno));
+		errs_add(e, "%s%scannot read %s '%s': %s%s", from ? from : "",
+			 from ? ": " : "", why, path, reason.buf,
+			 errno == EINVAL ? "; name a regular file" : "");
+	gantry_buf_release(&reason);
 	return text;
 }
 
@@ -118,9 +132,25 @@ static int expand(struct srcmap *m, struct gantry_buf *out, const char *path,
 			 path);
 		return -1;
 	}
-	text = read_file(path, e, depth ? "included file" : "configuration");
+	if (m->nfiles >= MAX_INCLUDE_FILES) {
+		errs_add(e, "%s: @include of '%s' would read more than %d files "
+			 "in all; look for an @include repeated in a loop, or "
+			 "include fewer files", from, path, MAX_INCLUDE_FILES);
+		return -1;
+	}
+	text = read_file(path, e, depth ? "included file" : "configuration",
+			 depth ? from : NULL);
 	if (!text)
 		return -1;
+	m->bytes += strlen(text);
+	if (m->bytes > MAX_INCLUDE_BYTES) {
+		errs_add(e, "%s: @include of '%s' takes the configuration past "
+			 "%u MiB with its included files; look for an "
+			 "@include repeated in a loop, or include fewer or "
+			 "smaller files", from, path, MAX_INCLUDE_BYTES >> 20);
+		free(text);
+		return -1;
+	}
 	GANTRY_GROW(m->files, m->nfiles + 1, m->afiles);
 	fileno = m->nfiles;
 	m->files[m->nfiles++] = gantry_i_xstrdup(path);

@@ -18,6 +18,10 @@
 #include "runner.h"
 
 #define TERM_TO_KILL_SECONDS 5
+/* The most a stage's result (outputs, plan lines, error) may weigh; what
+   comes beyond is read and dropped, so the child never blocks on a full
+   pipe, and the stage fails with a line that says why. */
+#define REPORT_MAX (16u << 20)
 
 static void (*tick_fn)(void *);
 static void *tick_arg;
@@ -241,7 +245,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 	size_t skip = 0;
 	char phase = 0;
 	sig_atomic_t signals_at_term = 0;
-	int fds[2], status = 0, open_pipe = 1;
+	int fds[2], status = 0, open_pipe = 1, too_big = 0;
 	pid_t pid, parent;
 
 	memset(res, 0, sizeof(*res));
@@ -315,8 +319,10 @@ void runner_call(const struct run_request *req, struct run_result *res)
 			continue;
 		if (n <= 0)
 			open_pipe = 0;
-		else if (report.len < (16u << 20))
+		else if (report.len + (size_t)n <= REPORT_MAX)
 			gantry_buf_add(&report, chunk, (size_t)n);
+		else
+			too_big = 1;
 	}
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -331,7 +337,16 @@ void runner_call(const struct run_request *req, struct run_result *res)
 	while (skip < report.len && (report.buf[skip] == 'I' ||
 				     report.buf[skip] == 'C'))
 		phase = report.buf[skip++];
-	if (report.len > skip) {
+	if (too_big && !res->killed && !res->interrupted) {
+		res->rc = GANTRY_EFAIL;
+		res->error = gantry_i_xasprintf(
+			"its result (outputs, plan or error message) is larger "
+			"than %u MiB: the stage captured or published more than "
+			"%u MiB of output; redirect the tool's output to a file "
+			"or quiet it (its --quiet flag or similar), and publish "
+			"only what later stages need", REPORT_MAX >> 20,
+			REPORT_MAX >> 20);
+	} else if (report.len > skip) {
 		parse_report(report.buf + skip, report.len - skip, res);
 	} else if (res->killed) {
 		res->rc = GANTRY_ETIMEOUT;

@@ -10,19 +10,56 @@
 #include <unistd.h>
 
 #include "session.h"
+#include "statedir.h"
 
+/* An actor is a user name: it goes into the journal, the lock holder
+   record, notifications and every status line. */
+#define ACTOR_MAX 256
+
+/*
+ * The actor: GANTRY_ACTOR, else GITHUB_ACTOR, else the user name.  A
+ * value that cannot be a user name (longer than ACTOR_MAX bytes, or with
+ * control characters) is refused rather than cut: a cut name would record
+ * someone who does not exist, and the user who set it wants to know.
+ * The actor (malloc'd), or NULL with the error printed.
+ */
 static char *find_actor(void)
 {
-	const char *v = getenv("GANTRY_ACTOR");
+	const char *v = getenv("GANTRY_ACTOR"), *from = "GANTRY_ACTOR";
 	struct passwd *pw;
+	size_t len, i;
 
-	if (!v || !*v)
+	if (!v || !*v) {
 		v = getenv("GITHUB_ACTOR");
-	if ((!v || !*v) && (pw = getpwuid(getuid())))
+		from = "GITHUB_ACTOR";
+	}
+	if ((!v || !*v) && (pw = getpwuid(getuid()))) {
 		v = pw->pw_name;
-	if (!v || !*v)
+		from = "the user name";
+	}
+	if (!v || !*v) {
 		v = getenv("USER");
-	return gantry_i_xstrdup(v && *v ? v : "unknown");
+		from = "USER";
+	}
+	if (!v || !*v)
+		return gantry_i_xstrdup("unknown");
+	len = strlen(v);
+	for (i = 0; i < len && (unsigned char)v[i] >= 0x20 && v[i] != 0x7f;
+	     i++)
+		;
+	if (len > ACTOR_MAX) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "actor from %s is %zu bytes "
+			   "long, more than %d; set GANTRY_ACTOR to the name of "
+			   "who deploys", from, len, ACTOR_MAX);
+		return NULL;
+	}
+	if (i < len) {
+		gantry_log(NULL, GANTRY_LOG_ERROR, "actor from %s contains a "
+			   "control character (byte %zu); set GANTRY_ACTOR to "
+			   "the name of who deploys", from, i + 1);
+		return NULL;
+	}
+	return gantry_i_xstrdup(v);
 }
 
 const char *session_state_dir(struct session *s)
@@ -58,6 +95,12 @@ struct state *session_state(struct session *s)
 
 	if (s->state)
 		return s->state;
+	/* Judged whatever the backend: work/ and batch/ stay local. */
+	if (state_dir_check(session_state_dir(s), &e) < 0) {
+		errs_print(&e);
+		errs_clear(&e);
+		return NULL;
+	}
 	if (state_open(&s->state, session_state_dir(s),
 		       s->have_conf ? s->conf.state_cfg : NULL, &e) < 0) {
 		errs_print(&e);
@@ -96,6 +139,8 @@ int session_open(struct session *s, const struct options *opt,
 	memset(s, 0, sizeof(*s));
 	s->opt = opt;
 	s->actor = find_actor();
+	if (!s->actor)
+		return EXIT_USAGE;
 	path = profile_find(opt->config);
 	if (!path) {
 		if (what & SESSION_OPTIONAL)

@@ -3,6 +3,7 @@ CLI_TESTS = \
 	tests/cli/t0000-basic.sh \
 	tests/cli/t0100-config.sh \
 	tests/cli/t0120-tags.sh \
+	tests/cli/t0150-hostile-files.sh \
 	tests/cli/t0200-plugins.sh \
 	tests/cli/t0300-deploy.sh \
 	tests/cli/t0310-status-line.sh \

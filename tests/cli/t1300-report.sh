@@ -123,6 +123,35 @@ expect_rc 0
 expect_out "--since D"
 ok "window, filters and usage errors"
 
+# The default --until is now, to the millisecond: a deploy that started
+# earlier in the current second is in the window.  (Cut to whole seconds,
+# `report` run right after a quick deploy said "no deploys in this period",
+# while the same report a second later showed it.)
+mkdir -p "$TMP/state-now"
+chmod 700 "$TMP/state-now"
+pipeline ok
+GANTRY_STATE_DIR="$TMP/state-now" run deploy v3.0.0-rc.1
+expect_rc 0
+GANTRY_STATE_DIR="$TMP/state-now" python3 - "$top_builddir/gantry" "$TMP/state-now" >"$TMP/now.out" 2>&1 <<'PY' ||
+import glob, json, math, subprocess, sys, time
+rec = glob.glob(sys.argv[2] + "/journal/*.json")[0]
+d = json.load(open(rec))
+t = time.time()
+if t - math.floor(t) > 0.5:          # leave half a second to run the report
+    time.sleep(math.ceil(t) - t)
+    t = time.time()
+d["started"] = math.floor(t) + 0.001
+d["finished"] = d["started"] + 0.001
+json.dump(d, open(rec, "w"))
+out = subprocess.run([sys.argv[1], "report", "--json"], capture_output=True, text=True)
+assert time.time() < math.floor(t) + 1, "too slow to test"
+print(out.stdout, out.stderr)
+g = json.loads(out.stdout)["groups"]
+sys.exit(0 if len(g) == 1 and g[0]["deploys"] == 1 else 1)
+PY
+	{ cat "$TMP/now.out" >&2; fail "a deploy started earlier in this second is not in the default window"; }
+ok "the default window ends now, not at the start of the current second"
+
 run report --format html -o "$TMP/report.html"
 expect_rc 0
 expect_err "report written to $TMP/report.html"

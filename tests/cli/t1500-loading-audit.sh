@@ -68,13 +68,13 @@ ok "symlinks leading out of the plugin path are refused (absolute, ../, through 
 # --- world-writable directories
 chmod 777 "$PLUGINS"
 expect_refused "world-writable plugin directory" \
-	"plugin '$PLUGINS/tfix.so' refused: directory '$PLUGINS' is writable by group or others; run chmod go-w '$PLUGINS'"
+	"plugin '$PLUGINS/tfix.so' refused: directory '$PLUGINS' is writable by group or others (mode 0777); run chmod go-w '$PLUGINS'"
 chmod 1777 "$PLUGINS"
 expect_refused "sticky world-writable plugin directory" \
-	"plugin '$PLUGINS/tfix.so' refused: directory '$PLUGINS' is writable by group or others; run chmod go-w '$PLUGINS'"
+	"plugin '$PLUGINS/tfix.so' refused: directory '$PLUGINS' is writable by group or others (mode 1777); run chmod go-w '$PLUGINS'"
 chmod 775 "$PLUGINS"
 expect_refused "group-writable plugin directory" \
-	"plugin '$PLUGINS/tfix.so' refused: directory '$PLUGINS' is writable by group or others; run chmod go-w '$PLUGINS'"
+	"plugin '$PLUGINS/tfix.so' refused: directory '$PLUGINS' is writable by group or others (mode 0775); run chmod go-w '$PLUGINS'"
 restore
 # A symlink inside the path into a writable subdirectory: that
 # subdirectory is the real file's directory and is judged.
@@ -83,7 +83,7 @@ chmod 777 "$PLUGINS/drop"
 mv "$PLUGINS/tfix.so" "$PLUGINS/drop/tfix.so"
 ln -s drop/tfix.so "$PLUGINS/tfix.so"
 expect_refused "symlink into a world-writable subdirectory" \
-	"plugin '$PLUGINS/tfix.so' refused: directory '$PLUGINS/drop' is writable by group or others; run chmod go-w '$PLUGINS/drop'"
+	"plugin '$PLUGINS/tfix.so' refused: directory '$PLUGINS/drop' is writable by group or others (mode 0777); run chmod go-w '$PLUGINS/drop'"
 chmod 755 "$PLUGINS/drop"
 run deploy v1.0.0-rc.1
 expect_rc 0 "the same link into a safe subdirectory"

@@ -198,7 +198,7 @@ ns_lock_ok() {
 if command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
 	cell_begin state disk-full
 	victim ''
-	ns_run "mount -t tmpfs -o size=64k tmpfs '$STATE' || exit 1
+	ns_run "mount -t tmpfs -o size=64k,mode=0700 tmpfs '$STATE' || exit 1
 head -c 1048576 /dev/zero >'$STATE/filler' 2>/dev/null"
 	ROLLBACK=n-a LOCK=n-a JOURNAL=n-a
 	rm -f "$STATE/filler"
@@ -214,7 +214,7 @@ head -c 1048576 /dev/zero >'$STATE/filler' 2>/dev/null"
 		printf '  { stage = "tfix"; name = "victim"; log = "calls"; action = "fail"; token = "%s"; on_failure = "rollback"; }\n' "$SECRET_TOKEN"
 		echo ');'
 	} | write_cfg
-	ns_run "mount -t tmpfs -o size=96k tmpfs '$STATE' || exit 1"
+	ns_run "mount -t tmpfs -o size=96k,mode=0700 tmpfs '$STATE' || exit 1"
 	rm -f "$STATE/filler"
 	ns_lock_ok
 	# The final record cannot be written: the last one that could (the

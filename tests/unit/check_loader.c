@@ -285,11 +285,43 @@ START_TEST(world_writable_file_is_refused)
 }
 END_TEST
 
+/* The owner of the directory can replace the file: the same rule as for
+   the file (and the state directory). */
+START_TEST(directory_of_another_user_is_refused)
+{
+	char *dir = subdir("plugins");
+	char *want = gantry_i_xasprintf("directory '%s' is owned by user ",
+					dir);
+	struct loader l;
+	struct errs e = { 0 };
+	int refused = -1;
+
+	if (geteuid() != 0) {
+		free(want);
+		free(dir);
+		return;		/* only root can give a directory away */
+	}
+	free(copy_fixture("good", dir, NULL));
+	ck_assert_int_eq(chown(dir, 12345, (gid_t)-1), 0);
+	init_loader(&l, dir, NULL);
+	ck_assert_ptr_null(loader_get(&l, "good", &refused, &e));
+	ck_assert_int_eq(refused, 1);
+	ck_assert_ptr_nonnull(strstr(e.msg[0], want));
+	ck_assert_ptr_nonnull(strstr(e.msg[0], "(uid 12345), not by root or "
+				     "by the user running gantry"));
+	loader_release(&l);
+	errs_clear(&e);
+	free(want);
+	free(dir);
+}
+END_TEST
+
 START_TEST(group_writable_directory_is_refused)
 {
 	char *dir = subdir("plugins");
 	char *want = gantry_i_xasprintf("directory '%s' is writable by group "
-					"or others; run chmod go-w '%s'", dir,
+					"or others (mode 0775); run chmod go-w "
+					"'%s'", dir,
 					dir);
 
 	free(copy_fixture("good", dir, NULL));
@@ -349,7 +381,8 @@ START_TEST(symlink_into_a_writable_subdirectory_is_refused)
 	char *link = gantry_i_xasprintf("%s/good.so", a);
 	char *real = realpath(sub, NULL);
 	char *want = gantry_i_xasprintf("directory '%s' is writable by group "
-					"or others; run chmod go-w '%s'", real,
+					"or others (mode 0777); run chmod go-w "
+					"'%s'", real,
 					real);
 
 	ck_assert_int_eq(symlink("sub/good.so", link), 0);
@@ -668,6 +701,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, unloadable_file_is_refused);
 	tcase_add_test(tc, world_writable_file_is_refused);
 	tcase_add_test(tc, group_writable_directory_is_refused);
+	tcase_add_test(tc, directory_of_another_user_is_refused);
 	tcase_add_test(tc, symlink_out_of_the_path_is_refused);
 	tcase_add_test(tc, symlink_within_the_directory_is_accepted);
 	tcase_add_test(tc, symlink_into_a_writable_subdirectory_is_refused);

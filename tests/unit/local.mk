@@ -7,3 +7,7 @@ check_PROGRAMS += tests/unit/check_report
 tests_unit_check_report_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_report_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_report
+check_PROGRAMS += tests/unit/check_filecheck
+tests_unit_check_filecheck_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_filecheck_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_filecheck
