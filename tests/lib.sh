@@ -156,11 +156,11 @@ start_httpd() {
 		--parent-pid $$ --max-lifetime 120 "$@" 2>"$TMP/$name.log" &
 	HTTPD_PID=$!
 	BG_PIDS="$BG_PIDS $HTTPD_PID"
-	i=0
+	sh_end=$(( $(date +%s) + 60 ))
 	while [ ! -s "$TMP/$name.port" ]; do
-		[ $i -lt 100 ] || { cat "$TMP/$name.log" >&2; fail "httpd $name did not start"; }
+		[ "$(date +%s)" -lt "$sh_end" ] ||
+			{ cat "$TMP/$name.log" >&2; fail "httpd $name did not start"; }
 		sleep 0.1
-		i=$((i + 1))
 	done
 	PORT=$(cat "$TMP/$name.port")
 }
