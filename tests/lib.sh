@@ -124,16 +124,27 @@ write_cfg() {
 	} > gantry.cfg
 }
 
-# wait_for FILE PATTERN [SECONDS]: polls until FILE contains PATTERN.
-wait_for() {
-	i=0
-	while [ $i -lt $(( ${3:-20} * 10 )) ]; do
-		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+# wait_until SECONDS WHAT COMMAND...: runs COMMAND every 0.1 s until it
+# succeeds; fails the test naming WHAT when SECONDS of wall time pass
+# first.  Tests wait for an event this way (a file, a line, a state a
+# command reports), never with a fixed sleep that a loaded machine can
+# outrun; the deadline is only there so a broken run ends.
+wait_until() {
+	wu_end=$(( $(date +%s) + $1 ))
+	wu_what=$2
+	shift 2
+	until "$@"; do
+		[ "$(date +%s)" -lt "$wu_end" ] ||
+			fail "timed out waiting for $wu_what"
 		sleep 0.1
-		i=$((i + 1))
 	done
-	fail "timed out waiting for '$2' in $1"
 }
+
+# file_has FILE TEXT: FILE exists and contains TEXT (fixed string).
+file_has() { grep -qF -- "$2" "$1" 2>/dev/null; }
+
+# wait_for FILE PATTERN [SECONDS]: until FILE contains PATTERN (60 s).
+wait_for() { wait_until "${3:-60}" "'$2' in $1" file_has "$1" "$2"; }
 
 # start_httpd NAME [httpd.py options]: a capture server; its port in $PORT,
 # its pid in $HTTPD_PID.
@@ -145,11 +156,11 @@ start_httpd() {
 		--parent-pid $$ --max-lifetime 120 "$@" 2>"$TMP/$name.log" &
 	HTTPD_PID=$!
 	BG_PIDS="$BG_PIDS $HTTPD_PID"
-	i=0
+	sh_end=$(( $(date +%s) + 60 ))
 	while [ ! -s "$TMP/$name.port" ]; do
-		[ $i -lt 100 ] || { cat "$TMP/$name.log" >&2; fail "httpd $name did not start"; }
+		[ "$(date +%s)" -lt "$sh_end" ] ||
+			{ cat "$TMP/$name.log" >&2; fail "httpd $name did not start"; }
 		sleep 0.1
-		i=$((i + 1))
 	done
 	PORT=$(cat "$TMP/$name.port")
 }

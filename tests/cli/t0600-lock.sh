@@ -3,14 +3,14 @@
 . "$top_srcdir/tests/lib.sh"
 
 write_cfg <<'CFG'
-pipeline = ( { stage = "tfix"; name = "slow"; action = "sleep"; seconds = 30; log = "calls"; } );
+pipeline = ( { stage = "tfix"; name = "slow"; action = "wait"; seconds = 300; log = "calls"; } );
 CFG
-echo 'stages = { slow = { seconds = 0; }; };' > profiles/production.cfg
+echo 'stages = { slow = { action = "ok"; }; };' > profiles/production.cfg
 
 "$top_builddir/gantry" deploy v1.0.0-rc.1 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
 BG_PIDS="$bg"
-wait_for calls "slow run sleep"
+wait_for calls "slow run wait"
 
 run deploy v1.0.0-rc.2
 expect_rc 6
@@ -40,12 +40,8 @@ ok "unlock refuses to break a live deploy's lock"
 kill -9 "$bg"
 wait "$bg" 2>/dev/null
 BG_PIDS=""
-i=0
-while [ $i -lt 50 ]; do
-	gantry lock staging >/dev/null 2>&1 && break
-	sleep 0.1
-	i=$((i + 1))
-done
+lock_not_held() { gantry lock staging >/dev/null 2>&1; }
+wait_until 60 "the dead holder's stage to end" lock_not_held
 run lock staging
 expect_rc 0
 expect_out "STALE"
@@ -69,13 +65,13 @@ ok "unlock of a free lock is fine"
 
 # --json on a locked deploy still prints one document.
 write_cfg <<'CFG'
-pipeline = ( { stage = "tfix"; name = "slow"; action = "sleep"; seconds = 30; log = "calls"; } );
+pipeline = ( { stage = "tfix"; name = "slow"; action = "wait"; seconds = 300; log = "calls"; } );
 CFG
 rm -f calls
 "$top_builddir/gantry" deploy v1.0.0-rc.4 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
 BG_PIDS="$bg"
-wait_for calls "slow run sleep"
+wait_for calls "slow run wait"
 run --json deploy v1.0.0-rc.5
 expect_rc 6
 [ "$(json_get "$TMP/out" 'd["exit_code"]')" = "6" ] || fail "json locked document"

@@ -6,7 +6,7 @@
 write_cfg <<'CFG'
 pipeline = (
   { stage = "tfix"; name = "first"; log = "calls"; outputs = ["first.out=one"]; },
-  { stage = "tfix"; name = "slow"; action = "sleep"; seconds = 30; log = "calls"; on_failure = "rollback"; },
+  { stage = "tfix"; name = "slow"; action = "wait"; seconds = 300; log = "calls"; on_failure = "rollback"; },
   { stage = "tfix"; name = "last"; log = "calls"; expect_ctx = "first.out"; }
 );
 notify = ( { plugin = "tnotify"; file = "events"; } );
@@ -15,7 +15,7 @@ CFG
 "$top_builddir/gantry" deploy v1.0.0-rc.1 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
 BG_PIDS="$bg"
-wait_for calls "slow run sleep"
+wait_for calls "slow run wait"
 kill -TERM "$bg"
 wait "$bg"
 rc=$?
@@ -37,7 +37,7 @@ ok "SIGTERM: stage stopped, rollback policy applied, journal + notifier say inte
 # first stage that is not done (here: all of them).
 id=$(json_get "$rec" 'd["id"]')
 rm -f calls
-sed -i 's/action = "sleep"; seconds = 30; //' gantry.cfg
+sed -i 's/action = "wait"; seconds = 300; //' gantry.cfg
 run deploy v1.0.0-rc.1 --resume "$id"
 [ "$rc" = 0 ] || fail "resume exit $rc"
 [ "$(cat calls)" = "first run ok
@@ -63,7 +63,7 @@ ok "resume refuses finished or unknown deploys"
 write_cfg <<'CFG'
 pipeline = (
   { stage = "tfix"; name = "first"; log = "calls"; outputs = ["first.out=one"]; },
-  { stage = "tfix"; name = "slow"; action = "sleep"; seconds = 30; log = "calls"; },
+  { stage = "tfix"; name = "slow"; action = "wait"; seconds = 300; log = "calls"; },
   { stage = "tfix"; name = "last"; log = "calls"; expect_ctx = "first.out"; }
 );
 CFG
@@ -71,7 +71,7 @@ rm -f calls
 "$top_builddir/gantry" deploy v1.0.0-rc.2 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
 BG_PIDS="$bg"
-wait_for calls "slow run sleep"
+wait_for calls "slow run wait"
 kill -INT "$bg"
 wait "$bg"
 rc=$?
@@ -80,7 +80,7 @@ expect_rc 130
 ok "SIGINT exits 130 too"
 
 id=$(json_get "$(last_record)" 'd["id"]')
-sed -i 's/action = "sleep"; seconds = 30; //' gantry.cfg
+sed -i 's/action = "wait"; seconds = 300; //' gantry.cfg
 rm -f calls
 run deploy v1.0.0-rc.2 --resume "$id"
 [ "$rc" = 0 ] || fail "resume exit $rc"

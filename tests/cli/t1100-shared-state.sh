@@ -26,7 +26,11 @@ AWS_ENDPOINT_URL_DYNAMODB=$DYNAMODB_URL
 AWS_ENDPOINT_URL_S3=$S3_URL
 export AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_S3
 
-STATE_GROUP='state = { backend = "aws"; bucket = "gantry-journal"; table = "gantry-locks"; prefix = "teams/web"; lease_seconds = 3; };'
+# state_group SECONDS: the state group, with a lease of that many seconds.
+state_group() {
+	echo "state = { backend = \"aws\"; bucket = \"gantry-journal\"; table = \"gantry-locks\"; prefix = \"teams/web\"; lease_seconds = $1; };"
+}
+STATE_GROUP=$(state_group 3)
 
 # lock_item: the lock item of svc/staging as the table holds it.
 lock_item() {
@@ -48,17 +52,19 @@ kill_deploy() {
 	BG_PIDS=$(echo "$BG_PIDS" | sed "s/ *\\b$1\\b//")
 }
 
-# wait_stale: until 'gantry lock staging' reports the lease expired.
-wait_stale() {
-	i=0
-	while [ $i -lt 100 ]; do
-		run lock staging
-		[ "$rc" = 0 ] && grep -qF STALE "$TMP/out" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	fail "the killed holder's lease never expired"
+# lock_stale: 'gantry lock staging' reports the lease expired.
+lock_stale() {
+	run lock staging
+	[ "$rc" = 0 ] && grep -qF STALE "$TMP/out"
 }
+
+# wait_stale: until the killed holder's lease has run out, as gantry sees
+# it (no sleep long enough for a lease to expire: on a loaded machine
+# nothing is long enough; the deadline only ends a broken run).
+wait_stale() { wait_until 60 "the killed holder's lease to expire" lock_stale; }
+
+# past EPOCH: the wall clock is past that second.
+past() { [ "$(date +%s)" -gt "$1" ]; }
 
 write_cfg <<CFG
 $STATE_GROUP
@@ -132,28 +138,41 @@ ok "promotion.candidates lists the staging candidates of the shared journal"
 
 # ---- the lease -------------------------------------------------------------
 
-# slow_cfg SECONDS: one stage sleeping that long.
-slow_cfg() {
+# hold_cfg LEASE: one stage that runs until the test creates $TMP/release,
+# so it holds the lock exactly as long as the test needs, however slow
+# the machine (a stage sleeping N seconds races every check made meanwhile).
+hold_cfg() {
+	rm -f "$TMP/release" calls
 	write_cfg <<CFG
-$STATE_GROUP
-pipeline = ( { stage = "tfix"; name = "slow"; action = "sleep"; seconds = $1; log = "calls"; } );
+$(state_group "$1")
+pipeline = ( { stage = "tfix"; name = "slow"; action = "wait"; wait_file = "$TMP/release"; seconds = 300; log = "calls"; } );
 CFG
 }
 
 # Two runners at the same moment: both wait for the same file, then go.
-slow_cfg 2
+# The lease is long (the loser may take its time to be refused on a busy
+# machine) and the winner's stage lasts until the loser has been refused,
+# or until both ran the stage (both got the lock: the failure looked for).
+race_settled() {
+	grep -qF "svc/staging is locked by deploy '" "$TMP"/race.*.err 2>/dev/null ||
+		[ "$(grep -c 'slow run wait' calls 2>/dev/null)" = 2 ]
+}
+hold_cfg 60
 n=0
 while [ $n -lt 10 ]; do
-	rm -f go
+	rm -f go ready.a ready.b calls "$TMP/release" "$TMP"/race.*
 	for who in a b; do
-		( while [ ! -e go ]; do sleep 0.01; done
+		( touch "ready.$who"
+		  while [ ! -e go ]; do sleep 0.01; done
 		  exec "$top_builddir/gantry" deploy "v2.$n.0-rc.1" \
 			>"$TMP/race.$who.out" 2>"$TMP/race.$who.err" ) &
 		eval "pid_$who=\$!"
 	done
 	BG_PIDS="$BG_PIDS $pid_a $pid_b"
-	sleep 0.2
+	wait_until 60 "both runners to be ready" test -e ready.a -a -e ready.b
 	touch go
+	wait_until 60 "race $n to be decided" race_settled
+	touch "$TMP/release"
 	wait "$pid_a"; rc_a=$?
 	wait "$pid_b"; rc_b=$?
 	BG_PIDS=""
@@ -169,20 +188,28 @@ while [ $n -lt 10 ]; do
 done
 ok "two deploys started at the same moment: exactly one wins, ten times out of ten"
 
-# Heartbeat: a stage three times longer than the lease keeps it.
-slow_cfg 8
-rm -f calls
+# Heartbeat: a deploy still running when its first lease has run out
+# keeps the lock.  The stage lasts until the checks are done; the test
+# waits for the clock to pass the first lease's end, read from the table.
+hold_cfg 6
 "$top_builddir/gantry" deploy v3.0.0-rc.1 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
 BG_PIDS="$bg"
-wait_for calls "slow run sleep"
-sleep 5
+wait_for calls "slow run wait"
 lock_item >"$TMP/item.json"
-[ "$(json_get "$TMP/item.json" 'int(d["Item"]["lease_until"]["N"]) >= __import__("time").time()')" = True ] ||
-	fail "the lease was not renewed: $(cat "$TMP/item.json")"
+first_until=$(json_get "$TMP/item.json" 'd["Item"]["lease_until"]["N"]')
+wait_until 60 "the first lease (until $first_until) to run out" past "$first_until"
+read_at=$(date +%s)
+lock_item >"$TMP/item.json"
+[ "$(json_get "$TMP/item.json" 'int(d["Item"]["lease_until"]["N"]) > '"$first_until"' and int(d["Item"]["lease_until"]["N"]) >= '"$read_at")" = True ] ||
+	fail "the lease was not renewed past $first_until (read at $read_at): $(cat "$TMP/item.json")"
+run lock staging
+expect_rc 6 "lock after the first lease ran out"
+expect_out "staging: lock held by deploy"
 run deploy v3.0.0-rc.2
 expect_rc 6 "deploy during a long one"
 expect_err "svc/staging is locked by deploy '"
+touch "$TMP/release"
 wait "$bg" || fail "the long deploy failed: $(cat "$TMP/bg.err")"
 BG_PIDS=""
 ! grep -q "lost the deploy lock" "$TMP/bg.err" || fail "the long deploy lost its lease"
@@ -193,19 +220,20 @@ ok "the heartbeat keeps a long deploy's lease; a second deploy is refused; relea
 
 # A lease taken from under a running deploy (as if it had stalled past
 # its expiry): the deploy says so, goes on, and leaves the new holder's
-# item alone when it ends.
-slow_cfg 4
-rm -f calls
+# item alone when it ends.  Its stage lasts until it has said so.
+hold_cfg 3
 "$top_builddir/gantry" deploy v3.1.0-rc.1 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
 BG_PIDS="$bg"
-wait_for calls "slow run sleep"
-until=$(( $(date +%s) + 60 ))
+wait_for calls "slow run wait"
+until=$(( $(date +%s) + 300 ))
 awsc dynamodb put-item --endpoint-url "$DYNAMODB_URL" --table-name gantry-locks \
 	--item '{"id": {"S": "svc@staging"}, "token": {"S": "theirs"},
 		 "lease_until": {"N": "'"$until"'"},
 		 "holder": {"S": "{\"id\": \"20990101T000000Z-000000\", \"user\": \"other\", \"host\": \"runner-7\", \"pid\": 7, \"started\": 1}"}}' ||
 	fail "put-item: $(cat "$TMP/aws.err")"
+wait_for "$TMP/bg.err" "lost the deploy lock of svc/staging"
+touch "$TMP/release"
 wait "$bg" || fail "the deploy stopped: $(cat "$TMP/bg.err")"
 BG_PIDS=""
 grep -qF "lost the deploy lock of svc/staging to deploy '20990101T000000Z-000000' of other on runner-7; another deploy may be running" "$TMP/bg.err" ||
@@ -220,12 +248,14 @@ awsc dynamodb delete-item --endpoint-url "$DYNAMODB_URL" --table-name gantry-loc
 ok "a deploy that lost its lease logs it, goes on, and leaves the new holder's lease alone"
 
 # A killed holder: its lease stays valid until it expires, then is stale.
-rm -f calls
-slow_cfg 30
+# The lease is 15 s, renewed every 5 s: at least 7 s of it are left when
+# the holder is killed, for the check that it is still held (of a 3 s
+# lease, one second may be left: a busy machine spends it starting gantry).
+hold_cfg 15
 "$top_builddir/gantry" deploy v4.0.0-rc.1 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
 BG_PIDS="$bg"
-wait_for calls "slow run sleep"
+wait_for calls "slow run wait"
 run lock staging
 expect_rc 6 "lock while held"
 expect_out "staging: lock held by deploy"
@@ -248,16 +278,16 @@ lock_item >"$TMP/item.json"
 [ "$(json_get "$TMP/item.json" '"Item" in d')" = False ] || fail "unlock left the item"
 ok "lock/unlock: a killed holder's lease is held until it expires, then stale and removable"
 
-rm -f calls
+hold_cfg 3
 "$top_builddir/gantry" deploy v4.0.0-rc.2 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
 BG_PIDS="$bg"
-wait_for calls "slow run sleep"
+wait_for calls "slow run wait"
 held_id=$(sed -n "s/.*starting deploy \([^:]*\):.*/\1/p" "$TMP/bg.err")
 kill_deploy "$bg"
 wait_stale
 # Resumed from yet another machine: the record is read from S3 by id.
-slow_cfg 0
+touch "$TMP/release"
 GANTRY_STATE_DIR="$TMP/state4"
 run deploy v4.0.0-rc.2 --resume "$held_id"
 expect_rc 0 "resume after a stale lease"

@@ -202,12 +202,17 @@ expect_err "terraform apply failed in '$TMP/applyerr' (exit 1): Error: local-exe
 ok "an apply error fails the stage"
 
 # ------------------------------------------------------------ state lock
+# The holder applies until the test creates tf.release: it holds the lock
+# through every check, however long gantry takes to reach terraform (a
+# 5-second apply raced gantry's init and plan).
 fixture slow locked
+rm -f "$TMP/tf.release"
 ( cd locked && terraform init -input=false -no-color >/dev/null 2>&1 &&
-  exec terraform apply -auto-approve -input=false -no-color >"$TMP/bg.log" 2>&1 ) &
+  exec terraform apply -auto-approve -input=false -no-color \
+	-var "release_file=$TMP/tf.release" >"$TMP/bg.log" 2>&1 ) &
 bg=$!
 BG_PIDS="$BG_PIDS $bg"
-wait_for "$TMP/bg.log" "Provisioning with 'local-exec'" 30
+wait_for "$TMP/bg.log" "Provisioning with 'local-exec'"
 write_cfg <<'CFG'
 pipeline = ( { stage = "terraform"; dir = "locked"; workspace = "default"; } );
 CFG
@@ -221,9 +226,16 @@ ok "a held state lock names its holder"
 cat > profiles/staging.cfg <<'CFG'
 stages = { terraform = { lock_timeout = "60s"; }; };
 CFG
+# The holder lets go once the deploy's terraform is waiting for the lock.
+tf_waiting() { pgrep -f -- '-lock-timeout=60s' >/dev/null; }
+( wait_until 60 "terraform to wait with -lock-timeout=60s" tf_waiting
+  touch "$TMP/tf.release" ) &
+releaser=$!
+BG_PIDS="$BG_PIDS $releaser"
 run deploy v1.2.0-rc.2
 expect_rc 0
 expect_err "no changes; apply skipped"
+wait "$releaser" || fail "the lock was released before the deploy waited for it"
 wait "$bg" || fail "the background apply failed: $(cat "$TMP/bg.log")"
 ok "lock_timeout waits for the lock"
 echo '# staging' > profiles/staging.cfg

@@ -316,7 +316,7 @@ scenario repo/term:v2 never-stable
 config term repo/term:v2 60
 "$top_builddir/gantry" deploy v1.0.0-rc.1 >"$TMP/out" 2>"$TMP/err" &
 pid=$!
-wait_for "$TMP/err" "running, 0 pending" 20
+wait_for "$TMP/err" "running, 0 pending"
 kill -TERM $pid
 wait $pid
 rc=$?
@@ -338,7 +338,7 @@ sim alarm '{"account": "127214192604", "region": "ap-south-1", "name": "alarm-5x
 config alarm repo/alarm:v2 60 'alarms = ["alarm-5xx"]; bake_time = 30;'
 "$top_builddir/gantry" deploy v1.0.0-rc.1 >"$TMP/out" 2>"$TMP/err" &
 pid=$!
-wait_for "$TMP/err" "of bake time" 20
+wait_for "$TMP/err" "of bake time"
 sim alarm '{"account": "127214192604", "region": "ap-south-1", "name": "alarm-5xx", "state": "ALARM"}'
 wait $pid
 rc=$?

@@ -230,8 +230,7 @@ ok "a blob that does not match its digest is aborted before the registry complet
 python3 "$top_srcdir/tests/servers/httpd.py" --port-file "$TMP/port401" \
 	--parent-pid $$ --max-lifetime 300 >"$TMP/httpd.log" 2>&1 &
 BG_PIDS="$BG_PIDS $!"
-i=0
-while [ ! -s "$TMP/port401" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 60 "the 401 server to start" test -s "$TMP/port401"
 port=$(cat "$TMP/port401")
 curl -sS -X POST --data '{"default": {"status": 401, "headers": {"WWW-Authenticate": "Basic realm=\"x\""}, "body": {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}}}' \
 	"http://127.0.0.1:$port/_script" >/dev/null || fail "cannot script the 401 server"

@@ -147,12 +147,14 @@ for name in ["throttle", "http-5xx", "timeout", "circuit-breaker"]:
     ecs.create_service(cluster="c", serviceName=name, taskDefinition=arn,
         desiredCount=2, deploymentConfiguration={"deploymentCircuitBreaker":
                                                  {"enable": True, "rollback": True}})
-end = time.time() + 15
+end = time.time() + 60
 while time.time() < end:
     s = ecs.describe_services(cluster="c", services=["throttle", "http-5xx", "timeout", "circuit-breaker"])["services"]
     if all(len(x["deployments"]) == 1 and x["deployments"][0].get("rolloutState") == "COMPLETED" for x in s):
         break
     time.sleep(0.1)
+else:
+    sys.exit("the services did not settle within 60 s")
 PY
 	# ecs_cell FAULT FAULT-JSON RC FRAGMENT [TIMEOUT]
 	ecs_cell() {

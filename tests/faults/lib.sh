@@ -189,15 +189,14 @@ bg_wait() {
 	BG_PIDS=$(echo "$BG_PIDS" | sed "s/ $BG\$//; s/ $BG / /")
 }
 
-# await FILE TEXT [SECONDS]: polls until FILE has TEXT; 1 when it never does.
+# await FILE TEXT [SECONDS]: polls until FILE has TEXT; 1 when it does
+# not within SECONDS (60) of wall time.
 await() {
-	i=0
-	while [ $i -lt $(( ${3:-20} * 10 )) ]; do
-		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+	aw_end=$(( $(date +%s) + ${3:-60} ))
+	until grep -qF -- "$2" "$1" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$aw_end" ] || return 1
 		sleep 0.1
-		i=$((i + 1))
 	done
-	return 1
 }
 
 # free_port: a loopback port nothing listens on.

@@ -39,10 +39,12 @@ for how in crash hang; do
 	cell_check 3 "stage 'victim': $why"
 
 	# The rollback itself misbehaves: failed, and the rollback failed.
+	# (prev's timeout also bounds its normal run, which must not reach
+	# it: 3 s, not 1, on a busy machine.)
 	cell_begin callback-$how rollback
 	{
 		echo 'pipeline = ('
-		printf '  { stage = "tfix"; name = "prev"; log = "calls"; token = "%s"; %s = "rollback"; timeout = 1; },\n' \
+		printf '  { stage = "tfix"; name = "prev"; log = "calls"; token = "%s"; %s = "rollback"; timeout = 3; },\n' \
 			"$SECRET_TOKEN" "$opt"
 		printf '  { stage = "tfix"; name = "victim"; action = "fail"; token = "%s"; on_failure = "rollback"; }\n' \
 			"$SECRET_TOKEN"
@@ -61,44 +63,49 @@ for how in crash hang; do
 done
 
 # ----------------------------------------------------------- signals
-# sig_pipeline: prev (sleeping 1 s), then victim sleeping 30 s under the
-# rollback policy.
+# sig_pipeline: prev (running until prev.done exists), then victim
+# running until stopped, under the rollback policy.
 sig_pipeline() {
 	{
 		echo 'pipeline = ('
-		printf '  { stage = "tfix"; name = "prev"; log = "calls"; action = "sleep"; seconds = 1; token = "%s"; },\n' \
+		printf '  { stage = "tfix"; name = "prev"; log = "calls"; action = "wait"; wait_file = "prev.done"; seconds = 300; token = "%s"; },\n' \
 			"$SECRET_TOKEN"
-		printf '  { stage = "tfix"; name = "victim"; log = "calls"; action = "sleep"; seconds = 30; token = "%s"; on_failure = "rollback"; }\n' \
+		printf '  { stage = "tfix"; name = "victim"; log = "calls"; action = "wait"; wait_file = "victim.done"; seconds = 300; token = "%s"; on_failure = "rollback"; }\n' \
 			"$SECRET_TOKEN"
 		echo ');'
 	} | write_cfg
 }
 
-# stop_at_boundary: gantry ($BG) stopped while prev runs, and held until
-# prev's process has reported and ended: the next signal lands between
-# the two stages.
-stop_at_boundary() {
-	await calls "prev run sleep" || return 1
-	kill -STOP "$BG"
-	i=0
-	while [ $i -lt 50 ]; do
-		live=0
-		for c in $(pgrep -P "$BG"); do
-			[ "$(sed 's/.*) //' /proc/"$c"/stat 2>/dev/null | cut -d' ' -f1)" = Z ] ||
-				live=1
-		done
-		[ $live = 0 ] && return 0
-		sleep 0.1
-		i=$((i + 1))
+# all_children_ended: every child of gantry ($BG) has exited (a zombie,
+# gantry being stopped cannot reap it).
+all_children_ended() {
+	for c in $(pgrep -P "$BG"); do
+		[ "$(sed 's/.*) //' /proc/"$c"/stat 2>/dev/null | cut -d' ' -f1)" = Z ] ||
+			return 1
 	done
-	return 1
+}
+
+# stop_at_boundary: gantry ($BG) stopped while prev runs, then prev let
+# go and waited for until its process has reported and ended: the next
+# signal lands between the two stages.  (prev sleeping a second raced
+# the stop: on a busy machine the victim could start first.)
+stop_at_boundary() {
+	await calls "prev run wait" || return 1
+	kill -STOP "$BG"
+	touch prev.done
+	sb_end=$(( $(date +%s) + 60 ))
+	until all_children_ended; do
+		[ "$(date +%s)" -lt "$sb_end" ] || return 1
+		sleep 0.1
+	done
 }
 
 for sig in TERM KILL; do
 	cell_begin sig$sig mid-stage
 	sig_pipeline
+	touch prev.done
 	bg_deploy deploy $TAG
-	await calls "victim run sleep" || problem "victim never started"
+	await calls "victim run wait" || problem "victim never started"
 	kill -$sig "$BG"
 	bg_wait
 	if [ $sig = TERM ]; then
@@ -127,8 +134,9 @@ done
 # A lock left by a killed gantry: the next deploy takes it over.
 cell_begin state stale-lock
 sig_pipeline
+touch prev.done
 bg_deploy deploy $TAG
-await calls "victim run sleep" || problem "victim never started"
+await calls "victim run wait" || problem "victim never started"
 kill -KILL "$BG"
 bg_wait
 victim ''
