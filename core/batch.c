@@ -756,7 +756,7 @@ static void print_table(const struct batch *b, int code)
 static void save_summary(const struct batch *b, json_object *doc)
 {
 	char *path = gantry_i_xasprintf("%s/summary.json", b->logdir);
-	const char *text = json_object_to_json_string_ext(doc,
+	const char *text = gantry_i_json_text(doc,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *red = gantry_i_redact(text);
 	FILE *f = fopen(path, "w");

@@ -160,7 +160,7 @@ static int help_for(const char *cmd)
 
 void cli_print_json(json_object *o)
 {
-	char *text = gantry_i_redact(json_object_to_json_string_ext(o,
+	char *text = gantry_i_redact(gantry_i_json_text(o,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	puts(text);

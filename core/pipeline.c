@@ -1019,7 +1019,7 @@ int pipeline_plan(struct session *s, const char *tag)
 		char *text;
 
 		json_object_object_add(doc, "ok", json_object_new_boolean(!bad));
-		text = gantry_i_redact(json_object_to_json_string_ext(doc,
+		text = gantry_i_redact(gantry_i_json_text(doc,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		puts(text);
 		free(text);

@@ -157,7 +157,7 @@ void progress_json_error(const char *command, int code)
 	json_object_object_add(o, "exit_code", json_object_new_int(code));
 	json_object_object_add(o, "error",
 			       json_object_new_string(last ? last : ""));
-	text = gantry_i_redact(json_object_to_json_string_ext(o,
+	text = gantry_i_redact(gantry_i_json_text(o,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	puts(text);
 	free(text);

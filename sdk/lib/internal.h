@@ -80,6 +80,21 @@ void gantry_i_config_to_json(const struct gantry_config *c,
 			     struct gantry_buf *out);
 
 /*
+ * JSON text.  gantry_i_utf8_next reads the character at s (n > 0 bytes
+ * left): its length, and its code point in *cp, or -1 when the bytes are
+ * not UTF-8 (the length then covers what makes one bad character).
+ * gantry_i_buf_add_json_n is gantry_buf_add_json for len bytes that may
+ * hold NULs.  gantry_i_json_text serialises a json-c value (flags as for
+ * json_object_to_json_string_ext) as gantry_json_text does: the one JSON
+ * writer, whose output is always valid UTF-8 with control characters
+ * escaped; the text belongs to o.
+ */
+struct json_object;
+size_t gantry_i_utf8_next(const char *s, size_t n, long *cp);
+void gantry_i_buf_add_json_n(struct gantry_buf *b, const char *s, size_t len);
+const char *gantry_i_json_text(struct json_object *o, int flags);
+
+/*
  * Key/value lists: the deploy's context and a stage's outputs.
  */
 struct gantry_kv {
