@@ -168,6 +168,15 @@ void cli_print_json(json_object *o)
 	json_object_put(o);
 }
 
+void cli_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gantry_i_term_vprintf(stdout, fmt, ap);
+	va_end(ap);
+}
+
 void cli_fmt_time(double epoch, char *buf, size_t len)
 {
 	time_t t = (time_t)epoch;

@@ -440,8 +440,9 @@ static int approve(struct deploy *d)
 			   d->gc->env->name);
 		return -1;
 	}
-	fprintf(stderr, "deploy %s %s to %s? approval required [y/N] ",
-		d->gc->service, d->tag, d->gc->env->name);
+	gantry_i_term_printf(stderr, "deploy %s %s to %s? approval required "
+			     "[y/N] ", d->gc->service, d->tag,
+			     d->gc->env->name);
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin) ||
 	    (answer[0] != 'y' && answer[0] != 'Y')) {

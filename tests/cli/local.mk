@@ -5,6 +5,7 @@ CLI_TESTS = \
 	tests/cli/t0200-plugins.sh \
 	tests/cli/t0300-deploy.sh \
 	tests/cli/t0310-status-line.sh \
+	tests/cli/t0320-untrusted-text.sh \
 	tests/cli/t0400-policies.sh \
 	tests/cli/t0500-containment.sh \
 	tests/cli/t0600-lock.sh \
