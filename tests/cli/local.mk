@@ -1,6 +1,7 @@
 # CLI tests: one script per topic, numbered as git's t/ does.
 CLI_TESTS = \
 	tests/cli/t0000-basic.sh \
+	tests/cli/t0010-json-usage.sh \
 	tests/cli/t0100-config.sh \
 	tests/cli/t0200-plugins.sh \
 	tests/cli/t0300-deploy.sh \
