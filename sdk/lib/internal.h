@@ -172,12 +172,14 @@ const char *gantry_i_log_last_error(void);
  * bytes that are not UTF-8 as \xff.  how: 0, one line (tab and newline
  * shown too); GANTRY_I_TERM_LINES, tabs kept and newlines kept with the
  * next line indented; GANTRY_I_TERM_SPACES, tab, CR and newline become
- * spaces.  gantry_i_log*, gantry_status and the core's progress use it.
+ * spaces; GANTRY_I_TERM_DOC, tabs and newlines kept as they are (a
+ * document whose lines are gantry's, such as the text report).  gantry_i_log*, gantry_status and the core's progress use it.
  * gantry_i_term_printf is printf through it (one line: only a final
  * newline of the text is kept), for the core's tables and reports.
  */
 #define GANTRY_I_TERM_LINES 1
 #define GANTRY_I_TERM_SPACES 2
+#define GANTRY_I_TERM_DOC 4
 void gantry_i_term_clean(struct gantry_buf *b, size_t from, int how);
 void gantry_i_term_printf(FILE *f, const char *fmt, ...) GANTRY_PRINTF(2, 3);
 void gantry_i_term_vprintf(FILE *f, const char *fmt, va_list ap)

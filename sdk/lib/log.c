@@ -170,8 +170,11 @@ void gantry_i_term_clean(struct gantry_buf *b, size_t from, int how)
 		} else if ((how & GANTRY_I_TERM_SPACES) &&
 			   (c == '\n' || c == '\r' || c == '\t')) {
 			gantry_buf_addch(&out, ' ');
-		} else if ((how & GANTRY_I_TERM_LINES) && c == '\t') {
+		} else if ((how & (GANTRY_I_TERM_LINES | GANTRY_I_TERM_DOC)) &&
+			   c == '\t') {
 			gantry_buf_addch(&out, '\t');
+		} else if ((how & GANTRY_I_TERM_DOC) && c == '\n') {
+			gantry_buf_addch(&out, '\n');
 		} else if ((how & GANTRY_I_TERM_LINES) && c == '\n') {
 			/* Indented, a line of the text cannot pass for a
 			   line of gantry's own or a row of `history`. */

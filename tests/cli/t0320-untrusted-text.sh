@@ -76,6 +76,22 @@ run --json deploy "v1.0.0-rc.5${ESC}[2K"
 parses "$TMP/out" || fail "--json deploy of such a tag is not JSON"
 ok "an escape sequence in a tag does not reach stderr raw"
 
+write_cfg <<'CFG'
+pipeline = (
+  { stage = "exec"; name = "show"; command = ["sh", "-c", "exit 3", "\x1b[2J\x1b]0;pwned\x07"]; }
+);
+CFG
+run deploy v1.0.0-rc.6
+expect_rc 1
+no_raw_controls "$TMP/err"
+expect_err '\x1b[2J\x1b]0;pwned\x07'
+run report
+expect_rc 0
+no_raw_controls "$TMP/out"
+run --json report
+parses "$TMP/out" || fail "--json report is not valid UTF-8 JSON"
+ok "a failure reason quoting control characters is shown, not obeyed (deploy, report)"
+
 command -v git >/dev/null 2>&1 || { echo "ok - # SKIP git is not installed"; exit 0; }
 GIT_CONFIG_GLOBAL=/dev/null
 GIT_CONFIG_NOSYSTEM=1

@@ -98,6 +98,7 @@ START_TEST(term_clean_neutralises_controls)
 		{ "a\tb\nc\x7f", 0, "a\\x09b\\x0ac\\x7f" },
 		{ "a\tb\nc\033", GANTRY_I_TERM_LINES, "a\tb\n    c\\x1b" },
 		{ "a\tb\nc\rd\007", GANTRY_I_TERM_SPACES, "a b c d\\x07" },
+		{ "a\tb\nc\rd\033", GANTRY_I_TERM_DOC, "a\tb\nc\\x0dd\\x1b" },
 	};
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	size_t i;
