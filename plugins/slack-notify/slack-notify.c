@@ -3,7 +3,11 @@
  * how a deploy goes (start, success, failure, rolled back, timed out,
  * interrupted, and stage events when subscribed), with service,
  * environment, version, actor, commit, duration, the failing stage and
- * its reason, and links.
+ * its reason, and links.  The top-level `text` (what notifications and
+ * old clients show) is the headline and, on failure, the stage and the
+ * first line of the reason.  Text from outside (tags, actors, reasons) is
+ * escaped for mrkdwn (&, <, >) there as in the blocks: only the
+ * configured mention_on_failure is markup.
  *
  * Two ways in:
  *   - an incoming webhook (`webhook_url`): one new message per event;
