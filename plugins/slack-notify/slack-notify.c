@@ -46,6 +46,7 @@
 #define SLACK_TIMEOUT_MS 10000L
 #define SLACK_HEADER_MAX 150		/* Slack's limit for header text */
 #define SLACK_REASON_MAX 500
+#define SLACK_TEXT_REASON_MAX 200	/* in the fallback text */
 
 static const struct gantry_option slack_options[] = {
 	{ "webhook_url", GANTRY_OPT_STRING, GANTRY_OPT_SECRET, NULL,
@@ -400,8 +401,8 @@ static void add_reason(struct gantry_buf *b, const struct gantry_event *ev)
 		gantry_buf_adds(b, "': ");
 	}
 	line = strcspn(reason, "\n");
-	add_escaped(b, reason, line < SLACK_REASON_MAX ? line :
-		    SLACK_REASON_MAX);
+	add_escaped(b, reason, line < SLACK_TEXT_REASON_MAX ? line :
+		    SLACK_TEXT_REASON_MAX);
 }
 
 /* The message: a `text` fallback (what notifications show) and Block
