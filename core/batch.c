@@ -112,9 +112,14 @@ static void job_line(const struct batch *b, const struct job *j,
 {
 	double now = gantry_i_now();
 	const char *c = job_color(j);
+	size_t from = out->len;
 
-	gantry_buf_addf(out, "%-*s  %s%-9s%s", name_width(b), j->name, c,
-			  job_word(j), *c ? C_OFF : "");
+	/* Names, stages and reasons are shown, never obeyed: only the
+	   colour is an escape sequence. */
+	gantry_buf_addf(out, "%-*s  ", name_width(b), j->name);
+	gantry_i_term_clean(out, from, 0);
+	gantry_buf_addf(out, "%s%-9s%s", c, job_word(j), *c ? C_OFF : "");
+	from = out->len;
 	if (j->state == J_RUNNING)
 		gantry_buf_addf(out, " %3.0fs  %s", now - j->t0,
 				  j->stage ? j->stage : "starting");
@@ -124,6 +129,7 @@ static void job_line(const struct batch *b, const struct job *j,
 				  j->reason ? j->reason : "");
 	else if (j->state == J_SKIPPED && j->reason)
 		gantry_buf_addf(out, "       %s", j->reason);
+	gantry_i_term_clean(out, from, 0);
 }
 
 static unsigned columns(void)
@@ -735,17 +741,19 @@ static void print_table(const struct batch *b, int code)
 			snprintf(dur, sizeof(dur), "%.1fs", j->t1 - j->t0);
 			ok += j->code == EXIT_OK;
 		}
-		printf("%-*s  %-*s  %-*s  %-*s  %4s  %8s  %-*s  %s\n", wn,
-		       j->name, we, j->env, wt, j->tag, wr, job_word(j), ex,
-		       dur, wi, j->deploy_id ? j->deploy_id : "-",
-		       j->log ? j->log : "-");
+		gantry_i_term_printf(stdout, "%-*s  %-*s  %-*s  %-*s  %4s  "
+				     "%8s  %-*s  %s\n", wn, j->name, we,
+				     j->env, wt, j->tag, wr, job_word(j), ex,
+				     dur, wi, j->deploy_id ? j->deploy_id :
+				     "-", j->log ? j->log : "-");
 	}
 	for (i = 0; i < b->n; i++) {
 		const struct job *j = &b->jobs[i];
 
 		if (j->reason && strcmp(j->reason, job_word(j)) &&
 		    !(j->state == J_DONE && j->code == 0))
-			printf("%s: %s: %s\n", j->name, job_word(j), j->reason);
+			gantry_i_term_printf(stdout, "%s: %s: %s\n", j->name,
+					     job_word(j), j->reason);
 	}
 	printf("batch %s: %zu of %zu deploy%s %s; exit %d\n", b->id, ok,
 	       b->n, b->n == 1 ? "" : "s",
@@ -756,7 +764,7 @@ static void print_table(const struct batch *b, int code)
 static void save_summary(const struct batch *b, json_object *doc)
 {
 	char *path = gantry_i_xasprintf("%s/summary.json", b->logdir);
-	const char *text = json_object_to_json_string_ext(doc,
+	const char *text = gantry_i_json_text(doc,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *red = gantry_i_redact(text);
 	FILE *f = fopen(path, "w");

@@ -379,7 +379,7 @@ int batch_validate(struct batch *b)
 
 void batch_print_doc(json_object *doc)
 {
-	char *text = gantry_i_redact(json_object_to_json_string_ext(doc,
+	char *text = gantry_i_redact(gantry_i_json_text(doc,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	puts(text);

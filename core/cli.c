@@ -67,9 +67,10 @@ static const char usage_text[] =
 "  130 interrupted\n";
 
 static const struct {
-	const char *name, *help;
+	const char *name, *summary, *help;
 } command_help[] = {
-	{ "deploy", "usage: gantry deploy TAG [--dry-run] [--only S,..] [--skip S,..]\n"
+	{ "deploy", "run the pipeline for a release TAG",
+	  "usage: gantry deploy TAG [--dry-run] [--only S,..] [--skip S,..]\n"
 	  "                     [--resume ID] [--approve] [--no-rollback]\n"
 	  "                     [--force-promotion] [--allow-destroy]\n\n"
 	  "Runs the pipeline for TAG in the environment its tag selects (or -e).\n"
@@ -80,16 +81,19 @@ static const struct {
 	  "  --approve        give the approval an environment requires\n"
 	  "  --no-rollback    on failure, do not run rollback of completed stages\n"
 	  "  --force-promotion, --allow-destroy   passed to the stages that check them\n" },
-	{ "plan", "usage: gantry plan TAG\n\n"
+	{ "plan", "resolved environment, values and every stage's plan",
+	  "usage: gantry plan TAG\n\n"
 	  "Shows the environment TAG selects, the resolved options and what every\n"
 	  "stage would do.  Runs no stage; changes nothing.\n" },
-	{ "rollback", "usage: gantry rollback ENV [--to TAG] [--approve] [--only S,..] [--skip S,..]\n\n"
+	{ "rollback", "redeploy the last good release before the current one",
+	  "usage: gantry rollback ENV [--to TAG] [--approve] [--only S,..] [--skip S,..]\n\n"
 	  "Redeploys the last successful release of ENV before the current one (from\n"
 	  "the journal), or TAG, through the same pipeline.  Stages reuse what the\n"
 	  "earlier deploy recorded (the pushed image is not rebuilt).  Recorded as a\n"
 	  "deploy with deploy.rollback = true.  Refused when there is nothing to roll\n"
 	  "back to.\n" },
-	{ "batch", "usage: gantry batch FILE [-j N] [--fail-fast] [--dry-run] [--matrix]\n"
+	{ "batch", "many deploys from FILE, dependencies respected",
+	  "usage: gantry batch FILE [-j N] [--fail-fast] [--dry-run] [--matrix]\n"
 	  "                    [--approve] [--json]\n\n"
 	  "Runs the deploys FILE lists: deploys = ( { name; config; tag; env?;\n"
 	  "after = [\"name\", ...]?; }, ... ); config paths are relative to FILE.\n"
@@ -113,21 +117,28 @@ static const struct {
 	  "exit 130.  Exit: 0 all succeeded, else\n"
 	  "the most severe: 4 (rollback failed) > 3 (rolled back) > 1 (failed,\n"
 	  "skipped, locked or refused).\n" },
-	{ "history", "usage: gantry history [ENV]\n\nPast deploys of the service, newest first.\n" },
-	{ "status", "usage: gantry status [ENV]\n\n"
+	{ "history", "past deployments, newest first",
+	  "usage: gantry history [ENV]\n\nPast deploys of the service, newest first.\n" },
+	{ "status", "current release, lock and in-flight deploy",
+	  "usage: gantry status [ENV]\n\n"
 	  "Per environment: the current release (last successful deploy), the lock,\n"
 	  "and a deploy in flight or abandoned.\n" },
-	{ "lock", "usage: gantry lock ENV\n\nShows who holds the deploy lock of ENV; exit 6 when held.\n" },
-	{ "unlock", "usage: gantry unlock ENV\n\n"
+	{ "lock", "show the deploy lock of ENV",
+	  "usage: gantry lock ENV\n\nShows who holds the deploy lock of ENV; exit 6 when held.\n" },
+	{ "unlock", "remove a stale lock of ENV",
+	  "usage: gantry unlock ENV\n\n"
 	  "Removes the lock record of ENV left by a deploy that is gone.  A lock\n"
 	  "held by a running deploy is not removed (exit 6).\n" },
-	{ "plugins", "usage: gantry plugins [list | show NAME]\n\n"
+	{ "plugins", "every plugin on the plugin path, or a stage's options",
+	  "usage: gantry plugins [list | show NAME]\n\n"
 	  "Lists every plugin on the plugin path (loaded, refused with the reason,\n"
 	  "or shadowed), or documents one stage's options.\n" },
-	{ "config", "usage: gantry config check [ENV]\n\n"
+	{ "config", "validate gantry.cfg and the profiles",
+	  "usage: gantry config check [ENV]\n\n"
 	  "Validates gantry.cfg, the profiles (every environment, or ENV) and every\n"
 	  "stage's options against its plugin; reports every problem with file:line.\n" },
-	{ "report", "usage: gantry report [ENV..] [--since D] [--until D] [--service NAME]\n"
+	{ "report", "deploy metrics and a timeline",
+	  "usage: gantry report [ENV..] [--since D] [--until D] [--service NAME]\n"
 	  "                     [--format text|json|html] [-o FILE]\n\n"
 	  "Deploy metrics per service and environment from the journal (local or\n"
 	  "shared backend): deploys per day and week, lead time, change-failure\n"
@@ -140,32 +151,107 @@ static const struct {
 	  "  --format F       text (default), json (as --json) or html: one\n"
 	  "                   self-contained page with a timeline per environment\n"
 	  "  -o, --output FILE  write the report to FILE instead of stdout\n" },
-	{ "version", "usage: gantry version\n" },
-	{ "help", "usage: gantry help [COMMAND]\n" },
+	{ "version", "gantry's version and plugin ABI",
+	  "usage: gantry version\n" },
+	{ "help", "this text, or a command's",
+	  "usage: gantry help [COMMAND]\n" },
 };
 
-static int help_for(const char *cmd)
+/* "gantry deploy TAG [--dry-run] ...": a help text's usage lines as one
+   line. */
+static char *usage_line(const char *help)
 {
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	const char *p = help, *end = strstr(help, "\n\n");
+
+	if (!strncmp(p, "usage: ", 7))
+		p += 7;
+	if (!end)
+		end = p + strlen(p);
+	for (; p < end; p++) {
+		if (*p == ' ' || *p == '\n') {
+			if (b.len && b.buf[b.len - 1] != ' ')
+				gantry_buf_addch(&b, ' ');
+		} else {
+			gantry_buf_addch(&b, *p);
+		}
+	}
+	if (b.len && b.buf[b.len - 1] == ' ')
+		b.buf[--b.len] = '\0';
+	return gantry_buf_detach(&b);
+}
+
+static json_object *help_json(size_t i, int full)
+{
+	json_object *j = json_object_new_object();
+	char *usage = usage_line(command_help[i].help);
+
+	json_object_object_add(j, full ? "command" : "name",
+			       json_object_new_string(command_help[i].name));
+	json_object_object_add(j, "usage", json_object_new_string(usage));
+	json_object_object_add(j, "summary",
+			       json_object_new_string(command_help[i].summary));
+	if (full)
+		json_object_object_add(j, "help",
+				json_object_new_string(command_help[i].help));
+	free(usage);
+	return j;
+}
+
+static int usage_error(int json, const char *cmd, const char *fmt, ...)
+	GANTRY_PRINTF(3, 4);
+
+/* gantry help [COMMAND], gantry [COMMAND] --help: on stdout, as text or
+   as one JSON document. */
+static int help_for(int json, const char *cmd)
+{
+	json_object *j, *arr;
 	size_t i;
 
 	for (i = 0; cmd && i < GANTRY_ARRAY_SIZE(command_help); i++) {
-		if (!strcmp(cmd, command_help[i].name)) {
+		if (strcmp(cmd, command_help[i].name))
+			continue;
+		if (json)
+			cli_print_json(help_json(i, 1));
+		else
 			fputs(command_help[i].help, stdout);
-			return EXIT_OK;
-		}
+		return EXIT_OK;
 	}
-	fputs(usage_text, stdout);
-	return cmd ? EXIT_USAGE : EXIT_OK;
+	if (cmd)
+		return usage_error(json, "help", "unknown command '%s'", cmd);
+	if (!json) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "usage", json_object_new_string(
+		"gantry [GLOBAL OPTIONS] COMMAND [ARGS]"));
+	arr = json_object_new_array();
+	for (i = 0; i < GANTRY_ARRAY_SIZE(command_help); i++)
+		json_object_array_add(arr, help_json(i, 0));
+	json_object_object_add(j, "commands", arr);
+	json_object_object_add(j, "text", json_object_new_string(usage_text));
+	cli_print_json(j);
+	return EXIT_OK;
 }
 
 void cli_print_json(json_object *o)
 {
-	char *text = gantry_i_redact(json_object_to_json_string_ext(o,
+	char *text = gantry_i_redact(gantry_i_json_text(o,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	puts(text);
 	free(text);
 	json_object_put(o);
+}
+
+void cli_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gantry_i_term_vprintf(stdout, fmt, ap);
+	va_end(ap);
 }
 
 void cli_fmt_time(double epoch, char *buf, size_t len)
@@ -221,8 +307,9 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int usage_error(const char *fmt, ...) GANTRY_PRINTF(1, 2);
-static int usage_error(const char *fmt, ...)
+/* A usage error: the message on stderr and, with --json, the error
+   document every failed command prints (cmd: the command, or ""). */
+static int usage_error(int json, const char *cmd, const char *fmt, ...)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	va_list ap;
@@ -232,6 +319,8 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	gantry_log(NULL, GANTRY_LOG_ERROR, "%s; see 'gantry --help'", b.buf);
 	gantry_buf_release(&b);
+	if (json)
+		progress_json_error(cmd, EXIT_USAGE);
 	return EXIT_USAGE;
 }
 
@@ -250,26 +339,31 @@ static int dispatch(struct options *o, int argc, char **argv)
 
 	if (!strcmp(cmd, "batch")) {
 		if (!arg)
-			return usage_error("'%s' needs a batch FILE", cmd);
+			return usage_error(o->json, cmd, "'%s' needs a batch "
+					   "FILE", cmd);
 		if (argc > 2)
-			return usage_error("unexpected argument '%s'", argv[2]);
+			return usage_error(o->json, cmd, "unexpected argument "
+					   "'%s'", argv[2]);
 		return batch_main(o, arg);
 	}
 	if (o->jobs || o->fail_fast || o->matrix)
-		return usage_error("-j, --fail-fast and --matrix belong to "
-				   "'batch', not '%s'", cmd);
+		return usage_error(o->json, cmd, "-j, --fail-fast and "
+				   "--matrix belong to 'batch', not '%s'", cmd);
 	if (deploy_flags_used(o) && strcmp(cmd, "deploy") &&
 	    !(strcmp(cmd, "plan") == 0 && !o->dry_run && !o->resume &&
 	      !o->approve && !o->no_rollback) &&
 	    !(strcmp(cmd, "rollback") == 0 && !o->dry_run && !o->resume))
-		return usage_error("deploy options given to '%s'", cmd);
+		return usage_error(o->json, cmd, "deploy options given to "
+				   "'%s'", cmd);
 	if (o->to && strcmp(cmd, "rollback"))
-		return usage_error("--to belongs to 'rollback', not '%s'", cmd);
+		return usage_error(o->json, cmd, "--to belongs to 'rollback', "
+				   "not '%s'", cmd);
 	if ((o->since || o->until || o->service || o->output ||
 	     (o->format && strcmp(cmd, "plugins"))) &&
 	    strcmp(cmd, "report"))
-		return usage_error("--since, --until, --service, --format and -o "
-				   "belong to 'report', not '%s'", cmd);
+		return usage_error(o->json, cmd, "--since, --until, --service, "
+				   "--format and -o belong to 'report', not "
+				   "'%s'", cmd);
 	if (!strcmp(cmd, "report")) {
 		rc = session_open(&s, o, NULL, SESSION_CONFIG | SESSION_OPTIONAL);
 		if (rc == EXIT_OK)
@@ -281,9 +375,11 @@ static int dispatch(struct options *o, int argc, char **argv)
 	}
 	if (!strcmp(cmd, "rollback")) {
 		if (!arg && !o->env)
-			return usage_error("'%s' needs an environment ENV", cmd);
+			return usage_error(o->json, cmd, "'%s' needs an "
+					   "environment ENV", cmd);
 		if (argc > 2)
-			return usage_error("unexpected argument '%s'", argv[2]);
+			return usage_error(o->json, cmd, "unexpected argument "
+					   "'%s'", argv[2]);
 		if (arg)
 			o->env = arg;
 		rc = session_open(&s, o, NULL, SESSION_CONFIG | SESSION_ENV |
@@ -298,12 +394,14 @@ static int dispatch(struct options *o, int argc, char **argv)
 	if (!strcmp(cmd, "version"))
 		return cmd_version(o);
 	if (!strcmp(cmd, "help"))
-		return help_for(arg);
+		return help_for(o->json, arg);
 	if (!strcmp(cmd, "deploy") || !strcmp(cmd, "plan")) {
 		if (!arg)
-			return usage_error("'%s' needs a release TAG", cmd);
+			return usage_error(o->json, cmd, "'%s' needs a release "
+					   "TAG", cmd);
 		if (argc > 2)
-			return usage_error("unexpected argument '%s'", argv[2]);
+			return usage_error(o->json, cmd, "unexpected argument "
+					   "'%s'", argv[2]);
 		rc = session_open(&s, o, arg, SESSION_CONFIG | SESSION_ENV |
 				  SESSION_PLUGINS);
 		if (rc == EXIT_OK)
@@ -316,29 +414,34 @@ static int dispatch(struct options *o, int argc, char **argv)
 	}
 	if (!strcmp(cmd, "plugins")) {
 		if (arg && strcmp(arg, "list") && strcmp(arg, "show"))
-			return usage_error("unknown plugins command '%s'; use "
-					   "'list' or 'show NAME'", arg);
+			return usage_error(o->json, cmd, "unknown plugins "
+					   "command '%s'; use 'list' or 'show "
+					   "NAME'", arg);
 		if (arg && !strcmp(arg, "show") && argc < 3)
-			return usage_error("'%s' needs a plugin NAME",
-					   "plugins show");
+			return usage_error(o->json, "plugins show", "'%s' "
+					   "needs a plugin NAME", "plugins show");
 		rc = session_open(&s, o, NULL, SESSION_OPTIONAL);
 		if (rc == EXIT_OK)
 			rc = arg && !strcmp(arg, "show") ?
 				cmd_plugins_show(&s, argv[2]) :
 				cmd_plugins_list(&s);
+		else if (o->json)
+			progress_json_error(cmd, rc);
 		session_close(&s);
 		return rc;
 	}
 	if (!strcmp(cmd, "config")) {
 		if (!arg || strcmp(arg, "check"))
-			return usage_error("unknown config command '%s'; use "
-					   "'config check [ENV]'", arg ? arg : "");
+			return usage_error(o->json, cmd, "unknown config "
+					   "command '%s'; use 'config check "
+					   "[ENV]'", arg ? arg : "");
 		return cmd_config_check(o, argc > 2 ? argv[2] : NULL);
 	}
 	if (!strcmp(cmd, "history") || !strcmp(cmd, "status") ||
 	    !strcmp(cmd, "lock") || !strcmp(cmd, "unlock")) {
 		if (argc > 2)
-			return usage_error("unexpected argument '%s'", argv[2]);
+			return usage_error(o->json, cmd, "unexpected argument "
+					   "'%s'", argv[2]);
 		rc = session_open(&s, o, NULL, SESSION_CONFIG);
 		if (rc == EXIT_OK) {
 			if (!strcmp(cmd, "history"))
@@ -365,10 +468,12 @@ static int dispatch(struct options *o, int argc, char **argv)
 		if (dym) {
 			gantry_log(NULL, GANTRY_LOG_ERROR, "unknown command "
 				   "'%s'; did you mean '%s'?", cmd, dym);
+			if (o->json)
+				progress_json_error(cmd, EXIT_USAGE);
 			return EXIT_USAGE;
 		}
 	}
-	return usage_error("unknown command '%s'", cmd);
+	return usage_error(o->json, cmd, "unknown command '%s'", cmd);
 }
 
 int cli_main(int argc, char **argv)
@@ -379,6 +484,11 @@ int cli_main(int argc, char **argv)
 	long n;
 
 	memset(&o, 0, sizeof(o));
+	/* --json anywhere on the line (before "--") asks for a document
+	   even when the line does not parse. */
+	for (c = 1; c < argc && strcmp(argv[c], "--"); c++)
+		if (!strcmp(argv[c], "--json"))
+			o.json = 1;
 	opterr = 0;
 	/* GNU permutation: options may follow the command and its
 	   arguments ("gantry deploy v1.2.3 --json"). */
@@ -409,27 +519,30 @@ int cli_main(int argc, char **argv)
 		case 'j':
 			n = strtol(optarg, &end, 10);
 			if (*end || end == optarg || n < 1 || n > 1024)
-				return usage_error("-j needs how many deploys "
-						   "run at once (1 to 1024), "
-						   "not '%s'", optarg);
+				return usage_error(o.json, "", "-j needs how "
+						   "many deploys run at once "
+						   "(1 to 1024), not '%s'",
+						   optarg);
 			o.jobs = (int)n;
 			break;
 		case OPT_FAIL_FAST: o.fail_fast = 1; break;
 		case OPT_MATRIX: o.matrix = 1; break;
 		case 'h': case OPT_HELP: help = 1; break;
 		case ':':
-			return usage_error("option '%s' needs a value",
+			return usage_error(o.json, "", "option '%s' needs a value",
 					   argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'",
+			return usage_error(o.json, "", "unknown option '%s'",
 					   argv[optind - 1]);
 		}
 	}
 	color = !o.no_color && !getenv("NO_COLOR") && isatty(STDERR_FILENO);
 	gantry_i_log_setup(o.verbosity, color);
 	if (help)
-		return help_for(optind < argc ? argv[optind] : NULL);
+		return help_for(o.json, optind < argc ? argv[optind] : NULL);
 	if (optind >= argc) {
+		if (o.json)
+			return usage_error(1, "", "gantry needs a command");
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}

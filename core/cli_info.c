@@ -80,11 +80,11 @@ int cmd_plugins_list(struct session *s)
 			continue;
 		}
 		if (p->state == PLUGIN_LOADED)
-			printf("%-16s loaded    %s\n", p->name,
-			       d->summary ? d->summary : "");
+			cli_printf("%-16s loaded    %s\n", p->name,
+				   d->summary ? d->summary : "");
 		else
-			printf("%-16s %-9s %s\n", p->name,
-			       state_word(p->state), p->refusal);
+			cli_printf("%-16s %-9s %s\n", p->name,
+				   state_word(p->state), p->refusal);
 	}
 	if (arr) {
 		json_object *j = json_object_new_object();
@@ -220,18 +220,19 @@ int cmd_plugins_show(struct session *s, const char *name)
 	}
 	if (s->opt->format && strcmp(s->opt->format, "text"))
 		return print_stage_doc(p, s->opt->format);
-	printf("%s %s - %s\n", p->desc->name,
-	       p->desc->version ? p->desc->version : "",
-	       p->desc->summary ? p->desc->summary : "");
-	printf("file: %s\nrollback: %s\n\noptions:\n", p->path,
-	       p->desc->rollback ? "yes" : "no");
+	cli_printf("%s %s - %s\n", p->desc->name,
+		   p->desc->version ? p->desc->version : "",
+		   p->desc->summary ? p->desc->summary : "");
+	cli_printf("file: %s\n", p->path);
+	cli_printf("rollback: %s\n", p->desc->rollback ? "yes" : "no");
+	printf("\noptions:\n");
 	for (op = p->desc->options; op && op->key; op++)
-		printf("  %-20s %-6s %s%s%s%s%s%s\n", op->key,
-		       type_name(op->type), op->help ? op->help : "",
-		       op->flags & GANTRY_OPT_REQUIRED ? " (required)" : "",
-		       op->flags & GANTRY_OPT_SECRET ? " (secret)" : "",
-		       op->def ? " [default: " : "", op->def ? op->def : "",
-		       op->def ? "]" : "");
+		cli_printf("  %-20s %-6s %s%s%s%s%s%s\n", op->key,
+			   type_name(op->type), op->help ? op->help : "",
+			   op->flags & GANTRY_OPT_REQUIRED ? " (required)" : "",
+			   op->flags & GANTRY_OPT_SECRET ? " (secret)" : "",
+			   op->def ? " [default: " : "", op->def ? op->def : "",
+			   op->def ? "]" : "");
 	if (!p->desc->options || !p->desc->options->key)
 		printf("  (none)\n");
 	return EXIT_OK;

@@ -103,7 +103,19 @@ static int write_out(const char *path, const char *doc)
 			   "check the path given to -o", path, strerror(errno));
 		return EXIT_FAILED;
 	}
-	fputs(doc, f);
+	if (path) {
+		fputs(doc, f);
+	} else {
+		/* Journal text (reasons, tags, actors) bound for a terminal:
+		   shown, not obeyed.  JSON needs nothing: its writer escapes
+		   every control character. */
+		struct gantry_buf b = GANTRY_BUF_INIT;
+
+		gantry_buf_adds(&b, doc);
+		gantry_i_term_clean(&b, 0, GANTRY_I_TERM_DOC);
+		fputs(b.buf, f);
+		gantry_buf_release(&b);
+	}
 	bad = fflush(f) != 0 || ferror(f);
 	if (path && fclose(f) != 0)
 		bad = 1;

@@ -73,8 +73,8 @@ int cmd_history(struct session *s, const char *envname)
 	if (s->opt->json)
 		arr = json_object_new_array();
 	else if (n)
-		printf("%-24s %-12s %-16s %-16s %-10s %s\n", "ID", "ENV", "TAG",
-		       "RESULT", "BY", "STARTED");
+		cli_printf("%-24s %-12s %-16s %-16s %-10s %s\n", "ID", "ENV",
+			   "TAG", "RESULT", "BY", "STARTED");
 	for (i = 0; i < n; i++) {
 		const struct deploy_record *r = &list[i];
 		char when[32];
@@ -84,10 +84,11 @@ int cmd_history(struct session *s, const char *envname)
 			continue;
 		}
 		cli_fmt_time(r->started, when, sizeof(when));
-		printf("%-24s %-12s %-16s %-16s %-10s %s%s\n", r->id,
-		       r->environment, r->tag, r->result ? r->result : "running",
-		       r->actor ? r->actor : "", when,
-		       is_rollback(r) ? "  (rollback)" : "");
+		cli_printf("%-24s %-12s %-16s %-16s %-10s %s%s\n", r->id,
+			   r->environment, r->tag,
+			   r->result ? r->result : "running",
+			   r->actor ? r->actor : "", when,
+			   is_rollback(r) ? "  (rollback)" : "");
 	}
 	if (arr) {
 		json_object *j = json_object_new_object();
@@ -97,9 +98,10 @@ int cmd_history(struct session *s, const char *envname)
 		json_object_object_add(j, "deploys", arr);
 		cli_print_json(j);
 	} else if (!n) {
-		fprintf(stderr, "no deploys of %s%s%s recorded in %s\n",
-			s->conf.service, env ? " to " : "",
-			env ? env->name : "", st->where);
+		gantry_i_term_printf(stderr, "no deploys of %s%s%s recorded "
+				     "in %s\n", s->conf.service,
+				     env ? " to " : "", env ? env->name : "",
+				     st->where);
 	}
 	journal_list_free(list, n);
 	return EXIT_OK;
@@ -130,15 +132,15 @@ static void print_holder(const char *env, const struct lock_holder *h, int rc)
 	char when[32];
 
 	if (rc == 0) {
-		printf("%s: lock free\n", env);
+		cli_printf("%s: lock free\n", env);
 		return;
 	}
 	cli_fmt_time(h->started, when, sizeof(when));
-	printf("%s: lock %s by deploy %s of %s on %s (pid %ld) since %s%s\n",
-	       env, rc == 1 ? "held" : "STALE, left", h->id ? h->id : "?",
-	       h->user ? h->user : "?", h->host ? h->host : "?", h->pid, when,
-	       rc == 2 ? "; the holder is gone: 'gantry unlock' removes it, "
-	       "the next deploy takes it over" : "");
+	cli_printf("%s: lock %s by deploy %s of %s on %s (pid %ld) since %s%s\n",
+		   env, rc == 1 ? "held" : "STALE, left", h->id ? h->id : "?",
+		   h->user ? h->user : "?", h->host ? h->host : "?", h->pid,
+		   when, rc == 2 ? "; the holder is gone: 'gantry unlock' "
+		   "removes it, the next deploy takes it over" : "");
 }
 
 int cmd_status(struct session *s, const char *envname)
@@ -192,25 +194,26 @@ int cmd_status(struct session *s, const char *envname)
 					       holder_json(&h, lrc < 0 ? 0 : lrc));
 			json_object_array_add(arr, j);
 		} else {
-			printf("%s:\n", env->name);
+			cli_printf("%s:\n", env->name);
 			if (current)
-				printf("  current: %s (deploy %s by %s)\n",
-				       current->tag, current->id,
-				       current->actor ? current->actor : "?");
+				cli_printf("  current: %s (deploy %s by %s)\n",
+					   current->tag, current->id,
+					   current->actor ? current->actor :
+					   "?");
 			else
-				printf("  current: none recorded\n");
+				cli_printf("  current: none recorded\n");
 			if (last && last != current) {
 				const char *res = last->result ? last->result :
 						  "running";
 
-				printf("  last:    %s %s (deploy %s)%s\n",
-				       last->tag, res, last->id,
-				       !strcmp(res, "running") && lrc != 1 ?
-				       " - abandoned: its process is gone; "
-				       "resume it with 'gantry deploy TAG "
-				       "--resume ID'" : "");
+				cli_printf("  last:    %s %s (deploy %s)%s\n",
+					   last->tag, res, last->id,
+					   !strcmp(res, "running") && lrc != 1 ?
+					   " - abandoned: its process is gone; "
+					   "resume it with 'gantry deploy TAG "
+					   "--resume ID'" : "");
 			}
-			printf("  ");
+			cli_printf("  ");
 			print_holder("lock", &h, lrc < 0 ? 0 : lrc);
 		}
 		lock_holder_release(&h);
@@ -273,7 +276,7 @@ int cmd_lock(struct session *s, const char *envname, int remove)
 					       json_object_new_boolean(1));
 			cli_print_json(j);
 		} else {
-			printf("%s: lock free\n", env->name);
+			cli_printf("%s: lock free\n", env->name);
 		}
 		lock_holder_release(&h);
 		return EXIT_OK;

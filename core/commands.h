@@ -12,6 +12,9 @@
 /* cli.c: one JSON document on stdout (redacted); UTC time for humans. */
 void cli_print_json(json_object *o);
 void cli_fmt_time(double epoch, char *buf, size_t len);
+/* printf to stdout through the terminal sanitiser (journal, lock and
+   plugin fields come from outside; a final newline is kept). */
+void cli_printf(const char *fmt, ...) GANTRY_PRINTF(1, 2);
 
 /* cli_info.c: version, plugins list/show, config check. */
 int cmd_version(const struct options *o);

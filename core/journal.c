@@ -304,7 +304,7 @@ char *deploy_record_to_json(const struct deploy_record *r, int pretty)
 
 	if (pretty)
 		flags |= JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
-	text = gantry_i_redact(json_object_to_json_string_ext(o, flags));
+	text = gantry_i_redact(gantry_i_json_text(o, flags));
 	json_object_put(o);
 	return text;
 }

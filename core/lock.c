@@ -130,7 +130,7 @@ static char *holder_json(const struct lock_holder *me)
 		me->pid > 0 ? (int64_t)me->pid : (int64_t)getpid()));
 	json_object_object_add(o, "started",
 			       json_object_new_double_s(started, num));
-	text = gantry_i_xasprintf("%s\n", json_object_to_json_string_ext(o,
+	text = gantry_i_xasprintf("%s\n", gantry_i_json_text(o,
 				  JSON_C_TO_STRING_PLAIN |
 				  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);

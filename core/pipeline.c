@@ -441,8 +441,9 @@ static int approve(struct deploy *d)
 			   d->gc->env->name);
 		return -1;
 	}
-	fprintf(stderr, "deploy %s %s to %s? approval required [y/N] ",
-		d->gc->service, d->tag, d->gc->env->name);
+	gantry_i_term_printf(stderr, "deploy %s %s to %s? approval required "
+			     "[y/N] ", d->gc->service, d->tag,
+			     d->gc->env->name);
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin) ||
 	    (answer[0] != 'y' && answer[0] != 'Y')) {
@@ -1072,7 +1073,7 @@ int pipeline_plan(struct session *s, const char *tag)
 		char *text;
 
 		json_object_object_add(doc, "ok", json_object_new_boolean(!bad));
-		text = gantry_i_redact(json_object_to_json_string_ext(doc,
+		text = gantry_i_redact(gantry_i_json_text(doc,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		puts(text);
 		free(text);

@@ -18,59 +18,95 @@
 #define C_DIM   "\033[2m"
 #define C_OFF   "\033[0m"
 
-static const char *col(const char *c)
+/*
+ * A line on stderr, built a piece at a time.  Each piece is redacted and
+ * cleaned (tags, actors, stage names and plans come from outside), then
+ * wrapped in its colour: only gantry's own escape sequences reach the
+ * terminal.
+ */
+static void line_begin(struct gantry_buf *b)
 {
-	return gantry_i_log_color() ? c : "";
+	if (gantry_i_log_verbosity() >= 0)
+		gantry_i_line_start(b);
 }
 
-static void say(const char *fmt, ...) GANTRY_PRINTF(1, 2);
-static void say(const char *fmt, ...)
+static void piece(struct gantry_buf *b, const char *color, const char *fmt,
+		  ...) GANTRY_PRINTF(3, 4);
+static void piece(struct gantry_buf *b, const char *color, const char *fmt,
+		  ...)
 {
-	struct gantry_buf b = GANTRY_BUF_INIT;
+	struct gantry_buf t = GANTRY_BUF_INIT;
+	int c = color && gantry_i_log_color();
 	va_list ap;
 
-	if (gantry_i_log_verbosity() < 0)
-		return;
-	gantry_i_line_start(&b);
 	va_start(ap, fmt);
-	gantry_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&t, fmt, ap);
 	va_end(ap);
-	gantry_i_redact_buf(&b);
-	gantry_buf_addch(&b, '\n');
-	if (write(STDERR_FILENO, b.buf, b.len) < 0) {
+	gantry_i_redact_buf(&t);
+	gantry_i_term_clean(&t, 0, 0);
+	if (c)
+		gantry_buf_adds(b, color);
+	gantry_buf_add(b, t.buf, t.len);
+	if (c)
+		gantry_buf_adds(b, C_OFF);
+	gantry_buf_release(&t);
+}
+
+static void line_end(struct gantry_buf *b)
+{
+	gantry_buf_addch(b, '\n');
+	if (gantry_i_log_verbosity() >= 0 &&
+	    write(STDERR_FILENO, b->buf, b->len) < 0) {
 		/* stderr is gone; nothing to tell */
 	}
-	gantry_buf_release(&b);
+	gantry_buf_release(b);
+}
+
+/* A line of one piece. */
+static void say(const char *color, const char *fmt, ...) GANTRY_PRINTF(2, 3);
+static void say(const char *color, const char *fmt, ...)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT, t = GANTRY_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	gantry_buf_vaddf(&t, fmt, ap);
+	va_end(ap);
+	line_begin(&b);
+	piece(&b, color, "%s", t.buf);
+	line_end(&b);
+	gantry_buf_release(&t);
 }
 
 void progress_deploy_start(const char *id, const char *service,
 			   const char *tag, const char *env, const char *actor,
 			   int resumed)
 {
-	say("%s==> %s deploy %s: %s %s -> %s (by %s)%s", col(C_BOLD),
-	    resumed ? "resuming" : "starting", id, service, tag, env, actor,
-	    col(C_OFF));
+	say(C_BOLD, "==> %s deploy %s: %s %s -> %s (by %s)",
+	    resumed ? "resuming" : "starting", id, service, tag, env, actor);
 }
 
 void progress_stage_start(size_t idx, size_t total, const char *name,
 			  const char *stage)
 {
 	if (strcmp(name, stage))
-		say("%s[%zu/%zu] %s (%s)%s", col(C_BOLD), idx, total, name,
-		    stage, col(C_OFF));
+		say(C_BOLD, "[%zu/%zu] %s (%s)", idx, total, name, stage);
 	else
-		say("%s[%zu/%zu] %s%s", col(C_BOLD), idx, total, name,
-		    col(C_OFF));
+		say(C_BOLD, "[%zu/%zu] %s", idx, total, name);
 }
 
 void progress_stage_end(size_t idx, size_t total, const char *name,
 			enum stage_status st, double seconds,
 			const char *error)
 {
+	struct gantry_buf b = GANTRY_BUF_INIT;
 	int ok = st == ST_SUCCEEDED;
 
-	say("%s[%zu/%zu] %s %s%s (%.2fs)", col(ok ? C_GREEN : C_RED), idx,
-	    total, name, stage_status_name(st), col(C_OFF), seconds);
+	line_begin(&b);
+	piece(&b, ok ? C_GREEN : C_RED, "[%zu/%zu] %s %s", idx, total, name,
+	      stage_status_name(st));
+	piece(&b, NULL, " (%.2fs)", seconds);
+	line_end(&b);
 	if (!ok && error)
 		gantry_log(NULL, GANTRY_LOG_ERROR, "stage '%s': %s", name,
 			   error);
@@ -79,35 +115,35 @@ void progress_stage_end(size_t idx, size_t total, const char *name,
 void progress_stage_skip(size_t idx, size_t total, const char *name,
 			 const char *why)
 {
-	say("%s[%zu/%zu] %s skipped (%s)%s", col(C_DIM), idx, total, name,
-	    why, col(C_OFF));
+	say(C_DIM, "[%zu/%zu] %s skipped (%s)", idx, total, name, why);
 }
 
 void progress_note(const char *fmt, ...)
 {
-	struct gantry_buf b = GANTRY_BUF_INIT;
+	struct gantry_buf b = GANTRY_BUF_INIT, t = GANTRY_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	gantry_buf_vaddf(&b, fmt, ap);
+	gantry_buf_vaddf(&t, fmt, ap);
 	va_end(ap);
-	say("    %s%s%s", col(C_YEL), b.buf, col(C_OFF));
-	gantry_buf_release(&b);
+	line_begin(&b);
+	piece(&b, NULL, "    ");
+	piece(&b, C_YEL, "%s", t.buf);
+	line_end(&b);
+	gantry_buf_release(&t);
 }
 
 void progress_result(const char *result, int code, double seconds,
 		     const char *stage, const char *reason)
 {
-	int ok = code == 0;
+	const char *color = code == 0 ? C_GREEN : C_RED;
 
 	if (stage)
-		say("%s==> deploy %s at stage '%s' (exit %d, %.2fs)%s",
-		    col(ok ? C_GREEN : C_RED), result, stage, code, seconds,
-		    col(C_OFF));
+		say(color, "==> deploy %s at stage '%s' (exit %d, %.2fs)",
+		    result, stage, code, seconds);
 	else
-		say("%s==> deploy %s (exit %d, %.2fs)%s",
-		    col(ok ? C_GREEN : C_RED), result, code, seconds,
-		    col(C_OFF));
+		say(color, "==> deploy %s (exit %d, %.2fs)", result, code,
+		    seconds);
 	(void)reason;
 }
 
@@ -117,10 +153,10 @@ void progress_plan_start(const char *service, const char *tag,
 {
 	size_t i;
 
-	say("%s==> plan: %s %s -> %s%s%s", col(C_BOLD), service, tag, env,
-	    approval ? " (approval required)" : "", col(C_OFF));
+	say(C_BOLD, "==> plan: %s %s -> %s%s", service, tag, env,
+	    approval ? " (approval required)" : "");
 	for (i = 0; ctx && i < ctx->n; i++)
-		say("    %s = %s", ctx->v[i].key,
+		say(NULL, "    %s = %s", ctx->v[i].key,
 		    ctx->v[i].secret ? "***" : ctx->v[i].value);
 }
 
@@ -128,18 +164,25 @@ void progress_plan_stage(size_t idx, size_t total, const struct entry *en,
 			 const struct gantry_config *opts,
 			 const struct run_result *res)
 {
-	struct gantry_buf js = GANTRY_BUF_INIT;
+	struct gantry_buf b = GANTRY_BUF_INIT, js = GANTRY_BUF_INIT;
 	const char *p, *nl;
 
-	say("%s[%zu/%zu] %s (%s)%s on_failure=%s timeout=%us retries=%u",
-	    col(C_BOLD), idx, total, en->name, en->stage, col(C_OFF),
-	    policy_name(en->on_failure), en->timeout, en->retries);
+	line_begin(&b);
+	piece(&b, C_BOLD, "[%zu/%zu] %s (%s)", idx, total, en->name,
+	      en->stage);
+	piece(&b, NULL, " on_failure=%s timeout=%us retries=%u",
+	      policy_name(en->on_failure), en->timeout, en->retries);
+	line_end(&b);
 	gantry_i_config_to_json(opts, &js);
-	say("      %soptions: %s%s", col(C_DIM), js.buf, col(C_OFF));
+	line_begin(&b);
+	piece(&b, NULL, "      ");
+	piece(&b, C_DIM, "options: %s", js.buf);
+	line_end(&b);
 	gantry_buf_release(&js);
 	for (p = res->plan; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
 		nl = strchr(p, '\n');
-		say("      %.*s", (int)(nl ? nl - p : (long)strlen(p)), p);
+		say(NULL, "      %.*s", (int)(nl ? nl - p : (long)strlen(p)),
+		    p);
 	}
 	if (res->rc != GANTRY_OK)
 		gantry_log(NULL, GANTRY_LOG_ERROR, "stage '%s' cannot plan: %s",
@@ -157,7 +200,7 @@ void progress_json_error(const char *command, int code)
 	json_object_object_add(o, "exit_code", json_object_new_int(code));
 	json_object_object_add(o, "error",
 			       json_object_new_string(last ? last : ""));
-	text = gantry_i_redact(json_object_to_json_string_ext(o,
+	text = gantry_i_redact(gantry_i_json_text(o,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	puts(text);
 	free(text);

@@ -100,7 +100,7 @@ static void child_report(int fd, struct gantry_ctx *ctx, int rc)
 	if (ctx->plan.len)
 		json_object_object_add(o, "plan", json_object_new_string(
 			ctx->plan.buf));
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	text = gantry_i_json_text(o, JSON_C_TO_STRING_PLAIN);
 	write_all(fd, text, strlen(text));
 	json_object_put(o);
 }

@@ -118,7 +118,7 @@ int state_aws_ddb(struct aws_state *a, const char *op, json_object *req,
 		  struct gantry_json **out)
 {
 	int rc = gantry_aws_json(a->aws, "dynamodb", op,
-				 json_object_to_json_string_ext(req,
+				 gantry_i_json_text(req,
 					JSON_C_TO_STRING_PLAIN |
 					JSON_C_TO_STRING_NOSLASHESCAPE), out);
 

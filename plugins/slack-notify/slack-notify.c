@@ -3,7 +3,11 @@
  * how a deploy goes (start, success, failure, rolled back, timed out,
  * interrupted, and stage events when subscribed), with service,
  * environment, version, actor, commit, duration, the failing stage and
- * its reason, and links.
+ * its reason, and links.  The top-level `text` (what notifications and
+ * old clients show) is the headline and, on failure, the stage and the
+ * first line of the reason.  Text from outside (tags, actors, reasons) is
+ * escaped for mrkdwn (&, <, >) there as in the blocks: only the
+ * configured mention_on_failure is markup.
  *
  * Two ways in:
  *   - an incoming webhook (`webhook_url`): one new message per event;
@@ -42,6 +46,7 @@
 #define SLACK_TIMEOUT_MS 10000L
 #define SLACK_HEADER_MAX 150		/* Slack's limit for header text */
 #define SLACK_REASON_MAX 500
+#define SLACK_TEXT_REASON_MAX 200	/* in the fallback text */
 
 static const struct gantry_option slack_options[] = {
 	{ "webhook_url", GANTRY_OPT_STRING, GANTRY_OPT_SECRET, NULL,
@@ -377,6 +382,29 @@ static void add_links(struct gantry_json *blocks, const struct slack_state *st)
 	gantry_buf_release(&b);
 }
 
+/* ": stage 'smoke': first line of the reason", for the fallback text
+   (what notifications show). */
+static void add_reason(struct gantry_buf *b, const struct gantry_event *ev)
+{
+	const char *name = gantry_event_name(ev);
+	const char *stage = gantry_event_get(ev, "stage");
+	const char *reason = gantry_event_get(ev, "reason");
+	size_t line;
+
+	if (!reason || !*reason)
+		return;
+	gantry_buf_adds(b, ": ");
+	/* A stage event's headline names the stage already. */
+	if (stage && !(name && !strncmp(name, "stage.", 6))) {
+		gantry_buf_adds(b, "stage '");
+		add_escaped(b, stage, 100);
+		gantry_buf_adds(b, "': ");
+	}
+	line = strcspn(reason, "\n");
+	add_escaped(b, reason, line < SLACK_TEXT_REASON_MAX ? line :
+		    SLACK_TEXT_REASON_MAX);
+}
+
 /* The message: a `text` fallback (what notifications show) and Block
    Kit blocks. */
 static struct gantry_json *build_message(const struct slack_state *st,
@@ -391,9 +419,13 @@ static struct gantry_json *build_message(const struct slack_state *st,
 	if (!msg)
 		return NULL;
 	headline(&head, ctx, o, ev);
+	/* The fallback is mrkdwn like the blocks: only the configured
+	   mention is markup, everything else escaped. */
 	if (o->failure && st->mention && *st->mention)
 		gantry_buf_addf(&text, "%s ", st->mention);
-	gantry_buf_adds(&text, head.buf);
+	add_escaped(&text, head.buf, head.len);
+	if (o->failure)
+		add_reason(&text, ev);
 	gantry_json_set_string(msg, "text", text.buf);
 	blocks = gantry_json_set_array(msg, "blocks");
 	add_header(blocks, o->emoji, head.buf);

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <signal.h>
 #include <time.h>
 
@@ -80,6 +81,21 @@ void gantry_i_config_to_json(const struct gantry_config *c,
 			     struct gantry_buf *out);
 
 /*
+ * JSON text.  gantry_i_utf8_next reads the character at s (n > 0 bytes
+ * left): its length, and its code point in *cp, or -1 when the bytes are
+ * not UTF-8 (the length then covers what makes one bad character).
+ * gantry_i_buf_add_json_n is gantry_buf_add_json for len bytes that may
+ * hold NULs.  gantry_i_json_text serialises a json-c value (flags as for
+ * json_object_to_json_string_ext) as gantry_json_text does: the one JSON
+ * writer, whose output is always valid UTF-8 with control characters
+ * escaped; the text belongs to o.
+ */
+struct json_object;
+size_t gantry_i_utf8_next(const char *s, size_t n, long *cp);
+void gantry_i_buf_add_json_n(struct gantry_buf *b, const char *s, size_t len);
+const char *gantry_i_json_text(struct json_object *o, int flags);
+
+/*
  * Key/value lists: the deploy's context and a stage's outputs.
  */
 struct gantry_kv {
@@ -148,6 +164,26 @@ void gantry_i_status_end(void);
 void gantry_i_line_start(struct gantry_buf *b);
 /* The last error line logged (redacted, without prefix), or NULL. */
 const char *gantry_i_log_last_error(void);
+
+/*
+ * Text for a terminal.  gantry_i_term_clean rewrites b from byte `from`
+ * on so that nothing in it drives the terminal: ESC, CR and the other
+ * C0 controls, DEL and the C1 controls are shown as \x1b and the like,
+ * bytes that are not UTF-8 as \xff.  how: 0, one line (tab and newline
+ * shown too); GANTRY_I_TERM_LINES, tabs kept and newlines kept with the
+ * next line indented; GANTRY_I_TERM_SPACES, tab, CR and newline become
+ * spaces; GANTRY_I_TERM_DOC, tabs and newlines kept as they are (a
+ * document whose lines are gantry's, such as the text report).  gantry_i_log*, gantry_status and the core's progress use it.
+ * gantry_i_term_printf is printf through it (one line: only a final
+ * newline of the text is kept), for the core's tables and reports.
+ */
+#define GANTRY_I_TERM_LINES 1
+#define GANTRY_I_TERM_SPACES 2
+#define GANTRY_I_TERM_DOC 4
+void gantry_i_term_clean(struct gantry_buf *b, size_t from, int how);
+void gantry_i_term_printf(FILE *f, const char *fmt, ...) GANTRY_PRINTF(2, 3);
+void gantry_i_term_vprintf(FILE *f, const char *fmt, va_list ap)
+	GANTRY_PRINTF(2, 0);
 
 /* Interruption: set by the signal handlers of core and stage children. */
 extern volatile sig_atomic_t gantry_i_interrupted;

@@ -5,6 +5,11 @@
  * json_object pointer in disguise, so values inside a document cost
  * nothing to hand out.  JSON null is json-c's NULL pointer, which is why
  * gantry_json_type(NULL) answers GANTRY_JSON_NULL.
+ *
+ * Writing is ours, not json-c's: json-c copies a string's bytes as they
+ * are, so an actor or a tag annotation that is not UTF-8 would make a
+ * document no JSON reader takes.  gantry_i_json_text() is the one JSON
+ * writer of libgantry and the core (json-c's layout, gantry's strings).
  */
 #include "config.h"
 
@@ -370,11 +375,132 @@ struct gantry_json *gantry_json_push_object(struct gantry_json *arr)
 	return gj(v);
 }
 
+static void write_value(struct gantry_buf *b, struct json_object *o,
+			int level, int flags);
+
+/* json-c's layout, so documents read as they always have. */
+static void write_indent(struct gantry_buf *b, int level, int flags)
+{
+	int i;
+
+	if (flags & JSON_C_TO_STRING_PRETTY)
+		for (i = 0; i < level; i++)
+			gantry_buf_adds(b, flags & JSON_C_TO_STRING_PRETTY_TAB ?
+					"\t" : "  ");
+}
+
+static void write_open(struct gantry_buf *b, char open, int flags)
+{
+	gantry_buf_addch(b, open);
+	if (flags & JSON_C_TO_STRING_PRETTY)
+		gantry_buf_addch(b, '\n');
+}
+
+static void write_member(struct gantry_buf *b, int *first, int level,
+			 int flags)
+{
+	if (!*first) {
+		gantry_buf_addch(b, ',');
+		if (flags & JSON_C_TO_STRING_PRETTY)
+			gantry_buf_addch(b, '\n');
+	}
+	if ((flags & JSON_C_TO_STRING_SPACED) &&
+	    !(flags & JSON_C_TO_STRING_PRETTY))
+		gantry_buf_addch(b, ' ');
+	*first = 0;
+	write_indent(b, level + 1, flags);
+}
+
+static void write_close(struct gantry_buf *b, int empty, int level, int flags,
+			char close)
+{
+	if (flags & JSON_C_TO_STRING_PRETTY) {
+		if (!empty)
+			gantry_buf_addch(b, '\n');
+		write_indent(b, level, flags);
+	} else if (flags & JSON_C_TO_STRING_SPACED) {
+		gantry_buf_addch(b, ' ');
+	}
+	gantry_buf_addch(b, close);
+}
+
+static void write_value(struct gantry_buf *b, struct json_object *o,
+			int level, int flags)
+{
+	struct lh_entry *e;
+	size_t i, n;
+	int first = 1;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		gantry_i_buf_add_json_n(b, json_object_get_string(o),
+					(size_t)json_object_get_string_len(o));
+		break;
+	case json_type_object:
+		write_open(b, '{', flags);
+		for (e = lh_table_head(json_object_get_object(o)); e;
+		     e = lh_entry_next(e)) {
+			write_member(b, &first, level, flags);
+			gantry_buf_add_json(b, (const char *)lh_entry_k(e));
+			gantry_buf_adds(b, flags & JSON_C_TO_STRING_SPACED ?
+					": " : ":");
+			write_value(b, (struct json_object *)lh_entry_v(e),
+				    level + 1, flags);
+		}
+		write_close(b, first, level, flags, '}');
+		break;
+	case json_type_array:
+		write_open(b, '[', flags);
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			write_member(b, &first, level, flags);
+			write_value(b, json_object_array_get_idx(o, i),
+				    level + 1, flags);
+		}
+		write_close(b, first, level, flags, ']');
+		break;
+	case json_type_null:
+		gantry_buf_adds(b, "null");
+		break;
+	default:
+		/* Numbers and booleans: json-c's own text (a parsed double
+		   keeps its digits). */
+		gantry_buf_adds(b, json_object_to_json_string_ext(o, flags));
+		break;
+	}
+}
+
+/* json-c calls this for a document gantry_i_json_text() serialises; the
+   text lands in the object's own print buffer, which json-c keeps. */
+static int serialise(struct json_object *o, struct printbuf *pb, int level,
+		     int flags)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	int rc;
+
+	write_value(&b, o, level, flags);
+	rc = printbuf_memappend(pb, b.buf, (int)b.len);
+	gantry_buf_release(&b);
+	return rc < 0 ? -1 : 0;
+}
+
+const char *gantry_i_json_text(struct json_object *o, int flags)
+{
+	/* Containers and strings are written here, whatever json-c would
+	   do: always UTF-8 (U+FFFD for what is not), control characters
+	   escaped.  Numbers, booleans and null are json-c's. */
+	if (json_object_is_type(o, json_type_object) ||
+	    json_object_is_type(o, json_type_array) ||
+	    json_object_is_type(o, json_type_string))
+		json_object_set_serializer(o, serialise, NULL, NULL);
+	return json_object_to_json_string_ext(o, flags);
+}
+
 const char *gantry_json_text(struct gantry_json *j, int pretty)
 {
 	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
 		(pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED :
 		 JSON_C_TO_STRING_PLAIN);
 
-	return json_object_to_json_string_ext(jo(j), flags);
+	return gantry_i_json_text(jo(j), flags);
 }

@@ -1,6 +1,7 @@
 /*
- * log.c - the one place text leaves a gantry process for stderr, and the
- * redactor every such path (logs, errors, journal, notifications) uses.
+ * log.c - the one place text leaves a gantry process for stderr, the
+ * redactor every such path (logs, errors, journal, notifications) uses,
+ * and the sanitiser every line bound for a terminal goes through.
  */
 #include "config.h"
 
@@ -154,7 +155,7 @@ void gantry_status(const struct gantry_ctx *ctx, const char *fmt, ...)
 	const size_t start = sizeof(ERASE_LINE) - 1;
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	struct winsize ws;
-	size_t i, cols = 80;
+	size_t cols = 80;
 	va_list ap;
 
 	if (!live || verbosity < 0)
@@ -168,14 +169,79 @@ void gantry_status(const struct gantry_ctx *ctx, const char *fmt, ...)
 	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	gantry_i_redact_buf(&b);
-	/* One line, whatever the text held: no control characters. */
-	for (i = start; i < b.len; i++)
-		if ((unsigned char)b.buf[i] < 0x20 || b.buf[i] == 0x7f)
-			b.buf[i] = ' ';
+	/* One line, whatever the text held, and nothing a terminal acts
+	   on. */
+	gantry_i_term_clean(&b, start, GANTRY_I_TERM_SPACES);
 	fit_width(&b, start, cols - 1);
 	if (write(STDERR_FILENO, b.buf, b.len) >= 0)
 		status_shown = 1;
 	gantry_buf_release(&b);
+}
+
+void gantry_i_term_clean(struct gantry_buf *b, size_t from, int how)
+{
+	struct gantry_buf out = GANTRY_BUF_INIT;
+	size_t i, n;
+	long c;
+
+	if (from >= b->len)
+		return;
+	for (i = from; i < b->len; i += n) {
+		n = gantry_i_utf8_next(b->buf + i, b->len - i, &c);
+		if (c >= 0xa0 || (c >= 0x20 && c < 0x7f)) {
+			gantry_buf_add(&out, b->buf + i, n);
+		} else if ((how & GANTRY_I_TERM_SPACES) &&
+			   (c == '\n' || c == '\r' || c == '\t')) {
+			gantry_buf_addch(&out, ' ');
+		} else if ((how & (GANTRY_I_TERM_LINES | GANTRY_I_TERM_DOC)) &&
+			   c == '\t') {
+			gantry_buf_addch(&out, '\t');
+		} else if ((how & GANTRY_I_TERM_DOC) && c == '\n') {
+			gantry_buf_addch(&out, '\n');
+		} else if ((how & GANTRY_I_TERM_LINES) && c == '\n') {
+			/* Indented, a line of the text cannot pass for a
+			   line of gantry's own or a row of `history`. */
+			gantry_buf_adds(&out, "\n    ");
+		} else if (c >= 0) {
+			/* ESC, CR and the rest: seen, not obeyed. */
+			gantry_buf_addf(&out, "\\x%02lx", (unsigned long)c);
+		} else {
+			size_t k;
+
+			for (k = 0; k < n; k++)
+				gantry_buf_addf(&out, "\\x%02x",
+						(unsigned char)b->buf[i + k]);
+		}
+	}
+	b->len = from;
+	b->buf[from] = '\0';
+	gantry_buf_add(b, out.buf, out.len);
+	gantry_buf_release(&out);
+}
+
+void gantry_i_term_vprintf(FILE *f, const char *fmt, va_list ap)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	int nl;
+
+	gantry_buf_vaddf(&b, fmt, ap);
+	nl = b.len && b.buf[b.len - 1] == '\n';
+	if (nl)
+		b.buf[--b.len] = '\0';
+	gantry_i_term_clean(&b, 0, 0);
+	if (nl)
+		gantry_buf_addch(&b, '\n');
+	fputs(b.buf, f);
+	gantry_buf_release(&b);
+}
+
+void gantry_i_term_printf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gantry_i_term_vprintf(f, fmt, ap);
+	va_end(ap);
 }
 
 int gantry_i_log_color(void)
@@ -201,21 +267,28 @@ void gantry_logv(const struct gantry_ctx *ctx, enum gantry_log_level level,
 					     "\033[2m" };
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	int c = use_color && level != GANTRY_LOG_INFO;
-	size_t prefix;
+	size_t start, prefix;
 
 	if ((int)level > verbosity + GANTRY_LOG_INFO)
 		return;
 	gantry_i_line_start(&b);
 	if (c)
 		gantry_buf_adds(&b, color[level]);
+	start = b.len;
 	if (ctx && ctx->stage && *ctx->stage)
 		gantry_buf_addf(&b, "  [%s] ", ctx->stage);
 	else
 		gantry_buf_adds(&b, "gantry: ");
 	gantry_buf_adds(&b, tag[level]);
+	/* Stage output, tags, actors, quoted input: all of it is shown,
+	   none of it drives the terminal.  Only the colours here do. */
+	gantry_i_term_clean(&b, start, 0);
 	prefix = b.len;
 	gantry_buf_vaddf(&b, fmt, ap);
 	gantry_i_redact_buf(&b);
+	if (prefix > b.len)
+		prefix = b.len;
+	gantry_i_term_clean(&b, prefix, GANTRY_I_TERM_LINES);
 	if (level == GANTRY_LOG_ERROR) {
 		free(last_error);
 		last_error = gantry_i_xstrdup(b.buf + prefix);

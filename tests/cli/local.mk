@@ -1,12 +1,14 @@
 # CLI tests: one script per topic, numbered as git's t/ does.
 CLI_TESTS = \
 	tests/cli/t0000-basic.sh \
+	tests/cli/t0010-json-usage.sh \
 	tests/cli/t0100-config.sh \
 	tests/cli/t0120-tags.sh \
 	tests/cli/t0150-hostile-files.sh \
 	tests/cli/t0200-plugins.sh \
 	tests/cli/t0300-deploy.sh \
 	tests/cli/t0310-status-line.sh \
+	tests/cli/t0320-untrusted-text.sh \
 	tests/cli/t0400-policies.sh \
 	tests/cli/t0500-containment.sh \
 	tests/cli/t0600-lock.sh \

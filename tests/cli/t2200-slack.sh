@@ -107,7 +107,7 @@ ok "webhook: start and success carry service, environment, version, actor, commi
 cfg fail "webhook_url = \"$HOOK\"; mention_on_failure = \"<!subteam^S0123>\";"
 run deploy v1.0.0-rc.2
 expect_rc 1 "failure"
-check 'len(c) == 2 and b[1]["text"] == "<!subteam^S0123> svc v1.0.0-rc.2 to staging: failed"' "failure text"
+check 'len(c) == 2 and b[1]["text"] == "<!subteam^S0123> svc v1.0.0-rc.2 to staging: failed: stage '"'smoke'"': told to fail (***)"' "failure text"
 check '"*Failed stage:* `smoke`" in texts(b[1]) and "*Reason:* told to fail (***)" in texts(b[1])' "failing stage and reason"
 check '"<!subteam^S0123>\\n" in texts(b[1])' "mention in the failure block"
 expect_nowhere stage-secret-value-31
@@ -181,3 +181,22 @@ expect_rc 0
 expect_out "webhook_url"
 expect_out "mention_on_failure"
 ok "plugins show documents the options"
+
+# Untrusted text in the fallback `text` is escaped as in the blocks: no
+# channel-wide ping, no disguised link, and the body is valid JSON.
+write_cfg <<CFG
+pipeline = (
+  { stage = "exec"; name = "smoke"; command = ["sh", "-c", "exit 3", "<!channel> <https://evil|click> & $(printf '\377')"]; }
+);
+notify = ( { plugin = "slack-notify"; events = ["failure"]; webhook_url = "$HOOK"; } );
+CFG
+chmod 600 gantry.cfg
+httpd_call "$SLACK" POST /_reset
+# (A tag cannot carry markup: the core refuses such tags, t0120.)
+run deploy v1.0.0-rc.10
+expect_rc 1 "failure"
+check 'len(c) == 1 and b[0] is not None' "one valid JSON body"
+check '"&lt;!channel&gt; &lt;https://evil|click&gt; &amp;" in b[0]["text"]' "reason escaped in text"
+check 'b[0]["text"].startswith("svc v1.0.0-rc.10 to staging: failed: stage '"'smoke'"': ")' "headline in text"
+check '"<!channel>" not in texts(b[0]["blocks"][1:]) and "<!channel>" not in b[0]["text"]' "no raw markup in text and mrkdwn blocks"
+ok "a failure reason with Slack markup arrives escaped in the fallback text and the blocks"

@@ -5,7 +5,8 @@
  *
  * Input: a path on the first line ("services[0].deployments[1].id"),
  * the document after it.  Besides not crashing, what gantry writes must
- * read back as the same document: the journal and --json depend on it.
+ * be valid UTF-8 without raw control characters and read back as the
+ * same document: the journal and --json depend on it.
  */
 #include "config.h"
 
@@ -89,6 +90,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!text)
 			abort();
+		/* Whatever bytes the strings held, the text is UTF-8
+		   without a raw control character: journal records and
+		   --json output always parse. */
+		for (i = 0, len = strlen(text); i < len;) {
+			long c;
+
+			i += gantry_i_utf8_next(text + i, len - i, &c);
+			if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+				fprintf(stderr, "fuzz_json: not clean UTF-8 "
+					"at byte %zu\n%s\n", i, text);
+				abort();
+			}
+		}
 		again = gantry_json_parse(text, strlen(text), err,
 					  sizeof(err));
 		if (!again) {

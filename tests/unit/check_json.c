@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,128 @@ START_TEST(builders_make_documents)
 }
 END_TEST
 
+/*
+ * Whatever bytes a string holds (an actor, a tag annotation), the text
+ * is valid UTF-8: each bad sequence becomes one U+FFFD, control
+ * characters are escaped; pretty or not, keys too.
+ */
+START_TEST(text_is_always_valid_utf8)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "\xff\xfe", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
+		{ "caf\xe9!", "\"caf\xef\xbf\xbd!\"" },
+		/* A sequence cut short is one bad character. */
+		{ "a\xe2\x82z", "\"a\xef\xbf\xbdz\"" },
+		{ "\xf0\x9f\x9a\x80", "\"\xf0\x9f\x9a\x80\"" },
+		/* Overlong, surrogate, past U+10FFFF. */
+		{ "\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+		  "\xef\xbf\xbd\"" },
+		{ "\r\033[2Kx\x7f", "\"\\r\\u001b[2Kx\\u007f\"" },
+		/* U+009B, the one-byte CSI, escaped like ESC. */
+		{ "\xc2\x9b" "1m", "\"\\u009b1m\"" },
+		{ "a/b \"q\" \\", "\"a/b \\\"q\\\" \\\\\"" },
+	};
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	struct gantry_json *doc, *arr, *back;
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < GANTRY_ARRAY_SIZE(cases); i++) {
+		gantry_buf_reset(&b);
+		gantry_buf_add_json(&b, cases[i].in);
+		ck_assert_str_eq(b.buf, cases[i].out);
+		arr = gantry_json_new_array();
+		gantry_json_push_string(arr, cases[i].in);
+		gantry_buf_reset(&b);
+		gantry_buf_addf(&b, "[%s]", cases[i].out);
+		ck_assert_str_eq(gantry_json_text(arr, 0), b.buf);
+		gantry_json_free(arr);
+	}
+	gantry_buf_release(&b);
+
+	doc = gantry_json_new_object();
+	gantry_json_set_string(doc, "actor", "\xff\xfe");
+	gantry_json_set_string(doc, "k\xff\033", "v");
+	arr = gantry_json_set_array(doc, "notes");
+	gantry_json_push_string(arr, "\xc3\x28\x1b]0;title\x07");
+	ck_assert_str_eq(gantry_json_text(doc, 0),
+		"{\"actor\":\"\xef\xbf\xbd\xef\xbf\xbd\","
+		"\"k\xef\xbf\xbd\\u001b\":\"v\","
+		"\"notes\":[\"\xef\xbf\xbd(\\u001b]0;title\\u0007\"]}");
+	back = gantry_json_parse(gantry_json_text(doc, 1),
+				 strlen(gantry_json_text(doc, 1)), err,
+				 sizeof(err));
+	ck_assert_msg(back != NULL, "%s", err);
+	ck_assert_str_eq(gantry_json_string(back, "actor", NULL),
+			 "\xef\xbf\xbd\xef\xbf\xbd");
+	ck_assert_str_eq(gantry_json_key_at(back, 1), "k\xef\xbf\xbd\033");
+	gantry_json_free(back);
+	gantry_json_free(doc);
+
+	/* A parsed document holding bad bytes and \u0000 is written back
+	   valid, the NUL escaped. */
+	{
+		static const char in[] = "{\"a\": \"x\xff\\u0000y\", \"n\": 1.50}";
+
+		doc = gantry_json_parse(in, strlen(in), err, sizeof(err));
+		ck_assert_msg(doc != NULL, "%s", err);
+		ck_assert_str_eq(gantry_json_text(doc, 0),
+				 "{\"a\":\"x\xef\xbf\xbd\\u0000y\",\"n\":1.50}");
+		gantry_json_free(doc);
+	}
+}
+END_TEST
+
+/* The layout is json-c's, byte for byte: documents and the tests that
+   read them do not change. */
+START_TEST(text_layout_unchanged)
+{
+	static const char in[] =
+		"{\"a\": [1, {\"b\": true}, [], {}], \"c\": null, \"d\": \"e\"}";
+	struct gantry_json *doc = parse(in);
+
+	ck_assert_str_eq(gantry_json_text(doc, 0),
+		"{\"a\":[1,{\"b\":true},[],{}],\"c\":null,\"d\":\"e\"}");
+	ck_assert_str_eq(gantry_json_text(doc, 1),
+		"{\n  \"a\": [\n    1,\n    {\n      \"b\": true\n    },\n"
+		"    [\n    ],\n    {\n    }\n  ],\n  \"c\": null,\n  \"d\": \"e\"\n}");
+	ck_assert_str_eq(gantry_json_text(gantry_json_get(doc, "a[1]"), 0),
+			 "{\"b\":true}");
+	gantry_json_free(doc);
+
+	/* The core's flags, against json-c itself (on a copy: once
+	   written by gantry, a value stays gantry's). */
+	{
+		static const int flags[] = {
+			JSON_C_TO_STRING_PLAIN, JSON_C_TO_STRING_SPACED,
+			JSON_C_TO_STRING_PRETTY,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB,
+		};
+		static const char more[] =
+			"{\"a\": [1, -2.5e3, {\"b\": true, \"x\": [\"y\"]}, [], {}],"
+			" \"c\": null, \"d\": \"e\", \"f\": {}, \"g\": 1e400}";
+		size_t i;
+
+		for (i = 0; i < GANTRY_ARRAY_SIZE(flags); i++) {
+			json_object *ours = json_tokener_parse(more);
+			json_object *theirs = json_tokener_parse(more);
+			int f = flags[i] | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+			ck_assert_str_eq(gantry_i_json_text(ours, f),
+				json_object_to_json_string_ext(theirs, f));
+			json_object_put(ours);
+			json_object_put(theirs);
+		}
+	}
+}
+END_TEST
+
 START_TEST(parse_errors_name_the_line)
 {
 	char err[128];
@@ -212,6 +335,8 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, arrays_and_objects_iterate);
 	tcase_add_test(tc, builders_make_documents);
 	tcase_add_test(tc, parse_errors_name_the_line);
+	tcase_add_test(tc, text_is_always_valid_utf8);
+	tcase_add_test(tc, text_layout_unchanged);
 	tcase_add_test(tc, deep_documents_parse);
 	suite_add_tcase(s, tc);
 	return s;

@@ -102,6 +102,39 @@ START_TEST(redact_hides_each_line_of_a_multiline_secret)
 }
 END_TEST
 
+/* Text bound for a terminal: nothing in it drives the terminal. */
+START_TEST(term_clean_neutralises_controls)
+{
+	static const struct {
+		const char *in;
+		int how;
+		const char *out;
+	} cases[] = {
+		{ "\r\033[2K2026-12-01 production v9.9.9 succeeded", 0,
+		  "\\x0d\\x1b[2K2026-12-01 production v9.9.9 succeeded" },
+		{ "caf\xc3\xa9 \xc2\x9b" "31m \xff\xfe", 0,
+		  "caf\xc3\xa9 \\x9b31m \\xff\\xfe" },
+		{ "a\tb\nc\x7f", 0, "a\\x09b\\x0ac\\x7f" },
+		{ "a\tb\nc\033", GANTRY_I_TERM_LINES, "a\tb\n    c\\x1b" },
+		{ "a\tb\nc\rd\007", GANTRY_I_TERM_SPACES, "a b c d\\x07" },
+		{ "a\tb\nc\rd\033", GANTRY_I_TERM_DOC, "a\tb\nc\\x0dd\\x1b" },
+	};
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < GANTRY_ARRAY_SIZE(cases); i++) {
+		gantry_buf_reset(&b);
+		gantry_buf_adds(&b, "\033[1mkept ");
+		gantry_buf_adds(&b, cases[i].in);
+		gantry_i_term_clean(&b, 9, cases[i].how);
+		ck_assert_str_eq(b.buf + 9, cases[i].out);
+		ck_assert_int_eq(memcmp(b.buf, "\033[1mkept ", 9), 0);
+		ck_assert_uint_eq(b.len, strlen(b.buf));
+	}
+	gantry_buf_release(&b);
+}
+END_TEST
+
 START_TEST(config_merge_overrides_and_keeps)
 {
 	struct gantry_config *base = gantry_i_config_new(GANTRY_OPT_GROUP, "", "a:1");
@@ -147,6 +180,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, buf_json_literal_reads_back);
 	tcase_add_test(tc, redact_replaces_every_secret);
 	tcase_add_test(tc, redact_hides_each_line_of_a_multiline_secret);
+	tcase_add_test(tc, term_clean_neutralises_controls);
 	tcase_add_test(tc, config_merge_overrides_and_keeps);
 	tcase_add_test(tc, did_you_mean_finds_close_words);
 	suite_add_tcase(s, tc);

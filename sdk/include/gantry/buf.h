@@ -58,8 +58,10 @@ void gantry_buf_addf(struct gantry_buf *b, const char *fmt, ...)
 	GANTRY_PRINTF(2, 3);
 void gantry_buf_vaddf(struct gantry_buf *b, const char *fmt, va_list ap)
 	GANTRY_PRINTF(2, 0);
-/* Appends s as a JSON string literal, quotes included ("a\"b\n"); bytes
-   of 0x80 and above are copied as they are (UTF-8 stays UTF-8). */
+/* Appends s as a JSON string literal, quotes included ("a\"b\n").  The
+   literal is always valid UTF-8 JSON: UTF-8 is copied as it is, each
+   byte sequence that is not UTF-8 becomes U+FFFD, and control characters
+   (U+0000-001F, DEL, U+0080-009F) are escaped (\n, \t, \r, \u001b). */
 void gantry_buf_add_json(struct gantry_buf *b, const char *s);
 
 /* Hands the string over (malloc'd, free it; "" for an empty buffer) and

@@ -83,7 +83,10 @@ void gantry_json_push_string(struct gantry_json *arr, const char *value);
 struct gantry_json *gantry_json_push_object(struct gantry_json *arr);
 
 /* Serialises compactly (pretty != 0: indented); the string belongs to j
-   and lives until j or its document changes or is freed. */
+   and lives until j or its document changes or is freed.  The text is
+   always valid UTF-8 JSON, strings written as gantry_buf_add_json()
+   writes them (U+FFFD for bytes that are not UTF-8, control characters
+   escaped), keys included. */
 const char *gantry_json_text(struct gantry_json *j, int pretty);
 
 #ifdef __cplusplus
