@@ -62,20 +62,31 @@ static void line_end(struct gantry_buf *b)
 	gantry_buf_release(b);
 }
 
-/* A line of one piece. */
-static void say(const char *color, const char *fmt, ...) GANTRY_PRINTF(2, 3);
-static void say(const char *color, const char *fmt, ...)
+/* A line of one piece, after indent (uncoloured). */
+static void vsay(const char *indent, const char *color, const char *fmt,
+		 va_list ap) GANTRY_PRINTF(3, 0);
+static void vsay(const char *indent, const char *color, const char *fmt,
+		 va_list ap)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT, t = GANTRY_BUF_INIT;
-	va_list ap;
 
-	va_start(ap, fmt);
 	gantry_buf_vaddf(&t, fmt, ap);
-	va_end(ap);
 	line_begin(&b);
+	if (*indent)
+		piece(&b, NULL, "%s", indent);
 	piece(&b, color, "%s", t.buf);
 	line_end(&b);
 	gantry_buf_release(&t);
+}
+
+static void say(const char *color, const char *fmt, ...) GANTRY_PRINTF(2, 3);
+static void say(const char *color, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay("", color, fmt, ap);
+	va_end(ap);
 }
 
 void progress_deploy_start(const char *id, const char *service,
@@ -120,17 +131,11 @@ void progress_stage_skip(size_t idx, size_t total, const char *name,
 
 void progress_note(const char *fmt, ...)
 {
-	struct gantry_buf b = GANTRY_BUF_INIT, t = GANTRY_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	gantry_buf_vaddf(&t, fmt, ap);
+	vsay("    ", C_YEL, fmt, ap);
 	va_end(ap);
-	line_begin(&b);
-	piece(&b, NULL, "    ");
-	piece(&b, C_YEL, "%s", t.buf);
-	line_end(&b);
-	gantry_buf_release(&t);
 }
 
 void progress_result(const char *result, int code, double seconds,

@@ -174,3 +174,16 @@ realworld_dir() {
 		[ -n "$d" ] && [ -d "$d" ] && { echo "$d"; return; }
 	done
 }
+
+# sandbox_start [OPTION...]: starts the local AWS sandbox in $SB
+# ($TMP/sb), owned by this test (stopped when it exits, or when this shell
+# is gone), and reads its env.sh.  OPTIONs go to `sandbox start`
+# (--no-registry, --time-scale N).  A start that fails fails the test.
+sandbox_start() {
+	SB="$TMP/sb"
+	trap '"$top_srcdir/tests/sandbox/sandbox" stop "$SB" 2>/dev/null; cleanup' EXIT
+	"$top_srcdir/tests/sandbox/sandbox" start "$SB" "$@" --parent-pid $$ \
+		--max-lifetime 600 >"$TMP/sb.out" 2>&1 ||
+		{ cat "$TMP/sb.out" >&2; fail "cannot start the sandbox"; }
+	. "$SB/env.sh"
+}

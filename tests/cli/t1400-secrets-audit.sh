@@ -167,17 +167,7 @@ else
 	echo "# terraform part skipped: terraform is not on PATH"
 fi
 
-SB="$TMP/sb"
-sandbox_stop() {
-	"$top_srcdir/tests/sandbox/sandbox" stop "$SB" 2>/dev/null
-	cleanup
-}
-trap sandbox_stop EXIT
-if [ $REGISTRY = 1 ]; then sbopt=""; else sbopt="--no-registry"; fi
-"$top_srcdir/tests/sandbox/sandbox" start "$SB" $sbopt --parent-pid $$ \
-	--max-lifetime 600 >"$TMP/sb.out" 2>&1 ||
-	{ cat "$TMP/sb.out" >&2; fail "cannot start the sandbox"; }
-. "$SB/env.sh"
+if [ $REGISTRY = 1 ]; then sandbox_start; else sandbox_start --no-registry; fi
 [ $REGISTRY = 0 ] || [ -n "${SANDBOX_REGISTRY:-}" ] || fail "the sandbox started without its registry"
 export AWS_CONFIG_FILE="$TMP/none" AWS_SHARED_CREDENTIALS_FILE="$TMP/none"
 unset AWS_PROFILE AWS_SESSION_TOKEN 2>/dev/null || true

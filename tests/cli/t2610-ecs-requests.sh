@@ -25,12 +25,7 @@ python3 -c "import sys; sys.path.insert(0, '$top_srcdir/tests/sandbox'); import 
 }
 RW=$(realworld_dir)/ecs-taskdef
 
-SB="$TMP/sb"
-"$top_srcdir/tests/sandbox/sandbox" start "$SB" --no-registry \
-	--time-scale 60 --parent-pid $$ --max-lifetime 600 >"$TMP/sb.out" 2>&1 ||
-	{ cat "$TMP/sb.out" >&2; fail "cannot start the sandbox"; }
-trap '"$top_srcdir/tests/sandbox/sandbox" stop "$SB"; cleanup' EXIT
-. "$SB/env.sh"
+sandbox_start --no-registry --time-scale 60
 export AWS_ACCESS_KEY_ID="$SANDBOX_STAGING_KEY_ID"
 export AWS_SECRET_ACCESS_KEY="$SANDBOX_STAGING_SECRET"
 unset AWS_SESSION_TOKEN AWS_PROFILE 2>/dev/null || true

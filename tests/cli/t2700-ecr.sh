@@ -15,15 +15,7 @@ command -v htpasswd >/dev/null 2>&1 || skip "htpasswd is not installed (apt-get 
 command -v curl >/dev/null 2>&1 || skip "curl is not installed"
 [ -x /bin/busybox ] || skip "/bin/busybox is missing (apt-get install busybox-static)"
 
-SB="$TMP/sb"
-sandbox_stop() {
-	"$top_srcdir/tests/sandbox/sandbox" stop "$SB" 2>/dev/null
-	cleanup
-}
-trap sandbox_stop EXIT
-"$top_srcdir/tests/sandbox/sandbox" start "$SB" --parent-pid $$ --max-lifetime 600 \
-	>"$TMP/out" 2>"$TMP/err" || fail "sandbox start failed"
-. "$SB/env.sh"
+sandbox_start
 [ -n "${SANDBOX_REGISTRY:-}" ] || skip "the sandbox started without its registry"
 
 # The staging account's own keys; nothing from the machine's AWS config.
