@@ -418,8 +418,20 @@ static void rd_kvlist(struct reader *rd, json_object *o, const char *pfx,
 	if (!obj)
 		return;
 	json_object_object_foreach(obj, k, v) {
-		if (!v)
+		if (!v || rd->bad)
 			continue;
+		/* gantry writes only valid keys; another one (bytes that are
+		   not UTF-8 among them) would not survive a rewrite. */
+		if (!gantry_i_kv_valid_key(k)) {
+			char *shown = errs_shown(k, 64);
+
+			errs_add(rd->e, "journal record '%s': '%s%s' holds "
+				 "'%s', which is not a context key; repair or "
+				 "remove the file", rd->what, pfx, key, shown);
+			free(shown);
+			rd->bad = 1;
+			continue;
+		}
 		gantry_i_kv_set(l, k, json_object_get_string(v), 0);
 	}
 }
