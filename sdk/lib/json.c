@@ -69,9 +69,12 @@ struct gantry_json *gantry_json_parse(const char *text, size_t len,
 		return NULL;
 	}
 	/* Only JSON: json-c's extensions (trailing commas, "03e") would be
-	   written back out as they came, and are not JSON.  Trailing text
-	   is reported below, with its line. */
+	   written back out as they came, and are not JSON; nor is text that
+	   is not UTF-8 (the writer would turn two keys that differ only in
+	   such bytes into one duplicate key).  Trailing text is reported
+	   below, with its line. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+			       JSON_TOKENER_VALIDATE_UTF8 |
 			       JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
