@@ -6,7 +6,7 @@
 
 #include "internal.h"
 
-/* Exit codes: a contract (DESIGN §5); scripts depend on them. */
+/* Exit codes: a contract (README.md, gantry(1)); scripts depend on them. */
 enum gantry_exit {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,

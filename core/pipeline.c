@@ -112,7 +112,8 @@ static void promotion_context(struct deploy *d, const char *version)
 	free(prefix);
 }
 
-/* The context every stage starts from (DESIGN §4). */
+/* The context every stage starts from (docs/configuration.md,
+   "References"). */
 static void base_context(struct deploy *d)
 {
 	struct gconf *gc = d->gc;

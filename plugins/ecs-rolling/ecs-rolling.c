@@ -1,6 +1,6 @@
 /*
  * ecs-rolling.c - the `ecs-rolling` stage: a rolling deployment of an ECS
- * service, judged the way FACTS.md says it must be.
+ * service, judged the way docs/ecs.md says it must be.
  *
  * mode = "update": clone the service's task definition with the new
  * image, register it, UpdateService with the deployment configuration,

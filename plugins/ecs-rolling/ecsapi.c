@@ -45,7 +45,7 @@ static void fill_dep(struct ecs_dep *d, const struct gantry_json *j)
 	d->status = gantry_json_string(j, "status", "");
 	d->td = gantry_json_string(j, "taskDefinition", "");
 	/* Absent for Classic Load Balancers and some EC2 services: "" then,
-	   and the caller falls back on counts (FACTS.md). */
+	   and the caller falls back on counts (docs/ecs.md). */
 	d->rollout = gantry_json_string(j, "rolloutState", "");
 	d->reason = gantry_json_string(j, "rolloutStateReason", "");
 	d->desired = gantry_json_int(j, "desiredCount", 0);

@@ -1,5 +1,5 @@
 /*
- * watch.c - waiting for a deployment, the way FACTS.md says it must be
+ * watch.c - waiting for a deployment, the way docs/ecs.md says it must be
  * judged: "stable" is not "succeeded".  Success is the deployment we
  * track being PRIMARY, COMPLETED, the only one, with running == desired;
  * it failing, vanishing or being replaced as PRIMARY is a failure, even
@@ -185,7 +185,7 @@ static void set_reason(struct ecs *e, const char *fmt, ...)
 
 /* Done: PRIMARY, COMPLETED, alone, running == desired.  Without a
    rolloutState: alone, running == desired, and the task definition is
-   the one we deployed (FACTS.md). */
+   the one we deployed (docs/ecs.md). */
 static int finished(const struct ecs_snap *s, const struct ecs_dep *d,
 		    const char *td)
 {

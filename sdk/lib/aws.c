@@ -3,7 +3,7 @@
  * retries, and error reporting (the protocols are in aws_call.c).
  *
  * libcurl signs (CURLOPT_AWS_SIGV4).  What must stay true for the
- * signature to hold (see FACTS.md): the provider string is always the
+ * signature to hold (docs/aws.md): the provider string is always the
  * full "aws:amz:<region>:<service>"; Content-Type is set by us, never
  * added by curl after signing; the session token is a header we add
  * (curl signs every header we give it, even a blanked "Expect:"); bodies

@@ -164,7 +164,7 @@ ok "failing health checks: the ELB reason is in the error, exit 3"
 
 # --------------------------------------------------- no rolloutState
 # A Classic Load Balancer service reports no rolloutState: success is then
-# "one deployment, running == desired, our task definition" (FACTS.md).
+# "one deployment, running == desired, our task definition" (docs/ecs.md).
 ecsctl create classic repo/classic:v1 >/dev/null || fail "setup classic"
 sim ecs/no-rollout-state '{"service": "classic"}'
 config classic repo/classic:v2 60
