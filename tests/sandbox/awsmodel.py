@@ -14,9 +14,10 @@ reads the answer of the simulator's /_sim/calls {"bodies": true} and
 checks every call whose user agent starts with PREFIX (default "gantry/"):
 one line per fault, exit 1 when there is one, 77 when no model is found.
 
-The models come from the botocore that `python3` imports (the newest on
-these machines), else from the Debian awscli's copy; GANTRY_AWS_MODELS
-may name a directory laid out like botocore's data/ (SERVICE/VERSION/
+The models come from the botocore that `python3` imports, the Debian
+awscli's copy and the real-world collection (GANTRY_REALWORLD); of these
+the one with the most operations is used.  GANTRY_AWS_MODELS may name
+another directory laid out like botocore's data/ (SERVICE/VERSION/
 service-2.json[.gz]).
 """
 
@@ -61,11 +62,11 @@ def _load_file(path):
 _cache = {}
 
 
-def load(service):
-    """The model of a botocore service name ("ecs", "cloudwatch"...): the
-    newest version in the first data directory that has it."""
-    if service in _cache:
-        return _cache[service]
+def _candidates(service):
+    """Every model file of service on this machine: each data directory's
+    versions, and the real-world collection's copy (GANTRY_REALWORLD,
+    ecs-api/botocore-SERVICE-VERSION.service-2.json)."""
+    found = []
     for d in _data_dirs():
         base = os.path.join(d, service)
         if not os.path.isdir(base):
@@ -74,12 +75,47 @@ def load(service):
             for name in ("service-2.json", "service-2.json.gz"):
                 path = os.path.join(base, version, name)
                 if os.path.exists(path):
-                    model = _load_file(path)
-                    model["_path"] = path
-                    _cache[service] = model
-                    return model
-    raise NoModel("no botocore model of '%s' in %s" % (service,
-                                                       ", ".join(_data_dirs())))
+                    found.append(path)
+    for rw in _realworld_dirs():
+        if not os.path.isdir(os.path.join(rw, "ecs-api")):
+            continue
+        for name in sorted(os.listdir(os.path.join(rw, "ecs-api"))):
+            if (name.startswith("botocore-%s-" % service) and
+                    name.endswith(".service-2.json")):
+                found.append(os.path.join(rw, "ecs-api", name))
+        break
+    return found
+
+
+def _realworld_dirs():
+    """Where the real-world collection may be, as tests/lib.sh's
+    realworld_dir looks: GANTRY_REALWORLD, shared/ beside the checkout,
+    the workplace's copy."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    return [d for d in (os.environ.get("GANTRY_REALWORLD"),
+                        os.path.join(top, "..", "shared", "realworld"),
+                        "/work/shared/realworld") if d]
+
+
+def load(service):
+    """The model of a botocore service name ("ecs", "cloudwatch"...): of
+    the copies on this machine, the one with the most operations (the
+    newest: an API only grows), so an older copy found first (Debian's
+    awscli) does not call newer operations unknown."""
+    if service in _cache:
+        return _cache[service]
+    best = None
+    for path in _candidates(service):
+        model = _load_file(path)
+        if best is None or len(model["operations"]) > len(best["operations"]):
+            model["_path"] = path
+            best = model
+    if best is None:
+        raise NoModel("no botocore model of '%s' in %s" % (
+            service, ", ".join(_data_dirs())))
+    _cache[service] = best
+    return best
 
 
 def _is_int(v):
