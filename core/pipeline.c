@@ -1,5 +1,7 @@
 /*
- * pipeline.c - running a deploy.
+ * pipeline.c - running a deploy: its record, lock, stages in order with
+ * their policies, and notifiers.  Plans are pipeline_plan.c's job,
+ * rolling back pipeline_rollback.c's.
  *
  * What must stay true:
  *   - nothing runs before the whole configuration validated;
@@ -23,19 +25,9 @@
 #include "interp.h"
 #include "journal.h"
 #include "lock.h"
-#include "pipeline.h"
+#include "pipeline_i.h"
 #include "progress.h"
 #include "runner.h"
-
-struct deploy {
-	struct session *s;
-	struct gconf *gc;
-	const char *tag;
-	struct gantry_kvlist ctx;	/* the deploy's context */
-	struct deploy_record rec;
-	int journal_on;			/* record to the journal */
-	double t0;
-};
 
 static void tick_state(void *arg)
 {
@@ -50,7 +42,7 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void journal_save(struct deploy *d)
+void journal_save(struct deploy *d)
 {
 	struct errs e = { 0 };
 
@@ -65,7 +57,7 @@ static void journal_save(struct deploy *d)
 	errs_clear(&e);
 }
 
-static void publish(struct deploy *d, const char *key, const char *value,
+void publish(struct deploy *d, const char *key, const char *value,
 		    int secret)
 {
 	gantry_i_kv_set(&d->ctx, key, value, secret);
@@ -113,7 +105,7 @@ static void promotion_context(struct deploy *d, const char *version)
 }
 
 /* The context every stage starts from (DESIGN §4). */
-static void base_context(struct deploy *d)
+void base_context(struct deploy *d)
 {
 	struct gconf *gc = d->gc;
 	char *version = profile_tag_version(d->gc, d->tag);
@@ -178,7 +170,7 @@ static void base_context(struct deploy *d)
 
 /* Runs one callback of en with context ctx; resolves en's options first
    (a reference that cannot resolve fails the callback). */
-static void call_entry(struct deploy *d, struct entry *en, enum callback cb,
+void call_entry(struct deploy *d, struct entry *en, enum callback cb,
 		       const struct gantry_kvlist *ctx,
 		       const struct gantry_event *ev, struct run_result *res)
 {
@@ -295,7 +287,7 @@ static int check_names(struct gconf *gc, const char *list, const char *flag)
 	return bad ? -1 : 0;
 }
 
-static int selected(const struct options *o, const struct entry *en)
+int selected(const struct options *o, const struct entry *en)
 {
 	if (o->only && !name_in_list(o->only, en->name))
 		return 0;
@@ -385,43 +377,6 @@ static int run_stage(struct deploy *d, struct entry *en,
 	return rc;
 }
 
-/* Runs the rollback callback of every completed stage, newest first.
-   Returns how many were rolled back, or -1 when one of them failed. */
-static int roll_back(struct deploy *d, size_t upto)
-{
-	int bad = 0, done = 0;
-	size_t i;
-
-	for (i = upto; i-- > 0; ) {
-		struct entry *en = &d->gc->entries[i];
-		struct stage_record *sr = deploy_record_stage(&d->rec, en->name);
-		struct run_result res;
-
-		if (en->notifier || !sr || sr->status != ST_SUCCEEDED ||
-		    !en->plugin->desc->rollback)
-			continue;
-		progress_note("rolling back '%s'", en->name);
-		/* The deploy's context holds the outputs this stage
-		   published, which its rollback needs. */
-		call_entry(d, en, CB_ROLLBACK, &d->ctx, NULL, &res);
-		if (res.rc == GANTRY_OK) {
-			sr->status = ST_ROLLED_BACK;
-			done++;
-			progress_note("rolled back '%s'", en->name);
-		} else {
-			sr->status = ST_ROLLBACK_FAILED;
-			free(sr->error);
-			sr->error = gantry_i_xstrdup(res.error);
-			gantry_log(NULL, GANTRY_LOG_ERROR, "rollback of '%s' "
-				   "failed: %s", en->name, res.error);
-			bad = 1;
-		}
-		run_result_release(&res);
-		journal_save(d);
-	}
-	return bad ? -1 : done;
-}
-
 /* ---- the deploy ---------------------------------------------------------- */
 
 static int approve(struct deploy *d)
@@ -499,36 +454,6 @@ static int take_lock(struct deploy *d)
 			   prev.host ? prev.host : "?");
 	lock_holder_release(&prev);
 	return EXIT_OK;
-}
-
-/*
- * A rollback redeploys an earlier release: its recorded outputs (image.*,
- * release.commit, ...) are published up front, so stages can reuse what
- * exists (docker-build skips the build when deploy.rollback is "true" and
- * image.uri is known; ecr then finds the tag already pushed).
- */
-static void rollback_context(struct deploy *d)
-{
-	const struct deploy_record *t = d->s->rollback_target;
-	size_t i, k;
-
-	if (!t)
-		return;
-	publish(d, "deploy.rollback", "true", 0);
-	publish(d, "deploy.rollback_of", d->s->rollback_of, 0);
-	publish(d, "deploy.rollback_to", t->id, 0);
-	for (i = 0; i < t->nstages; i++) {
-		const struct stage_record *sr = &t->stages[i];
-
-		if (sr->status != ST_SUCCEEDED)
-			continue;
-		for (k = 0; k < sr->outputs.n; k++) {
-			const struct gantry_kv *kv = &sr->outputs.v[k];
-
-			if (!kv->secret && strcmp(kv->value, "***"))
-				publish(d, kv->key, kv->value, 0);
-		}
-	}
 }
 
 static int setup_record(struct deploy *d)
@@ -872,214 +797,4 @@ out:
 	deploy_record_release(&d.rec);
 	gantry_i_kv_clear(&d.ctx);
 	return code;
-}
-
-/* ---- rollback -------------------------------------------------------------- */
-
-int pipeline_rollback(struct session *s, const char *envname)
-{
-	struct deploy_record *list = NULL;
-	struct errs e = { 0 }, bad_tag = { 0 };
-	const struct deploy_record *current = NULL, *target = NULL;
-	const char *to = s->opt->to;
-	size_t n = 0, i;
-	int code;
-
-	if (to && profile_check_tag(to, &e) < 0)
-		goto refuse;
-	if (!session_state(s))
-		return EXIT_USAGE;
-
-	if (state_journal_list(session_state(s), s->conf.service, envname, &list,
-			 &n, &e) < 0) {
-		errs_print(&e);
-		errs_clear(&e);
-		return EXIT_USAGE;
-	}
-	for (i = 0; i < n && !current; i++)
-		if (list[i].result && !strcmp(list[i].result, "succeeded"))
-			current = &list[i];
-	/*
-	 * When the newest finished deploy failed (ECS rolled it back, smoke
-	 * marked it failed), the environment is out of line with its last
-	 * good release - Terraform's state, the task definition: rolling
-	 * back means re-aligning on that release.  Otherwise it means the
-	 * good release before the current one.
-	 */
-	for (i = 0; i < n && (!list[i].result ||
-			      !strcmp(list[i].result, "running")); i++)
-		;
-	if (!to && i < n && &list[i] != current && current) {
-		target = current;
-		current = &list[i];
-	}
-	for (i = 0; i < n && !target; i++) {
-		const struct deploy_record *r = &list[i];
-
-		if (!r->result || strcmp(r->result, "succeeded"))
-			continue;
-		if (to ? !strcmp(r->tag, to) :
-		    (current && strcmp(r->tag, current->tag)))
-			target = r;
-	}
-	if (!target) {
-		if (to)
-			gantry_log(NULL, GANTRY_LOG_ERROR, "%s %s was never "
-				   "deployed successfully to %s; roll back to a "
-				   "release listed by 'gantry history %s', or "
-				   "deploy it with 'gantry deploy %s -e %s'",
-				   s->conf.service, to, envname, envname, to,
-				   envname);
-		else
-			gantry_log(NULL, GANTRY_LOG_ERROR, "nothing to roll back "
-				   "to: %s has %s successful release in %s; see "
-				   "'gantry history %s'", s->conf.service,
-				   current ? "only one" : "no", envname, envname);
-		journal_list_free(list, n);
-		if (s->opt->json)
-			progress_json_error("rollback", EXIT_USAGE);
-		return EXIT_USAGE;
-	}
-	/* The journal is data: a record's tag gets the same check as one
-	   typed on the command line before anything runs with it. */
-	if (profile_check_tag(target->tag, &bad_tag) < 0) {
-		errs_add(&e, "journal record %s: %s; roll back with 'gantry "
-			 "rollback %s --to TAG'", target->id, bad_tag.msg[0],
-			 envname);
-		errs_clear(&bad_tag);
-		journal_list_free(list, n);
-		goto refuse;
-	}
-	if (current && !strcmp(current->tag, target->tag))
-		gantry_log(NULL, GANTRY_LOG_WARN, "%s is already the current "
-			   "release of %s; redeploying it", target->tag,
-			   envname);
-	progress_note("rolling %s back from %s to %s (deploy %s)", envname,
-		      current ? current->tag : "(none)", target->tag,
-		      target->id);
-	s->rollback_target = target;
-	s->rollback_of = current ? current->tag : "";
-	code = pipeline_deploy(s, target->tag);
-	s->rollback_target = NULL;
-	s->rollback_of = NULL;
-	journal_list_free(list, n);
-	return code;
-
-refuse:
-	errs_print(&e);
-	errs_clear(&e);
-	if (s->opt->json)
-		progress_json_error("rollback", EXIT_USAGE);
-	return EXIT_USAGE;
-}
-
-/* ---- plan ------------------------------------------------------------------ */
-
-int pipeline_plan(struct session *s, const char *tag)
-{
-	struct deploy d;
-	json_object *doc = NULL, *stages = NULL;
-	size_t i, idx = 0, total = 0;
-	int bad = 0;
-
-	memset(&d, 0, sizeof(d));
-	d.s = s;
-	d.gc = &s->conf;
-	d.tag = tag;
-	d.rec.id = gantry_i_xstrdup("(plan)");
-	base_context(&d);
-	for (i = 0; i < s->conf.nentries; i++)
-		if (!s->conf.entries[i].notifier)
-			total++;
-	if (s->opt->json) {
-		doc = json_object_new_object();
-		json_object_object_add(doc, "service",
-				       json_object_new_string(s->conf.service));
-		json_object_object_add(doc, "environment",
-				       json_object_new_string(s->conf.env->name));
-		json_object_object_add(doc, "tag", json_object_new_string(tag));
-		json_object_object_add(doc, "approval",
-			json_object_new_boolean(s->conf.env->approval));
-		stages = json_object_new_array();
-		json_object_object_add(doc, "stages", stages);
-	}
-	progress_plan_start(s->conf.service, tag, s->conf.env->name,
-			    s->conf.env->approval, &d.ctx);
-	for (i = 0; i < s->conf.nentries; i++) {
-		struct entry *en = &s->conf.entries[i];
-		struct gantry_config *opts;
-		struct run_request req = { 0 };
-		struct run_result res;
-		struct errs e = { 0 };
-		struct gantry_buf js = GANTRY_BUF_INIT;
-		int sel;
-
-		if (en->notifier)
-			continue;
-		idx++;
-		sel = selected(s->opt, en);
-		opts = gantry_i_config_clone(en->opts);
-		memset(&res, 0, sizeof(res));
-		if (!sel) {
-			progress_stage_skip(idx, total, en->name, "not selected");
-		} else if (interp_resolve(opts, &d.ctx, INTERP_PLAN, en->name,
-					  s->conf.dir, &e) < 0) {
-			errs_print(&e);
-			bad = 1;
-		} else {
-			req.plugin = en->plugin;
-			req.entry = en->name;
-			req.which = CB_PLAN;
-			req.opts = opts;
-			req.context = &d.ctx;
-			req.timeout = en->timeout ? en->timeout : 60;
-			req.kill_grace = s->conf.kill_grace;
-			req.dry_run = 1;
-			runner_call(&req, &res);
-			progress_plan_stage(idx, total, en, opts, &res);
-			if (res.rc != GANTRY_OK)
-				bad = 1;
-		}
-		if (doc) {
-			json_object *st = json_object_new_object();
-
-			json_object_object_add(st, "name",
-					       json_object_new_string(en->name));
-			json_object_object_add(st, "stage",
-					       json_object_new_string(en->stage));
-			json_object_object_add(st, "selected",
-					       json_object_new_boolean(sel));
-			json_object_object_add(st, "on_failure",
-				json_object_new_string(policy_name(en->on_failure)));
-			json_object_object_add(st, "timeout",
-					       json_object_new_int((int)en->timeout));
-			gantry_i_config_to_json(opts, &js);
-			json_object_object_add(st, "options",
-					       json_tokener_parse(js.buf));
-			if (res.plan)
-				json_object_object_add(st, "plan",
-					json_object_new_string(res.plan));
-			if (res.error)
-				json_object_object_add(st, "error",
-					json_object_new_string(res.error));
-			json_object_array_add(stages, st);
-		}
-		gantry_buf_release(&js);
-		errs_clear(&e);
-		run_result_release(&res);
-		gantry_i_config_free(opts);
-	}
-	if (doc) {
-		char *text;
-
-		json_object_object_add(doc, "ok", json_object_new_boolean(!bad));
-		text = gantry_i_redact(gantry_i_json_text(doc,
-				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		puts(text);
-		free(text);
-		json_object_put(doc);
-	}
-	deploy_record_release(&d.rec);
-	gantry_i_kv_clear(&d.ctx);
-	return bad ? EXIT_FAILED : EXIT_OK;
 }
