@@ -8,7 +8,7 @@ core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c co
 	core/runner.h core/runner.c core/session.h core/session.c \
 	core/pipeline.h core/pipeline_i.h core/pipeline.c \
 	core/pipeline_plan.c core/pipeline_rollback.c core/progress.h core/progress.c \
-	core/batch.h core/batch_i.h core/batch.c core/batch_file.c \
+	core/batch.h core/batch_i.h core/batch.c core/batch_draw.c core/batch_file.c \
 	core/report.h core/report.c core/report_text.c core/report_html.c \
 	core/cli_report.c
 core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
