@@ -1,7 +1,7 @@
 /*
- * batch_i.h - what batch_file.c (reading and validating the batch file)
- * and batch.c (running it) share: one batch and its deploys.  Private
- * to `gantry batch`; cli.c sees only batch.h.
+ * batch_i.h - what batch_file.c (reading and validating the batch file),
+ * batch.c (running it) and batch_draw.c (showing it) share: one batch
+ * and its deploys.  Private to `gantry batch`; cli.c sees only batch.h.
  */
 #ifndef GANTRY_BATCH_I_H
 #define GANTRY_BATCH_I_H
@@ -68,5 +68,16 @@ int batch_print_matrix(struct batch *b);
 void batch_print_doc(json_object *doc);
 /* batch_file.c: a JSON string, or NULL (JSON null) for NULL. */
 json_object *batch_jstr(const char *s);
+
+/* batch_draw.c: the word for j's state ("running", "succeeded", ...). */
+const char *batch_job_word(const struct job *j);
+/* batch_draw.c: on a terminal, redraws every deploy's line (at most once
+   a second unless force). */
+void batch_draw(struct batch *b, int force);
+/* batch_draw.c: tells of a change to j (what, else its status line):
+   redraws on a terminal, else one plain line. */
+void batch_report(struct batch *b, const struct job *j, const char *what);
+/* batch_draw.c: the final table of deploys on stdout. */
+void batch_print_table(const struct batch *b, int code);
 
 #endif

@@ -3,10 +3,12 @@
 noinst_LTLIBRARIES += core/libgantrycore.la
 core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c core/commands.h core/cli_info.c core/cli_state.c \
 	core/journal.h core/lock.h core/loader.h core/filecheck.h core/filecheck.c \
-	core/profile.h core/profile.c core/interp.h core/interp.c \
+	core/profile.h core/profile_i.h core/profile.c \
+	core/profile_read.c core/profile_validate.c core/interp.h core/interp.c \
 	core/runner.h core/runner.c core/session.h core/session.c \
-	core/pipeline.h core/pipeline.c core/progress.h core/progress.c \
-	core/batch.h core/batch_i.h core/batch.c core/batch_file.c \
+	core/pipeline.h core/pipeline_i.h core/pipeline.c \
+	core/pipeline_plan.c core/pipeline_rollback.c core/progress.h core/progress.c \
+	core/batch.h core/batch_i.h core/batch.c core/batch_draw.c core/batch_file.c \
 	core/report.h core/report.c core/report_text.c core/report_html.c \
 	core/cli_report.c
 core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)

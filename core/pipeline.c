@@ -1,5 +1,7 @@
 /*
- * pipeline.c - running a deploy.
+ * pipeline.c - running a deploy: its record, lock, stages in order with
+ * their policies, and notifiers.  Plans are pipeline_plan.c's job,
+ * rolling back pipeline_rollback.c's.
  *
  * What must stay true:
  *   - nothing runs before the whole configuration validated;
@@ -23,19 +25,9 @@
 #include "interp.h"
 #include "journal.h"
 #include "lock.h"
-#include "pipeline.h"
+#include "pipeline_i.h"
 #include "progress.h"
 #include "runner.h"
-
-struct deploy {
-	struct session *s;
-	struct gconf *gc;
-	const char *tag;
-	struct gantry_kvlist ctx;	/* the deploy's context */
-	struct deploy_record rec;
-	int journal_on;			/* record to the journal */
-	double t0;
-};
 
 static void tick_state(void *arg)
 {
@@ -50,7 +42,7 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void journal_save(struct deploy *d)
+void deploy_journal_save(struct deploy *d)
 {
 	struct errs e = { 0 };
 
@@ -65,7 +57,7 @@ static void journal_save(struct deploy *d)
 	errs_clear(&e);
 }
 
-static void publish(struct deploy *d, const char *key, const char *value,
+void deploy_publish(struct deploy *d, const char *key, const char *value,
 		    int secret)
 {
 	gantry_i_kv_set(&d->ctx, key, value, secret);
@@ -89,7 +81,7 @@ static void promotion_context(struct deploy *d, const char *version)
 
 	if (!from)
 		return;
-	publish(d, "promotion.from", from, 0);
+	deploy_publish(d, "promotion.from", from, 0);
 	prefix = gantry_i_xasprintf("%s%s-rc.", d->gc->tag_prefix, version);
 	if (!session_state(d->s) ||
 	    state_journal_list(session_state(d->s), d->gc->service, from,
@@ -106,7 +98,7 @@ static void promotion_context(struct deploy *d, const char *version)
 			gantry_buf_addch(&found, ',');
 		gantry_buf_adds(&found, r->tag);
 	}
-	publish(d, "promotion.candidates", found.buf, 0);
+	deploy_publish(d, "promotion.candidates", found.buf, 0);
 	gantry_buf_release(&found);
 	journal_list_free(list, n);
 	free(prefix);
@@ -114,7 +106,7 @@ static void promotion_context(struct deploy *d, const char *version)
 
 /* The context every stage starts from (docs/configuration.md,
    "References"). */
-static void base_context(struct deploy *d)
+void deploy_base_context(struct deploy *d)
 {
 	struct gconf *gc = d->gc;
 	char *version = profile_tag_version(d->gc, d->tag);
@@ -122,21 +114,21 @@ static void base_context(struct deploy *d)
 								"aws");
 	size_t i;
 
-	publish(d, "service", gc->service, 0);
-	publish(d, "deploy.id", d->rec.id, 0);
-	publish(d, "deploy.actor", d->s->actor, 0);
-	publish(d, "release.tag", d->tag, 0);
-	publish(d, "release.version", version, 0);
-	publish(d, "release.tag_prefix", gc->tag_prefix, 0);
-	publish(d, "release.environment", gc->env->name, 0);
-	publish(d, "config.dir", gc->dir, 0);
+	deploy_publish(d, "service", gc->service, 0);
+	deploy_publish(d, "deploy.id", d->rec.id, 0);
+	deploy_publish(d, "deploy.actor", d->s->actor, 0);
+	deploy_publish(d, "release.tag", d->tag, 0);
+	deploy_publish(d, "release.version", version, 0);
+	deploy_publish(d, "release.tag_prefix", gc->tag_prefix, 0);
+	deploy_publish(d, "release.environment", gc->env->name, 0);
+	deploy_publish(d, "config.dir", gc->dir, 0);
 	/* Command-line decisions stages act on (terraform's destroy guard,
 	   git-release's promotion check). */
-	publish(d, "deploy.allow_destroy",
+	deploy_publish(d, "deploy.allow_destroy",
 		d->s->opt->allow_destroy ? "true" : "false", 0);
-	publish(d, "deploy.force_promotion",
+	deploy_publish(d, "deploy.force_promotion",
 		d->s->opt->force_promotion ? "true" : "false", 0);
-	publish(d, "deploy.no_rollback",
+	deploy_publish(d, "deploy.no_rollback",
 		d->s->opt->no_rollback ? "true" : "false", 0);
 
 	d->rec.forced_promotion = d->s->opt->force_promotion;
@@ -148,7 +140,7 @@ static void base_context(struct deploy *d)
 						session_state_dir(d->s),
 						d->rec.id);
 
-		publish(d, "deploy.state_dir", work, 0);
+		deploy_publish(d, "deploy.state_dir", work, 0);
 		free(work);
 	}
 	/* The profile's aws group, flattened: aws.region,
@@ -160,7 +152,7 @@ static void base_context(struct deploy *d)
 		if (k->text) {
 			char *key = gantry_i_xasprintf("aws.%s", k->name);
 
-			publish(d, key, k->text, 0);
+			deploy_publish(d, key, k->text, 0);
 			free(key);
 		}
 		for (j = 0; j < k->nkids; j++) {
@@ -168,7 +160,7 @@ static void base_context(struct deploy *d)
 						       k->kids[j]->name);
 
 			if (k->kids[j]->text)
-				publish(d, key, k->kids[j]->text, 0);
+				deploy_publish(d, key, k->kids[j]->text, 0);
 			free(key);
 		}
 	}
@@ -179,7 +171,7 @@ static void base_context(struct deploy *d)
 
 /* Runs one callback of en with context ctx; resolves en's options first
    (a reference that cannot resolve fails the callback). */
-static void call_entry(struct deploy *d, struct entry *en, enum callback cb,
+void deploy_call_entry(struct deploy *d, struct entry *en, enum callback cb,
 		       const struct gantry_kvlist *ctx,
 		       const struct gantry_event *ev, struct run_result *res)
 {
@@ -233,7 +225,7 @@ static void notify(struct deploy *d, unsigned bit, const char *stage,
 
 		if (!en->notifier || !(en->events & bit))
 			continue;
-		call_entry(d, en, CB_EVENT, &d->ctx, &ev, &res);
+		deploy_call_entry(d, en, CB_EVENT, &d->ctx, &ev, &res);
 		if (res.rc != GANTRY_OK)
 			gantry_log(NULL, GANTRY_LOG_WARN, "notifier '%s' failed "
 				   "on %s (the deploy is not affected): %s",
@@ -296,7 +288,7 @@ static int check_names(struct gconf *gc, const char *list, const char *flag)
 	return bad ? -1 : 0;
 }
 
-static int selected(const struct options *o, const struct entry *en)
+int deploy_selected(const struct options *o, const struct entry *en)
 {
 	if (o->only && !name_in_list(o->only, en->name))
 		return 0;
@@ -328,7 +320,7 @@ static int run_stage(struct deploy *d, struct entry *en,
 	progress_stage_start(idx, total, en->name, en->stage);
 	sr->status = ST_RUNNING;
 	sr->started = wall_now();
-	journal_save(d);
+	deploy_journal_save(d);
 	notify(d, EV_STAGE_STARTED, en->name, NULL, "running", 0);
 	for (attempt = 0; attempt <= en->retries; attempt++) {
 		if (attempt) {
@@ -343,7 +335,7 @@ static int run_stage(struct deploy *d, struct entry *en,
 				break;
 		}
 		sr->attempts = (int)attempt + 1;
-		call_entry(d, en, CB_RUN, &d->ctx, NULL, &res);
+		deploy_call_entry(d, en, CB_RUN, &d->ctx, NULL, &res);
 		rc = res.interrupted ? GANTRY_EINTERRUPTED : res.rc;
 		if (rc == GANTRY_OK) {
 			for (i = 0; i < res.outputs.n; i++) {
@@ -351,7 +343,7 @@ static int run_stage(struct deploy *d, struct entry *en,
 
 				gantry_i_kv_set(&sr->outputs, kv->key,
 						kv->value, kv->secret);
-				publish(d, kv->key, kv->value, kv->secret);
+				deploy_publish(d, kv->key, kv->value, kv->secret);
 			}
 			free(sr->error);
 			sr->error = NULL;
@@ -380,47 +372,10 @@ static int run_stage(struct deploy *d, struct entry *en,
 	sr->finished = wall_now();
 	progress_stage_end(idx, total, en->name, sr->status,
 			   sr->finished - sr->started, sr->error);
-	journal_save(d);
+	deploy_journal_save(d);
 	notify(d, rc == GANTRY_OK ? EV_STAGE_SUCCEEDED : EV_STAGE_FAILED,
 	       en->name, sr->error, stage_status_name(sr->status), 0);
 	return rc;
-}
-
-/* Runs the rollback callback of every completed stage, newest first.
-   Returns how many were rolled back, or -1 when one of them failed. */
-static int roll_back(struct deploy *d, size_t upto)
-{
-	int bad = 0, done = 0;
-	size_t i;
-
-	for (i = upto; i-- > 0; ) {
-		struct entry *en = &d->gc->entries[i];
-		struct stage_record *sr = deploy_record_stage(&d->rec, en->name);
-		struct run_result res;
-
-		if (en->notifier || !sr || sr->status != ST_SUCCEEDED ||
-		    !en->plugin->desc->rollback)
-			continue;
-		progress_note("rolling back '%s'", en->name);
-		/* The deploy's context holds the outputs this stage
-		   published, which its rollback needs. */
-		call_entry(d, en, CB_ROLLBACK, &d->ctx, NULL, &res);
-		if (res.rc == GANTRY_OK) {
-			sr->status = ST_ROLLED_BACK;
-			done++;
-			progress_note("rolled back '%s'", en->name);
-		} else {
-			sr->status = ST_ROLLBACK_FAILED;
-			free(sr->error);
-			sr->error = gantry_i_xstrdup(res.error);
-			gantry_log(NULL, GANTRY_LOG_ERROR, "rollback of '%s' "
-				   "failed: %s", en->name, res.error);
-			bad = 1;
-		}
-		run_result_release(&res);
-		journal_save(d);
-	}
-	return bad ? -1 : done;
 }
 
 /* ---- the deploy ---------------------------------------------------------- */
@@ -502,36 +457,6 @@ static int take_lock(struct deploy *d)
 	return EXIT_OK;
 }
 
-/*
- * A rollback redeploys an earlier release: its recorded outputs (image.*,
- * release.commit, ...) are published up front, so stages can reuse what
- * exists (docker-build skips the build when deploy.rollback is "true" and
- * image.uri is known; ecr then finds the tag already pushed).
- */
-static void rollback_context(struct deploy *d)
-{
-	const struct deploy_record *t = d->s->rollback_target;
-	size_t i, k;
-
-	if (!t)
-		return;
-	publish(d, "deploy.rollback", "true", 0);
-	publish(d, "deploy.rollback_of", d->s->rollback_of, 0);
-	publish(d, "deploy.rollback_to", t->id, 0);
-	for (i = 0; i < t->nstages; i++) {
-		const struct stage_record *sr = &t->stages[i];
-
-		if (sr->status != ST_SUCCEEDED)
-			continue;
-		for (k = 0; k < sr->outputs.n; k++) {
-			const struct gantry_kv *kv = &sr->outputs.v[k];
-
-			if (!kv->secret && strcmp(kv->value, "***"))
-				publish(d, kv->key, kv->value, 0);
-		}
-	}
-}
-
 static int setup_record(struct deploy *d)
 {
 	struct utsname u;
@@ -554,8 +479,8 @@ static int setup_record(struct deploy *d)
 				deploy_record_add_stage(&d->rec,
 							d->gc->entries[i].name,
 							d->gc->entries[i].stage);
-		base_context(d);
-		rollback_context(d);
+		deploy_base_context(d);
+		deploy_rollback_context(d);
 		return 0;
 	}
 	if (state_journal_read(session_state(d->s), resume, &d->rec, &e) < 0) {
@@ -626,7 +551,7 @@ static void finish(struct deploy *d, const char *result, int code,
 		(gantry_i_kv_find(&d->ctx, "image.digest") ?
 		 gantry_i_xstrdup(gantry_i_kv_find(&d->ctx,
 						   "image.digest")->value) : NULL);
-	journal_save(d);
+	deploy_journal_save(d);
 }
 
 /* Secret outputs are journaled as "***": a stage that made one must run
@@ -682,7 +607,7 @@ static int run_pipeline(struct deploy *d)
 					    "done before resume");
 			continue;
 		}
-		if (!selected(o, en)) {
+		if (!deploy_selected(o, en)) {
 			sr->status = ST_SKIPPED;
 			progress_stage_skip(idx, total, en->name,
 					    o->only ? "not in --only" :
@@ -720,7 +645,7 @@ static int run_pipeline(struct deploy *d)
 		/* Let the clean-up run; a second signal stops it. */
 		gantry_i_interrupted = 0;
 		if (failed->on_failure == POLICY_ROLLBACK && !o->no_rollback)
-			rb = roll_back(d, (size_t)(failed - gc->entries));
+			rb = deploy_roll_back(d, (size_t)(failed - gc->entries));
 		if (rb < 0 || (rb > 0 && failed_rc == GANTRY_EROLLBACK_FAILED)) {
 			result = "rollback_failed";
 			code = EXIT_ROLLBACK_FAILED;
@@ -785,7 +710,7 @@ static int check_secrets(struct session *s)
 		struct entry *en = &s->conf.entries[i];
 		struct gantry_config *opts;
 
-		if (!en->notifier && !selected(s->opt, en))
+		if (!en->notifier && !deploy_selected(s->opt, en))
 			continue;
 		opts = gantry_i_config_clone(en->opts);
 		if (interp_resolve(opts, NULL, INTERP_SECRETS, en->name,
@@ -873,214 +798,4 @@ out:
 	deploy_record_release(&d.rec);
 	gantry_i_kv_clear(&d.ctx);
 	return code;
-}
-
-/* ---- rollback -------------------------------------------------------------- */
-
-int pipeline_rollback(struct session *s, const char *envname)
-{
-	struct deploy_record *list = NULL;
-	struct errs e = { 0 }, bad_tag = { 0 };
-	const struct deploy_record *current = NULL, *target = NULL;
-	const char *to = s->opt->to;
-	size_t n = 0, i;
-	int code;
-
-	if (to && profile_check_tag(to, &e) < 0)
-		goto refuse;
-	if (!session_state(s))
-		return EXIT_USAGE;
-
-	if (state_journal_list(session_state(s), s->conf.service, envname, &list,
-			 &n, &e) < 0) {
-		errs_print(&e);
-		errs_clear(&e);
-		return EXIT_USAGE;
-	}
-	for (i = 0; i < n && !current; i++)
-		if (list[i].result && !strcmp(list[i].result, "succeeded"))
-			current = &list[i];
-	/*
-	 * When the newest finished deploy failed (ECS rolled it back, smoke
-	 * marked it failed), the environment is out of line with its last
-	 * good release - Terraform's state, the task definition: rolling
-	 * back means re-aligning on that release.  Otherwise it means the
-	 * good release before the current one.
-	 */
-	for (i = 0; i < n && (!list[i].result ||
-			      !strcmp(list[i].result, "running")); i++)
-		;
-	if (!to && i < n && &list[i] != current && current) {
-		target = current;
-		current = &list[i];
-	}
-	for (i = 0; i < n && !target; i++) {
-		const struct deploy_record *r = &list[i];
-
-		if (!r->result || strcmp(r->result, "succeeded"))
-			continue;
-		if (to ? !strcmp(r->tag, to) :
-		    (current && strcmp(r->tag, current->tag)))
-			target = r;
-	}
-	if (!target) {
-		if (to)
-			gantry_log(NULL, GANTRY_LOG_ERROR, "%s %s was never "
-				   "deployed successfully to %s; roll back to a "
-				   "release listed by 'gantry history %s', or "
-				   "deploy it with 'gantry deploy %s -e %s'",
-				   s->conf.service, to, envname, envname, to,
-				   envname);
-		else
-			gantry_log(NULL, GANTRY_LOG_ERROR, "nothing to roll back "
-				   "to: %s has %s successful release in %s; see "
-				   "'gantry history %s'", s->conf.service,
-				   current ? "only one" : "no", envname, envname);
-		journal_list_free(list, n);
-		if (s->opt->json)
-			progress_json_error("rollback", EXIT_USAGE);
-		return EXIT_USAGE;
-	}
-	/* The journal is data: a record's tag gets the same check as one
-	   typed on the command line before anything runs with it. */
-	if (profile_check_tag(target->tag, &bad_tag) < 0) {
-		errs_add(&e, "journal record %s: %s; roll back with 'gantry "
-			 "rollback %s --to TAG'", target->id, bad_tag.msg[0],
-			 envname);
-		errs_clear(&bad_tag);
-		journal_list_free(list, n);
-		goto refuse;
-	}
-	if (current && !strcmp(current->tag, target->tag))
-		gantry_log(NULL, GANTRY_LOG_WARN, "%s is already the current "
-			   "release of %s; redeploying it", target->tag,
-			   envname);
-	progress_note("rolling %s back from %s to %s (deploy %s)", envname,
-		      current ? current->tag : "(none)", target->tag,
-		      target->id);
-	s->rollback_target = target;
-	s->rollback_of = current ? current->tag : "";
-	code = pipeline_deploy(s, target->tag);
-	s->rollback_target = NULL;
-	s->rollback_of = NULL;
-	journal_list_free(list, n);
-	return code;
-
-refuse:
-	errs_print(&e);
-	errs_clear(&e);
-	if (s->opt->json)
-		progress_json_error("rollback", EXIT_USAGE);
-	return EXIT_USAGE;
-}
-
-/* ---- plan ------------------------------------------------------------------ */
-
-int pipeline_plan(struct session *s, const char *tag)
-{
-	struct deploy d;
-	json_object *doc = NULL, *stages = NULL;
-	size_t i, idx = 0, total = 0;
-	int bad = 0;
-
-	memset(&d, 0, sizeof(d));
-	d.s = s;
-	d.gc = &s->conf;
-	d.tag = tag;
-	d.rec.id = gantry_i_xstrdup("(plan)");
-	base_context(&d);
-	for (i = 0; i < s->conf.nentries; i++)
-		if (!s->conf.entries[i].notifier)
-			total++;
-	if (s->opt->json) {
-		doc = json_object_new_object();
-		json_object_object_add(doc, "service",
-				       json_object_new_string(s->conf.service));
-		json_object_object_add(doc, "environment",
-				       json_object_new_string(s->conf.env->name));
-		json_object_object_add(doc, "tag", json_object_new_string(tag));
-		json_object_object_add(doc, "approval",
-			json_object_new_boolean(s->conf.env->approval));
-		stages = json_object_new_array();
-		json_object_object_add(doc, "stages", stages);
-	}
-	progress_plan_start(s->conf.service, tag, s->conf.env->name,
-			    s->conf.env->approval, &d.ctx);
-	for (i = 0; i < s->conf.nentries; i++) {
-		struct entry *en = &s->conf.entries[i];
-		struct gantry_config *opts;
-		struct run_request req = { 0 };
-		struct run_result res;
-		struct errs e = { 0 };
-		struct gantry_buf js = GANTRY_BUF_INIT;
-		int sel;
-
-		if (en->notifier)
-			continue;
-		idx++;
-		sel = selected(s->opt, en);
-		opts = gantry_i_config_clone(en->opts);
-		memset(&res, 0, sizeof(res));
-		if (!sel) {
-			progress_stage_skip(idx, total, en->name, "not selected");
-		} else if (interp_resolve(opts, &d.ctx, INTERP_PLAN, en->name,
-					  s->conf.dir, &e) < 0) {
-			errs_print(&e);
-			bad = 1;
-		} else {
-			req.plugin = en->plugin;
-			req.entry = en->name;
-			req.which = CB_PLAN;
-			req.opts = opts;
-			req.context = &d.ctx;
-			req.timeout = en->timeout ? en->timeout : 60;
-			req.kill_grace = s->conf.kill_grace;
-			req.dry_run = 1;
-			runner_call(&req, &res);
-			progress_plan_stage(idx, total, en, opts, &res);
-			if (res.rc != GANTRY_OK)
-				bad = 1;
-		}
-		if (doc) {
-			json_object *st = json_object_new_object();
-
-			json_object_object_add(st, "name",
-					       json_object_new_string(en->name));
-			json_object_object_add(st, "stage",
-					       json_object_new_string(en->stage));
-			json_object_object_add(st, "selected",
-					       json_object_new_boolean(sel));
-			json_object_object_add(st, "on_failure",
-				json_object_new_string(policy_name(en->on_failure)));
-			json_object_object_add(st, "timeout",
-					       json_object_new_int((int)en->timeout));
-			gantry_i_config_to_json(opts, &js);
-			json_object_object_add(st, "options",
-					       json_tokener_parse(js.buf));
-			if (res.plan)
-				json_object_object_add(st, "plan",
-					json_object_new_string(res.plan));
-			if (res.error)
-				json_object_object_add(st, "error",
-					json_object_new_string(res.error));
-			json_object_array_add(stages, st);
-		}
-		gantry_buf_release(&js);
-		errs_clear(&e);
-		run_result_release(&res);
-		gantry_i_config_free(opts);
-	}
-	if (doc) {
-		char *text;
-
-		json_object_object_add(doc, "ok", json_object_new_boolean(!bad));
-		text = gantry_i_redact(gantry_i_json_text(doc,
-				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		puts(text);
-		free(text);
-		json_object_put(doc);
-	}
-	deploy_record_release(&d.rec);
-	gantry_i_kv_clear(&d.ctx);
-	return bad ? EXIT_FAILED : EXIT_OK;
 }

@@ -1,28 +1,21 @@
 /*
- * profile.c - reading gantry.cfg and environment profiles into trees,
- * and checking them against the plugins' option tables.
+ * profile.c - loading gantry.cfg and the environment's profile: the
+ * service, environments, pipeline and notify entries with their core
+ * keys, and the rules for release tags.  Reading the files is
+ * profile_read.c's job; checking entries against plugins is
+ * profile_validate.c's.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <libconfig.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "filecheck.h"
-#include "profile.h"
-
-#define MAX_INCLUDE_DEPTH 10
-/* What a configuration may read in all, @include files counted every time
-   they are included: ten includes of a file nested eight deep would
-   otherwise turn a few kB of files into gigabytes. */
-#define MAX_INCLUDE_BYTES (16u << 20)
-#define MAX_INCLUDE_FILES 4096
+#include "profile_i.h"
 
 static const char *const policy_names[] = {
 	"abort", "rollback", "mark-failed", "continue"
@@ -58,228 +51,9 @@ const char *event_name(unsigned bit)
 	return "?";
 }
 
-/* ---- reading files ---------------------------------------------------- */
-
-/*
- * The text handed to libconfig is the file with every @include expanded
- * in place; lines[] maps each line of that text back to its origin so
- * that errors name the file and line the user wrote.
- */
-struct srcmap {
-	char **files;
-	size_t nfiles, afiles;
-	struct origin { size_t file; unsigned line; } *lines;
-	size_t nlines, alines;
-	size_t bytes;		/* read so far, every inclusion counted */
-};
-
-static char *join_path(const char *dir, const char *rel)
-{
-	if (rel[0] == '/')
-		return gantry_i_xstrdup(rel);
-	return gantry_i_xasprintf("%s/%s", dir, rel);
-}
-
-/* Only a regular file is read: a FIFO named by @include or -c would
-   block gantry forever (filecheck.h).  from: the @include line, or NULL. */
-static char *read_file(const char *path, struct errs *e, const char *why,
-		       const char *from)
-{
-	struct gantry_buf reason = GANTRY_BUF_INIT;
-	char *text = file_read_regular(path, MAX_INCLUDE_BYTES, 0, NULL,
-				       &reason);
-
-	if (!text)
-		errs_add(e, "%s%scannot read %s '%s': %s%s", from ? from : "",
-			 from ? ": " : "", why, path, reason.buf,
-			 errno == EINVAL ? "; name a regular file" : "");
-	gantry_buf_release(&reason);
-	return text;
-}
-
-/* Recognises `@include "path"`; returns the path (malloc'd) or NULL. */
-static char *include_target(const char *line, size_t len)
-{
-	const char *p = line, *end = line + len, *q;
-
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if ((size_t)(end - p) < 8 || memcmp(p, "@include", 8))
-		return NULL;
-	p += 8;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p >= end || *p != '"')
-		return NULL;
-	q = memchr(p + 1, '"', (size_t)(end - p - 1));
-	if (!q)
-		return NULL;
-	return gantry_i_xstrndup(p + 1, (size_t)(q - p - 1));
-}
-
-static int expand(struct srcmap *m, struct gantry_buf *out, const char *path,
-		  int depth, struct errs *e, const char *from)
-{
-	char *text, *dir;
-	const char *p;
-	size_t fileno;
-	unsigned line = 0;
-	int rc = 0;
-
-	if (depth > MAX_INCLUDE_DEPTH) {
-		errs_add(e, "%s: @include nested more than %d deep at '%s'; "
-			 "look for an include cycle", from, MAX_INCLUDE_DEPTH,
-			 path);
-		return -1;
-	}
-	if (m->nfiles >= MAX_INCLUDE_FILES) {
-		errs_add(e, "%s: @include of '%s' would read more than %d files "
-			 "in all; look for an @include repeated in a loop, or "
-			 "include fewer files", from, path, MAX_INCLUDE_FILES);
-		return -1;
-	}
-	text = read_file(path, e, depth ? "included file" : "configuration",
-			 depth ? from : NULL);
-	if (!text)
-		return -1;
-	m->bytes += strlen(text);
-	if (m->bytes > MAX_INCLUDE_BYTES) {
-		errs_add(e, "%s: @include of '%s' takes the configuration past "
-			 "%u MiB with its included files; look for an "
-			 "@include repeated in a loop, or include fewer or "
-			 "smaller files", from, path, MAX_INCLUDE_BYTES >> 20);
-		free(text);
-		return -1;
-	}
-	GANTRY_GROW(m->files, m->nfiles + 1, m->afiles);
-	fileno = m->nfiles;
-	m->files[m->nfiles++] = gantry_i_xstrdup(path);
-	dir = gantry_i_dir_of(path);
-	for (p = text; *p && !rc; ) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *inc = include_target(p, len);
-
-		line++;
-		if (inc) {
-			char *full = join_path(dir, inc);
-			char *here = gantry_i_xasprintf("%s:%u", path, line);
-
-			rc = expand(m, out, full, depth + 1, e, here);
-			free(here);
-			free(full);
-			free(inc);
-		} else {
-			gantry_buf_add(out, p, len);
-			gantry_buf_addch(out, '\n');
-			GANTRY_GROW(m->lines, m->nlines + 1, m->alines);
-			m->lines[m->nlines].file = fileno;
-			m->lines[m->nlines].line = line;
-			m->nlines++;
-		}
-		p = nl ? nl + 1 : p + len;
-	}
-	free(dir);
-	free(text);
-	return rc;
-}
-
-static char *where_of(const struct srcmap *m, unsigned line)
-{
-	if (line == 0 || line > m->nlines)
-		return gantry_i_xstrdup(m->nfiles ? m->files[0] : "?");
-	return gantry_i_xasprintf("%s:%u", m->files[m->lines[line - 1].file],
-				  m->lines[line - 1].line);
-}
-
-static struct gantry_config *convert(const config_setting_t *s,
-				     const struct srcmap *m)
-{
-	const char *name = config_setting_name(s);
-	char *where = where_of(m, config_setting_source_line(s));
-	struct gantry_config *c = NULL;
-	char num[64];
-	int i, n;
-
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-		snprintf(num, sizeof(num), "%d", config_setting_get_int(s));
-		c = gantry_i_config_scalar(GANTRY_OPT_INT, name, num, where);
-		break;
-	case CONFIG_TYPE_INT64:
-		snprintf(num, sizeof(num), "%lld",
-			 config_setting_get_int64(s));
-		c = gantry_i_config_scalar(GANTRY_OPT_INT, name, num, where);
-		break;
-	case CONFIG_TYPE_FLOAT:
-		snprintf(num, sizeof(num), "%g", config_setting_get_float(s));
-		c = gantry_i_config_scalar(GANTRY_OPT_STRING, name, num, where);
-		break;
-	case CONFIG_TYPE_BOOL:
-		c = gantry_i_config_scalar(GANTRY_OPT_BOOL, name,
-					   config_setting_get_bool(s) ?
-					   "true" : "false", where);
-		break;
-	case CONFIG_TYPE_STRING:
-		c = gantry_i_config_scalar(GANTRY_OPT_STRING, name,
-					   config_setting_get_string(s), where);
-		break;
-	case CONFIG_TYPE_ARRAY:
-	case CONFIG_TYPE_LIST:
-	case CONFIG_TYPE_GROUP:
-		c = gantry_i_config_new(config_setting_type(s) ==
-					CONFIG_TYPE_GROUP ? GANTRY_OPT_GROUP :
-					GANTRY_OPT_LIST, name, where);
-		n = config_setting_length(s);
-		for (i = 0; i < n; i++)
-			gantry_i_config_add(c, convert(
-				config_setting_get_elem(s, (unsigned)i), m));
-		break;
-	default:
-		c = gantry_i_config_scalar(GANTRY_OPT_STRING, name, "", where);
-		break;
-	}
-	free(where);
-	return c;
-}
-
-int profile_read_tree(const char *path, struct gantry_config **out,
-		      struct errs *e)
-{
-	struct srcmap m = { 0 };
-	struct gantry_buf text = GANTRY_BUF_INIT;
-	config_t cfg;
-	size_t i;
-	int rc = -1;
-
-	*out = NULL;
-	if (expand(&m, &text, path, 0, e, path) < 0)
-		goto out;
-	config_init(&cfg);
-	if (config_read_string(&cfg, text.buf) != CONFIG_TRUE) {
-		char *where = where_of(&m, (unsigned)config_error_line(&cfg));
-
-		errs_add(e, "%s: syntax error: %s; see the libconfig syntax "
-			 "in docs/configuration.md", where,
-			 config_error_text(&cfg));
-		free(where);
-	} else {
-		*out = convert(config_root_setting(&cfg), &m);
-		rc = 0;
-	}
-	config_destroy(&cfg);
-out:
-	gantry_buf_release(&text);
-	for (i = 0; i < m.nfiles; i++)
-		free(m.files[i]);
-	free(m.files);
-	free(m.lines);
-	return rc;
-}
-
 /* ---- checking trees --------------------------------------------------- */
 
-static const char *type_word(enum gantry_option_type t)
+const char *profile_type_word(enum gantry_option_type t)
 {
 	switch (t) {
 	case GANTRY_OPT_STRING: return "a string";
@@ -314,14 +88,14 @@ static const struct gantry_config *want(const struct gantry_config *g,
 	if (!c) {
 		if (required) {
 			errs_add(e, "%s: %s has no '%s'; add %s '%s'",
-				 g->where, what, key, type_word(type), key);
+				 g->where, what, key, profile_type_word(type), key);
 			*bad = 1;
 		}
 		return NULL;
 	}
 	if (c->type != type) {
 		errs_add(e, "%s: '%s' in %s must be %s, not %s", c->where,
-			 key, what, type_word(type), type_word(c->type));
+			 key, what, profile_type_word(type), profile_type_word(c->type));
 		*bad = 1;
 		return NULL;
 	}
@@ -330,7 +104,7 @@ static const struct gantry_config *want(const struct gantry_config *g,
 
 static char *abs_path(const char *dir, const char *p)
 {
-	return join_path(dir, p);
+	return profile_join_path(dir, p);
 }
 
 static int parse_policy(const struct gantry_config *c, enum policy *out,
@@ -395,7 +169,7 @@ static int parse_events(const struct gantry_config *list, unsigned *mask,
 }
 
 /* Core keys of pipeline and notify entries; the rest are plugin options. */
-static const char *const core_keys[] = {
+const char *const profile_core_keys[] = {
 	"stage", "plugin", "name", "on_failure", "timeout", "retries",
 	"events", NULL
 };
@@ -404,14 +178,14 @@ static int is_core_key(const char *k)
 {
 	size_t i;
 
-	for (i = 0; core_keys[i]; i++)
-		if (!strcmp(k, core_keys[i]))
+	for (i = 0; profile_core_keys[i]; i++)
+		if (!strcmp(k, profile_core_keys[i]))
 			return 1;
 	return 0;
 }
 
 /* Applies core keys found in g (gantry.cfg entry or profile block). */
-static int apply_core_keys(struct entry *en, const struct gantry_config *g,
+int profile_apply_core_keys(struct entry *en, const struct gantry_config *g,
 			   struct errs *e)
 {
 	const struct gantry_config *c;
@@ -492,7 +266,7 @@ static int load_entry(struct gconf *gc, const struct gantry_config *g,
 			 "'plugin'", g->where);
 		bad = 1;
 	}
-	if (apply_core_keys(en, g, e) < 0)
+	if (profile_apply_core_keys(en, g, e) < 0)
 		bad = 1;
 	en->raw = gantry_i_config_new(GANTRY_OPT_GROUP, "", g->where);
 	for (i = 0; i < g->nkids; i++)
@@ -727,11 +501,11 @@ static int check_aws_types(const struct gantry_config *aws, struct errs *e)
 				}
 		} else if (want_int && k->type != GANTRY_OPT_INT) {
 			errs_add(e, "%s: aws.%s must be an integer, not %s",
-				 k->where, k->name, type_word(k->type));
+				 k->where, k->name, profile_type_word(k->type));
 			bad = 1;
 		} else if (!want_int && k->type != GANTRY_OPT_STRING) {
 			errs_add(e, "%s: aws.%s must be a string, not %s",
-				 k->where, k->name, type_word(k->type));
+				 k->where, k->name, profile_type_word(k->type));
 			bad = 1;
 		}
 	}
@@ -829,252 +603,6 @@ int profile_select_env(struct gconf *gc, const char *tag, const char *name,
 	if (profile_read_tree(gc->env->profile, &gc->profile, e) < 0)
 		return -1;
 	return check_profile(gc, e);
-}
-
-/* ---- validating entries against plugins -------------------------------- */
-
-static const struct gantry_option *find_option(const struct gantry_stage *d,
-					       const char *key)
-{
-	const struct gantry_option *o;
-
-	for (o = d->options; o && o->key; o++)
-		if (!strcmp(o->key, key))
-			return o;
-	return NULL;
-}
-
-static int scalar_ok(const struct gantry_config *c)
-{
-	return c->type == GANTRY_OPT_STRING || c->type == GANTRY_OPT_INT ||
-	       c->type == GANTRY_OPT_BOOL;
-}
-
-/* True when text holds a ${...} reference: the value then comes from
-   elsewhere when the stage runs ($${ is a literal "${"). */
-static int has_reference(const char *text)
-{
-	const char *p;
-
-	for (p = text; (p = strstr(p, "${")); p += 2)
-		if (p == text || p[-1] != '$')
-			return 1;
-	return 0;
-}
-
-/*
- * A secret option's value written in clear into a file others can read
- * is a leaked secret already: refuse it.  The file is the one `where`
- * names ("path:line", an @included file included), as it is now.
- */
-static int check_clear_secret(const struct entry *en, const char *key,
-			      const struct gantry_config *c, struct errs *e)
-{
-	const char *colon;
-	struct stat st;
-	char *path;
-	size_t i;
-	int bad = 0;
-
-	for (i = 0; i < c->nkids; i++)
-		if (check_clear_secret(en, key, c->kids[i], e) < 0)
-			bad = 1;
-	if (c->type != GANTRY_OPT_STRING || !c->text || !*c->text ||
-	    has_reference(c->text) || !c->where ||
-	    !(colon = strrchr(c->where, ':')))
-		return bad ? -1 : 0;
-	if (strlen(c->text) < 4) {
-		errs_add(e, "%s: option '%s' of stage '%s' is a secret shorter "
-			 "than 4 bytes, too short to keep out of logs; use a "
-			 "longer secret", c->where, key, en->name);
-		bad = 1;
-	}
-	path = gantry_i_xstrndup(c->where, (size_t)(colon - c->where));
-	if (!stat(path, &st) && (st.st_mode & (S_IRGRP | S_IROTH))) {
-		errs_add(e, "%s: option '%s' of stage '%s' holds a secret in "
-			 "clear in a file readable by group or others (mode "
-			 "%04o); use ${secret:env:NAME} or "
-			 "${secret:file:PATH}, or chmod go-r %s", c->where,
-			 key, en->name, (unsigned)(st.st_mode & 07777), path);
-		bad = 1;
-	}
-	free(path);
-	return bad ? -1 : 0;
-}
-
-static int validate_entry(struct entry *en, const struct gantry_config *over,
-			  struct errs *e)
-{
-	const struct gantry_stage *d = en->plugin->desc;
-	const struct gantry_option *o;
-	const char *names[256];
-	size_t nn = 0, i;
-	int bad = 0;
-
-	for (o = d->options; o && o->key && nn < GANTRY_ARRAY_SIZE(names); o++)
-		names[nn++] = o->key;
-	en->opts = gantry_i_config_clone(en->raw);
-	if (over) {
-		struct gantry_config *copy = gantry_i_config_clone(over);
-
-		for (i = 0; core_keys[i]; i++)
-			gantry_i_config_remove(copy, core_keys[i]);
-		gantry_i_config_merge(en->opts, copy);
-		gantry_i_config_free(copy);
-	}
-	for (i = 0; i < en->opts->nkids; i++) {
-		struct gantry_config *c = en->opts->kids[i];
-		const char *dym;
-
-		o = find_option(d, c->name);
-		if (!o) {
-			dym = did_you_mean(c->name, names, nn);
-			errs_add(e, "%s: stage '%s' (%s) has no option '%s'%s%s%s; "
-				 "see 'gantry plugins show %s'", c->where,
-				 en->name, en->stage, c->name,
-				 dym ? "; did you mean '" : "", dym ? dym : "",
-				 dym ? "'?" : "", en->stage);
-			bad = 1;
-			continue;
-		}
-		if (o->type != c->type &&
-		    !(o->type == GANTRY_OPT_LIST && c->type == GANTRY_OPT_LIST)) {
-			errs_add(e, "%s: option '%s' of stage '%s' must be %s, "
-				 "not %s", c->where, c->name, en->name,
-				 type_word(o->type), type_word(c->type));
-			bad = 1;
-			continue;
-		}
-		if (o->type == GANTRY_OPT_GROUP) {
-			size_t k;
-
-			for (k = 0; k < c->nkids; k++)
-				if (!scalar_ok(c->kids[k])) {
-					errs_add(e, "%s: '%s.%s' of stage '%s' "
-						 "must be a string, integer or "
-						 "boolean", c->kids[k]->where,
-						 c->name, c->kids[k]->name,
-						 en->name);
-					bad = 1;
-				}
-		}
-		if (o->flags & GANTRY_OPT_SECRET) {
-			c->secret = 1;
-			if (check_clear_secret(en, c->name, c, e) < 0)
-				bad = 1;
-		}
-	}
-	/* `timeout` is a core key; a stage that declares it gets the
-	   entry's value. */
-	if (en->timeout && find_option(d, "timeout")) {
-		char num[32];
-
-		snprintf(num, sizeof(num), "%u", en->timeout);
-		gantry_i_config_add(en->opts, gantry_i_config_scalar(
-			GANTRY_OPT_INT, "timeout", num, en->where));
-	}
-	for (o = d->options; o && o->key; o++) {
-		if (gantry_i_config_child(en->opts, o->key))
-			continue;
-		if (o->flags & GANTRY_OPT_REQUIRED) {
-			errs_add(e, "%s: stage '%s' (%s) needs option '%s' (%s: "
-				 "%s); set it in the entry or in stages.%s of "
-				 "the profile", en->where, en->name, en->stage,
-				 o->key, type_word(o->type), o->help, en->name);
-			bad = 1;
-		} else if (o->def && o->type != GANTRY_OPT_LIST &&
-			   o->type != GANTRY_OPT_GROUP) {
-			struct gantry_config *c = gantry_i_config_scalar(
-				o->type, o->key, o->def, "default");
-
-			c->secret = !!(o->flags & GANTRY_OPT_SECRET);
-			gantry_i_config_add(en->opts, c);
-		}
-	}
-	return bad ? -1 : 0;
-}
-
-/* True when an entry before i uses the same stage. */
-static int reported(const struct gconf *gc, size_t i)
-{
-	size_t j;
-
-	for (j = 0; j < i; j++)
-		if (!strcmp(gc->entries[j].stage, gc->entries[i].stage))
-			return 1;
-	return 0;
-}
-
-int profile_validate(struct gconf *gc, struct loader *l, struct errs *e)
-{
-	const struct gantry_config *stages = gc->profile ?
-		gantry_i_config_child(gc->profile, "stages") : NULL;
-	int bad = 0, refused_any = 0;
-	size_t i;
-
-	for (i = 0; i < gc->nentries; i++) {
-		struct entry *en = &gc->entries[i];
-		const struct gantry_config *over =
-			gantry_i_config_child(stages, en->name);
-		struct errs why = { 0 };
-		int refused = 0;
-
-		if (over && apply_core_keys(en, over, e) < 0)
-			bad = 1;
-		if (reported(gc, i)) {
-			/* Same stage as an earlier entry: reported once. */
-			en->plugin = NULL;
-			continue;
-		}
-		if (!loader_get(l, en->stage, &refused, &why)) {
-			/* A refusal names the plugin file; a missing plugin
-			   is named by the entry that asked for it. */
-			if (refused)
-				errs_add(e, "%s", why.msg[0]);
-			else
-				errs_add(e, "%s: %s", en->where, why.msg[0]);
-			errs_clear(&why);
-			if (refused)
-				refused_any = 1;
-			else
-				bad = 1;
-		}
-	}
-	for (i = 0; i < gc->nentries; i++) {
-		struct entry *en = &gc->entries[i];
-		const struct gantry_config *over =
-			gantry_i_config_child(stages, en->name);
-		unsigned kind;
-
-		/* loader_get pointers stay valid only until the next lookup
-		   of a new name: take them once every name was looked up. */
-		en->plugin = loader_get(l, en->stage, NULL, NULL);
-		if (!en->plugin)
-			continue;
-		kind = en->plugin->desc->kind ? en->plugin->desc->kind :
-						GANTRY_KIND_STAGE;
-		if (en->notifier && !(kind & GANTRY_KIND_NOTIFIER)) {
-			errs_add(e, "%s: '%s' is a pipeline stage, not a "
-				 "notifier; move it to pipeline", en->where,
-				 en->stage);
-			bad = 1;
-			continue;
-		}
-		if (!en->notifier && !(kind & GANTRY_KIND_STAGE)) {
-			errs_add(e, "%s: '%s' is a notifier, not a pipeline "
-				 "stage; move it to notify", en->where,
-				 en->stage);
-			bad = 1;
-			continue;
-		}
-		gantry_i_config_free(en->opts);
-		en->opts = NULL;
-		if (validate_entry(en, over, e) < 0)
-			bad = 1;
-	}
-	if (refused_any)
-		return -2;
-	return bad ? -1 : 0;
 }
 
 void profile_release(struct gconf *gc)

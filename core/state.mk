@@ -1,5 +1,5 @@
 # journal and lock
-core_libgantrycore_la_SOURCES += core/journal.c core/lock.c \
+core_libgantrycore_la_SOURCES += core/journal.c core/journal_record.c core/lock.c \
 	core/statedir.h core/statedir.c core/state.h core/state.c \
 	core/state_aws.h core/state_aws.c core/state_aws_lock.c \
 	core/state_aws_journal.c

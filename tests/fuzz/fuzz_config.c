@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - the configuration loader (core/profile.c) from the
+ * fuzz_config.c - the configuration loader (core/profile*.c) from the
  * file up: @include expansion, libconfig, the tree with its file:line
  * origins, gantry.cfg's checks (profile_load), an environment's profile
  * (profile_select_env), then the interpolator over every entry in CHECK

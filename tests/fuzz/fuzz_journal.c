@@ -1,5 +1,5 @@
 /*
- * fuzz_journal.c - the journal reader (core/journal.c): every command
+ * fuzz_journal.c - the journal reader (core/journal_record.c): every command
  * that reads history trusts deploy_record_from_json with whatever a
  * crash, a disk problem or a person left in the state directory.
  *

@@ -68,7 +68,8 @@ cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -Wall -Wextra
 lib_sources="sdk/lib/util.c sdk/lib/buf.c sdk/lib/config.c sdk/lib/context.c sdk/lib/log.c
 	sdk/lib/json.c sdk/lib/cmd.c sdk/lib/http.c sdk/lib/aws.c
 	sdk/lib/aws_call.c sdk/lib/aws_creds.c sdk/lib/aws_xml.c
-	core/errs.c core/interp.c core/profile.c core/journal.c
+	core/errs.c core/interp.c core/profile.c core/profile_read.c
+	core/profile_validate.c core/journal.c core/journal_record.c
 	core/statedir.c core/loader.c core/filecheck.c plugins/ecr/util.c"
 
 # Rebuilt when a source, a project header or config.h is newer.
