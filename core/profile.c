@@ -1077,7 +1077,7 @@ int profile_validate(struct gconf *gc, struct loader *l, struct errs *e)
 	return bad ? -1 : 0;
 }
 
-void profile_release(struct gconf *gc)
+void profile_unload(struct gconf *gc)
 {
 	size_t i;
 
