@@ -11,3 +11,8 @@ check_PROGRAMS += tests/unit/check_filecheck
 tests_unit_check_filecheck_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_filecheck_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_filecheck
+
+# libgantry.so and gantry export the public API (sdk/libgantry.sym), and
+# nothing else of ours.
+TESTS += tests/unit/t-exports.sh
+EXTRA_DIST += tests/unit/t-exports.sh
