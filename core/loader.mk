@@ -61,12 +61,14 @@ tests_fixtures_loader_noentry_la_SOURCES = tests/fixtures/loader/noentry.c
 tests_fixtures_loader_noentry_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 
 check_PROGRAMS += tests/unit/check_loader
+tests_unit_check_loader_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
 tests_unit_check_loader_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_loader_LDADD = $(UNIT_LDADD)
 tests_unit_check_loader_LDFLAGS = $(UNIT_LINK_FLAGS)
 TESTS += tests/unit/check_loader
 
 check_PROGRAMS += tests/unit/check_abi
+tests_unit_check_abi_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
 tests_unit_check_abi_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_abi_LDADD = $(UNIT_LDADD)
 tests_unit_check_abi_LDFLAGS = $(UNIT_LINK_FLAGS)

@@ -9,6 +9,7 @@ gantryinclude_HEADERS += sdk/include/gantry/aws.h
 # The test talks to the sandbox's AWS simulator: its wrapper starts one
 # (or skips the test without python3) and runs check_aws inside it.
 check_PROGRAMS += tests/unit/check_aws
+tests_unit_check_aws_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
 tests_unit_check_aws_CFLAGS = $(UNIT_CFLAGS) $(XML_CFLAGS) $(CRYPTO_CFLAGS) \
 	-pthread
 tests_unit_check_aws_LDADD = $(UNIT_LDADD) $(CRYPTO_LIBS) -lpthread

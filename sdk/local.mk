@@ -9,8 +9,9 @@
 # docs/abi.md, "What libgantry exports", says why.
 noinst_LTLIBRARIES += sdk/libgantrysdk.la
 sdk_libgantrysdk_la_SOURCES = \
-	sdk/lib/internal.h sdk/lib/banned.h \
+	sdk/lib/internal.h \
 	sdk/lib/util.c sdk/lib/buf.c sdk/lib/config.c sdk/lib/context.c sdk/lib/log.c
+sdk_libgantrysdk_la_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
 sdk_libgantrysdk_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
 sdk_libgantrysdk_la_LIBADD = $(JSONC_LIBS) $(CURL_LIBS)
 
@@ -21,6 +22,7 @@ sdk_libgantry_la_LDFLAGS = -version-info $(LIBGANTRY_VERSION_INFO) \
 	-export-symbols $(srcdir)/sdk/libgantry.sym
 EXTRA_sdk_libgantry_la_DEPENDENCIES = $(srcdir)/sdk/libgantry.sym
 EXTRA_DIST += sdk/libgantry.sym
+noinst_HEADERS += sdk/intree/banned.h
 
 # The executables that host plugins (gantry, and the unit tests, which
 # load fixture plugins) link sdk/libgantrysdk.la and add GANTRY_HOST_LINK_FLAGS:
