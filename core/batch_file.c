@@ -315,7 +315,7 @@ out:
 	errs_clear(&ce);
 	if (have_loader)
 		loader_release(&l);
-	profile_release(&c);
+	profile_unload(&c);
 	return rc;
 }
 

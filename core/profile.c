@@ -605,7 +605,7 @@ int profile_select_env(struct gconf *gc, const char *tag, const char *name,
 	return check_profile(gc, e);
 }
 
-void profile_release(struct gconf *gc)
+void profile_unload(struct gconf *gc)
 {
 	size_t i;
 

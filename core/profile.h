@@ -109,7 +109,7 @@ int profile_validate(struct gconf *c, struct loader *l, struct errs *e);
 
 const struct env_def *profile_env(const struct gconf *c, const char *name);
 
-void profile_release(struct gconf *c);
+void profile_unload(struct gconf *c);
 
 /* The release version of a tag: the tag without tag_prefix when a digit
    follows it ("v1.2.3-rc.1" -> "1.2.3-rc.1"), else the tag (malloc'd). */

@@ -207,7 +207,7 @@ const struct env_def *session_env_arg(struct session *s, const char *name)
 void session_close(struct session *s)
 {
 	if (s->have_conf)
-		profile_release(&s->conf);
+		profile_unload(&s->conf);
 	if (s->have_loader)
 		loader_release(&s->loader);
 	state_close(s->state);

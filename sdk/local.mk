@@ -1,12 +1,44 @@
-# libgantry: the SDK library linked by the core and by every plugin.
-lib_LTLIBRARIES += sdk/libgantry.la
-sdk_libgantry_la_SOURCES = \
-	sdk/lib/internal.h sdk/lib/banned.h \
+# The SDK's objects, compiled once into a convenience library:
+#   - libgantry.so (installed, for out-of-tree plugins to link) is made
+#     of them and exports exactly the public API listed in
+#     sdk/libgantry.sym (libtool turns the list into a version script);
+#   - the gantry executable links them statically (whole) and exports the
+#     same list (sdk/libgantry.dynlist), so the plugins it loads bind to
+#     its one copy of libgantry's state (secrets, logging, interruption).
+# The gantry_i_* internals (sdk/lib/internal.h) are exported by neither.
+# docs/abi.md, "What libgantry exports", says why.
+noinst_LTLIBRARIES += sdk/libgantrysdk.la
+sdk_libgantrysdk_la_SOURCES = \
+	sdk/lib/internal.h \
 	sdk/lib/util.c sdk/lib/buf.c sdk/lib/config.c sdk/lib/context.c sdk/lib/log.c
-sdk_libgantry_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
-sdk_libgantry_la_LIBADD = $(JSONC_LIBS) $(CURL_LIBS)
+sdk_libgantrysdk_la_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
+sdk_libgantrysdk_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
+sdk_libgantrysdk_la_LIBADD = $(JSONC_LIBS) $(CURL_LIBS)
+
+lib_LTLIBRARIES += sdk/libgantry.la
+sdk_libgantry_la_SOURCES =
+sdk_libgantry_la_LIBADD = sdk/libgantrysdk.la
 sdk_libgantry_la_LDFLAGS = -version-info $(LIBGANTRY_VERSION_INFO) \
-	-export-symbols-regex '^gantry_'
+	-export-symbols $(srcdir)/sdk/libgantry.sym
+EXTRA_sdk_libgantry_la_DEPENDENCIES = $(srcdir)/sdk/libgantry.sym
+EXTRA_DIST += sdk/libgantry.sym
+noinst_HEADERS += sdk/intree/banned.h
+
+# The executables that host plugins (gantry, and the unit tests, which
+# load fixture plugins) link sdk/libgantrysdk.la and add GANTRY_HOST_LINK_FLAGS:
+# sdk/libgantry.extern (an implicit linker script, EXTERN) pulls in every
+# object defining a public symbol, whether or not the core calls it, and
+# sdk/libgantry.dynlist exports exactly those symbols.
+GANTRY_HOST_LINK_FLAGS = -Wl,sdk/libgantry.extern \
+	-Wl,--dynamic-list=sdk/libgantry.dynlist
+sdk/libgantry.dynlist: $(srcdir)/sdk/libgantry.sym
+	$(AM_V_GEN){ echo '{'; sed 's/.*/	&;/' $(srcdir)/sdk/libgantry.sym; \
+	  echo '};'; } >$@.tmp && mv $@.tmp $@
+sdk/libgantry.extern: $(srcdir)/sdk/libgantry.sym
+	$(AM_V_GEN){ echo 'EXTERN('; sed 's/.*/	&/' $(srcdir)/sdk/libgantry.sym; \
+	  echo ')'; } >$@.tmp && mv $@.tmp $@
+CLEANFILES += sdk/libgantry.dynlist sdk/libgantry.extern
+BUILT_SOURCES = sdk/libgantry.dynlist sdk/libgantry.extern
 
 gantryincludedir = $(includedir)/gantry
 gantryinclude_HEADERS = \

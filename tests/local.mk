@@ -15,7 +15,10 @@ AM_TESTS_ENVIRONMENT = \
 		GITHUB_EVENT_PATH NO_COLOR;
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
-UNIT_LDADD = core/libgantrycore.la sdk/libgantry.la $(CHECK_LIBS)
+# Unit tests link the core and the SDK as gantry does (check_loader loads
+# fixture plugins, which bind to the public API it exports).
+UNIT_LDADD = core/libgantrycore.la sdk/libgantrysdk.la $(CHECK_LIBS)
+UNIT_LINK_FLAGS = $(AM_LDFLAGS) $(GANTRY_HOST_LINK_FLAGS)
 
 EXTRA_DIST += tests/run-test tests/lib.sh tests/pty-run.py
 

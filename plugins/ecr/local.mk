@@ -6,6 +6,6 @@ plugins_ecr_la_SOURCES = plugins/ecr/ecr.c plugins/ecr/ecr.h \
 	plugins/ecr/builder.c plugins/ecr/util.c
 plugins_ecr_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
 plugins_ecr_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
-plugins_ecr_la_LIBADD = sdk/libgantry.la $(CURL_LIBS) $(CRYPTO_LIBS)
+plugins_ecr_la_LIBADD = $(CURL_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/cli/t2700-ecr.sh
 EXTRA_DIST += tests/cli/t2700-ecr.sh bench/push.py

@@ -2,6 +2,5 @@
 pkglib_LTLIBRARIES += plugins/slack-notify.la
 plugins_slack_notify_la_SOURCES = plugins/slack-notify/slack-notify.c
 plugins_slack_notify_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
-plugins_slack_notify_la_LIBADD = sdk/libgantry.la
 TESTS += tests/cli/t2200-slack.sh
 EXTRA_DIST += tests/cli/t2200-slack.sh

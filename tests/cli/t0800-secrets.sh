@@ -65,3 +65,34 @@ expect_rc 0
 [ "$(cat calls)" = "a run ok" ] || fail "resume calls: $(cat calls)"
 expect_err "b skipped (done before resume)"
 ok "resume re-runs stages whose outputs were secret"
+
+# A plugin linked against libgantry.so, as out-of-tree plugins are (the
+# in-tree ones are not): its SDK calls still bind to the gantry
+# executable's copy, so the secrets it publishes and the ones the core
+# registered are redacted alike (docs/abi.md, "What libgantry exports").
+linked="$top_builddir/tests/fixtures/linked/.libs/tfix.so"
+readelf -d "$linked" | grep -q 'NEEDED.*libgantry\.so' ||
+	fail "tests/fixtures/linked/tfix.so does not link libgantry.so"
+cp "$linked" "$PLUGINS/tfix.so" && chmod 644 "$PLUGINS/tfix.so" || exit 99
+LD_LIBRARY_PATH="$top_builddir/sdk/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
+write_cfg <<'CFG'
+pipeline = (
+  { stage = "tfix"; name = "a"; token = "${secret:env:GANTRY_T_SECRET}";
+    secret_output = "published-secret-99"; },
+  { stage = "exec"; name = "b"; command = ["sh", "-c", "echo $S"];
+    env = { S = "${tfix.secret}"; }; },
+  { stage = "tfix"; name = "c"; action = "fail"; token = "${secret:env:GANTRY_T_SECRET}"; }
+);
+CFG
+run --json deploy v1.2.0-rc.1
+expect_rc 1
+for f in "$TMP/out" "$TMP/err" "$STATE"/journal/*.json; do
+	for s in env-secret-value-17 published-secret-99; do
+		expect_file_lacks "$f" "$s"
+	done
+done
+expect_err "[a] token is ***"
+expect_err "[b] ***"
+expect_err "told to fail (***)"
+ok "a plugin linked against libgantry.so shares the core's secrets"

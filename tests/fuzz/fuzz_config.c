@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 	}
-	profile_release(&gc);
+	profile_unload(&gc);
 	errs_clear(&e);
 	fuzz_reset();
 	free(in);

@@ -59,7 +59,7 @@ pclibs=$(pkg-config --libs json-c libconfig libcurl libxml-2.0 libcrypto)
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -Wall -Wextra
 	-Wno-unused-parameter -Werror -DHAVE_CONFIG_H -I$builddir -I$srcdir/sdk/include
-	-I$srcdir/sdk/lib -I$srcdir/core -I$srcdir/plugins/ecr
+	-I$srcdir/sdk/intree -I$srcdir/sdk/lib -I$srcdir/core -I$srcdir/plugins/ecr
 	-I$srcdir/plugins/terraform -DGANTRY_PLUGIN_DIR=\"/nowhere\"
 	-DGANTRY_SYSCONFDIR=\"/nowhere\" $pcflags"
 
@@ -74,7 +74,7 @@ lib_sources="sdk/lib/util.c sdk/lib/buf.c sdk/lib/config.c sdk/lib/context.c sdk
 
 # Rebuilt when a source, a project header or config.h is newer.
 newest_header=$(ls -t "$builddir/config.h" "$srcdir"/sdk/include/gantry/*.h \
-	"$srcdir"/sdk/lib/*.h "$srcdir"/core/*.h "$srcdir"/plugins/ecr/*.h \
+	"$srcdir"/sdk/intree/*.h "$srcdir"/sdk/lib/*.h "$srcdir"/core/*.h "$srcdir"/plugins/ecr/*.h \
 	"$srcdir"/plugins/terraform/*.h "$fuzzdir"/*.h | head -n 1)
 stale() {
 	[ ! -f "$1" ] || [ "$2" -nt "$1" ] || [ "$newest_header" -nt "$1" ]

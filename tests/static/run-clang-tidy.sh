@@ -34,8 +34,13 @@ files=$(cd "$srcdir" && ls core/*.c sdk/lib/*.c plugins/*/*.c)
 	sep=""
 	for f in $files; do
 		args="\"clang\", \"-std=c11\", \"-DHAVE_CONFIG_H\""
-		for i in "$builddir" "$srcdir/sdk/include" "$srcdir/sdk/lib" \
-			 "$srcdir/core" "$srcdir/$(dirname "$f")"; do
+		# Plugins see only the public headers, as in Makefile.am.
+		case $f in
+		plugins/*) private= ;;
+		*) private="$srcdir/sdk/lib $srcdir/core" ;;
+		esac
+		for i in "$builddir" "$srcdir/sdk/include" "$srcdir/sdk/intree" \
+			 $private "$srcdir/$(dirname "$f")"; do
 			args="$args, \"-I$i\""
 		done
 		args="$args, \"-DGANTRY_PLUGIN_DIR=\\\"/usr/local/lib/gantry\\\"\""

@@ -29,7 +29,7 @@ exec "$CPPCHECK" --enable=warning,portability,performance \
 	-j "$(nproc 2>/dev/null || echo 2)" \
 	--cppcheck-build-dir="$builddir/tests/static/cppcheck-build" \
 	-DHAVE_CONFIG_H -D__GNUC__ -D__linux__ \
-	-I"$builddir" -Isdk/include -Isdk/lib -Icore \
+	-I"$builddir" -Isdk/include -Isdk/intree -Isdk/lib -Icore \
 	--suppress=missingIncludeSystem \
 	--suppressions-list="$srcdir/tests/static/cppcheck.supp" \
 	--template='{file}:{line}: {severity}: {message} [{id}]' \
