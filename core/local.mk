@@ -10,7 +10,11 @@ core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c co
 	core/pipeline_plan.c core/pipeline_rollback.c core/progress.h core/progress.c \
 	core/batch.h core/batch_i.h core/batch.c core/batch_draw.c core/batch_file.c \
 	core/report.h core/report.c core/report_text.c core/report_html.c \
-	core/cli_report.c
+	core/cli_report.c core/loader.c \
+	core/journal.c core/journal_record.c core/lock.c \
+	core/statedir.h core/statedir.c core/state.h core/state.c \
+	core/state_aws.h core/state_aws.c core/state_aws_lock.c \
+	core/state_aws_journal.c
 core_libgantrycore_la_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
 core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libgantrycore_la_LIBADD = $(JSONC_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
@@ -23,5 +27,3 @@ gantry_LDADD = core/libgantrycore.la sdk/libgantrysdk.la
 gantry_LDFLAGS = $(AM_LDFLAGS) $(GANTRY_HOST_LINK_FLAGS)
 EXTRA_gantry_DEPENDENCIES = sdk/libgantry.dynlist sdk/libgantry.extern
 
-include core/state.mk
-include core/loader.mk

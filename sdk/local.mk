@@ -10,10 +10,17 @@
 noinst_LTLIBRARIES += sdk/libgantrysdk.la
 sdk_libgantrysdk_la_SOURCES = \
 	sdk/lib/internal.h \
-	sdk/lib/util.c sdk/lib/buf.c sdk/lib/config.c sdk/lib/context.c sdk/lib/log.c
+	sdk/lib/util.c sdk/lib/buf.c sdk/lib/config.c sdk/lib/context.c sdk/lib/log.c \
+	sdk/lib/cmd.c sdk/lib/http.c sdk/lib/json.c \
+	sdk/lib/aws_internal.h sdk/lib/aws.c sdk/lib/aws_call.c \
+	sdk/lib/aws_creds.c sdk/lib/aws_xml.c
+# The AWS client (aws.h): signing by libcurl, SHA-256 by libcrypto, XML
+# answers read with libxml2.
 sdk_libgantrysdk_la_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
-sdk_libgantrysdk_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
-sdk_libgantrysdk_la_LIBADD = $(JSONC_LIBS) $(CURL_LIBS)
+sdk_libgantrysdk_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) \
+	$(XML_CFLAGS) $(CRYPTO_CFLAGS)
+sdk_libgantrysdk_la_LIBADD = $(JSONC_LIBS) $(CURL_LIBS) $(XML_LIBS) \
+	$(CRYPTO_LIBS)
 
 lib_LTLIBRARIES += sdk/libgantry.la
 sdk_libgantry_la_SOURCES =
@@ -45,12 +52,11 @@ gantryinclude_HEADERS = \
 	sdk/include/gantry/gantry.h sdk/include/gantry/stage.h \
 	sdk/include/gantry/config.h sdk/include/gantry/context.h \
 	sdk/include/gantry/cmd.h sdk/include/gantry/http.h \
-	sdk/include/gantry/json.h sdk/include/gantry/buf.h
+	sdk/include/gantry/json.h sdk/include/gantry/buf.h \
+	sdk/include/gantry/aws.h
 
 pkgconfig_DATA = sdk/gantry-sdk.pc
 EXTRA_DIST += sdk/gantry-sdk.pc.in
 
-include sdk/helpers.mk
 include sdk/template/local.mk
-include sdk/aws.mk
 include sdk/harness/local.mk

@@ -63,7 +63,7 @@ clean-sanitizers:
 
 include tests/unit/local.mk
 include tests/cli/local.mk
-include tests/fixtures/pipeline/local.mk
+include tests/fixtures/local.mk
 include tests/sandbox/local.mk
 include tests/servers/local.mk
 include tests/faults/local.mk

@@ -6,5 +6,3 @@ contrib_betterstack_notify_la_SOURCES = \
 	contrib/betterstack-notify/betterstack-notify.c
 contrib_betterstack_notify_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 EXTRA_DIST += contrib/betterstack-notify/README.md
-TESTS += tests/cli/t2300-betterstack.sh
-EXTRA_DIST += tests/cli/t2300-betterstack.sh

@@ -6,8 +6,7 @@ demo: all
 	bash $(srcdir)/contrib/demo/run-demo $(abs_builddir) $(abs_srcdir)
 .PHONY: demo
 
-TESTS += tests/cli/t3000-demo.sh
-EXTRA_DIST += tests/cli/t3000-demo.sh \
+EXTRA_DIST += \
 	contrib/demo/run-demo \
 	contrib/example/address-api/.gitignore \
 	contrib/example/address-api/address-api.c \

@@ -4,8 +4,3 @@ plugins_docker_build_la_SOURCES = plugins/docker-build/docker-build.c \
 	plugins/docker-build/dirs.c plugins/docker-build/dirs.h \
 	plugins/docker-build/builders.c plugins/docker-build/builders.h
 plugins_docker_build_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
-TESTS += tests/cli/t2500-docker-build.sh
-EXTRA_DIST += tests/cli/t2500-docker-build.sh \
-	tests/fixtures/image/Dockerfile \
-	tests/fixtures/image/Dockerfile.fail \
-	tests/fixtures/image/message.txt

@@ -7,5 +7,4 @@ plugins_ecr_la_SOURCES = plugins/ecr/ecr.c plugins/ecr/ecr.h \
 plugins_ecr_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
 plugins_ecr_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 plugins_ecr_la_LIBADD = $(CURL_LIBS) $(CRYPTO_LIBS)
-TESTS += tests/cli/t2700-ecr.sh
-EXTRA_DIST += tests/cli/t2700-ecr.sh bench/push.py
+EXTRA_DIST += bench/push.py

@@ -4,5 +4,3 @@ plugins_git_release_la_SOURCES = plugins/git-release/git-release.c \
 	plugins/git-release/gitcmd.c plugins/git-release/worktree.c \
 	plugins/git-release/event.c plugins/git-release/gitrel.h
 plugins_git_release_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
-TESTS += tests/cli/t2400-git-release.sh
-EXTRA_DIST += tests/cli/t2400-git-release.sh

@@ -2,5 +2,3 @@
 pkglib_LTLIBRARIES += plugins/slack-notify.la
 plugins_slack_notify_la_SOURCES = plugins/slack-notify/slack-notify.c
 plugins_slack_notify_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
-TESTS += tests/cli/t2200-slack.sh
-EXTRA_DIST += tests/cli/t2200-slack.sh

@@ -3,7 +3,3 @@ pkglib_LTLIBRARIES += plugins/smoke.la
 plugins_smoke_la_SOURCES = plugins/smoke/smoke.c plugins/smoke/checks.c \
 	plugins/smoke/attempt.c plugins/smoke/util.c plugins/smoke/smoke.h
 plugins_smoke_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
-TESTS += tests/cli/t2100-smoke.sh
-EXTRA_DIST += tests/cli/t2100-smoke.sh
-# the capture server the smoke, slack and betterstack tests run
-EXTRA_DIST += tests/servers/httpd.py

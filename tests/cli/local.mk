@@ -16,10 +16,23 @@ CLI_TESTS = \
 	tests/cli/t0800-secrets.sh \
 	tests/cli/t0900-approval.sh \
 	tests/cli/t1000-rollback.sh \
-	tests/cli/t1200-batch.sh
-CLI_TESTS += tests/cli/t3100-contrib.sh tests/cli/t3200-docs.sh \
+	tests/cli/t1100-shared-state.sh \
+	tests/cli/t1200-batch.sh \
+	tests/cli/t1300-report.sh \
+	tests/cli/t1400-secrets-audit.sh \
+	tests/cli/t1500-loading-audit.sh \
+	tests/cli/t2000-terraform.sh \
+	tests/cli/t2100-smoke.sh \
+	tests/cli/t2200-slack.sh \
+	tests/cli/t2300-betterstack.sh \
+	tests/cli/t2400-git-release.sh \
+	tests/cli/t2500-docker-build.sh \
+	tests/cli/t2600-ecs-rolling.sh \
+	tests/cli/t2610-ecs-requests.sh \
+	tests/cli/t2700-ecr.sh \
+	tests/cli/t3000-demo.sh \
+	tests/cli/t3100-contrib.sh \
+	tests/cli/t3200-docs.sh \
 	tests/cli/t3300-harness.sh
-CLI_TESTS += tests/cli/t1300-report.sh
-CLI_TESTS += tests/cli/t1400-secrets-audit.sh tests/cli/t1500-loading-audit.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += $(CLI_TESTS)

@@ -1,5 +1,5 @@
-# The shared state backend's tests against dynalite and s3rver (npm,
-# contrib/npm); they skip when node or the packages are missing.
-TESTS += tests/cli/t1100-shared-state.sh
-EXTRA_DIST += tests/cli/t1100-shared-state.sh tests/servers/emulators.sh \
+# The test servers: the capture server the smoke, slack and betterstack
+# tests run, and the emulators of the shared state backend's test
+# (dynalite and s3rver, npm packages of contrib/npm).
+EXTRA_DIST += tests/servers/httpd.py tests/servers/emulators.sh \
 	contrib/npm/package.json contrib/npm/package-lock.json
