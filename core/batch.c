@@ -83,7 +83,7 @@ static void follow_log(struct batch *b, struct job *j)
 							   "] ");
 				const char *name = close + 2;
 				size_t len = strcspn(name, " ");
-				char *now = gantry_i_xasprintf("stage %.*s %.*s",
+				char *now = gantry_xasprintf("stage %.*s %.*s",
 					(int)(close - j->partial.buf - 1),
 					j->partial.buf + 1, (int)len, name);
 
@@ -107,40 +107,40 @@ static void follow_log(struct batch *b, struct job *j)
 static char **child_argv(const struct batch *b, const struct job *j)
 {
 	const struct options *o = b->o;
-	char **av = gantry_i_xcalloc(32, sizeof(*av));
+	char **av = gantry_xcalloc(32, sizeof(*av));
 	size_t n = 0;
 	int v;
 
-	av[n++] = gantry_i_xstrdup(b->self);
-	av[n++] = gantry_i_xstrdup("-c");
-	av[n++] = gantry_i_xstrdup(j->path);
-	av[n++] = gantry_i_xstrdup("-e");
-	av[n++] = gantry_i_xstrdup(j->env);
+	av[n++] = gantry_xstrdup(b->self);
+	av[n++] = gantry_xstrdup("-c");
+	av[n++] = gantry_xstrdup(j->path);
+	av[n++] = gantry_xstrdup("-e");
+	av[n++] = gantry_xstrdup(j->env);
 	if (o->plugin_path) {
-		av[n++] = gantry_i_xstrdup("--plugin-path");
-		av[n++] = gantry_i_xstrdup(o->plugin_path);
+		av[n++] = gantry_xstrdup("--plugin-path");
+		av[n++] = gantry_xstrdup(o->plugin_path);
 	}
 	if (o->state_dir) {
-		av[n++] = gantry_i_xstrdup("--state-dir");
-		av[n++] = gantry_i_xstrdup(o->state_dir);
+		av[n++] = gantry_xstrdup("--state-dir");
+		av[n++] = gantry_xstrdup(o->state_dir);
 	}
 	for (v = 0; v < o->verbosity && v < 3; v++)
-		av[n++] = gantry_i_xstrdup("-v");
+		av[n++] = gantry_xstrdup("-v");
 	if (o->no_color)
-		av[n++] = gantry_i_xstrdup("--no-color");
-	av[n++] = gantry_i_xstrdup("deploy");
-	av[n++] = gantry_i_xstrdup(j->tag);
-	av[n++] = gantry_i_xstrdup("--json");
+		av[n++] = gantry_xstrdup("--no-color");
+	av[n++] = gantry_xstrdup("deploy");
+	av[n++] = gantry_xstrdup(j->tag);
+	av[n++] = gantry_xstrdup("--json");
 	if (o->dry_run)
-		av[n++] = gantry_i_xstrdup("--dry-run");
+		av[n++] = gantry_xstrdup("--dry-run");
 	if (o->approve)
-		av[n++] = gantry_i_xstrdup("--approve");
+		av[n++] = gantry_xstrdup("--approve");
 	if (o->no_rollback)
-		av[n++] = gantry_i_xstrdup("--no-rollback");
+		av[n++] = gantry_xstrdup("--no-rollback");
 	if (o->force_promotion)
-		av[n++] = gantry_i_xstrdup("--force-promotion");
+		av[n++] = gantry_xstrdup("--force-promotion");
 	if (o->allow_destroy)
-		av[n++] = gantry_i_xstrdup("--allow-destroy");
+		av[n++] = gantry_xstrdup("--allow-destroy");
 	return av;
 }
 
@@ -157,17 +157,17 @@ static void job_ends(struct batch *b, struct job *j, int code,
 		     const char *result, const char *reason)
 {
 	j->state = J_DONE;
-	j->t1 = gantry_i_now();
+	j->t1 = gantry_now();
 	j->code = code;
 	if (!j->result)
-		j->result = gantry_i_xstrdup(result);
+		j->result = gantry_xstrdup(result);
 	if (!j->reason && reason)
-		j->reason = gantry_i_xstrdup(reason);
+		j->reason = gantry_xstrdup(reason);
 	if (b->running)
 		b->running--;
 	if (code != EXIT_OK && b->o->fail_fast && !b->stop) {
 		b->stop = 1;
-		b->stop_reason = gantry_i_xasprintf("not started: --fail-fast "
+		b->stop_reason = gantry_xasprintf("not started: --fail-fast "
 						    "after '%s' failed",
 						    j->name);
 	}
@@ -182,13 +182,13 @@ static void start_job(struct batch *b, struct job *j)
 	pid_t parent = getpid(), pid;
 	size_t i;
 
-	j->log = gantry_i_xasprintf("%s/%s.log", b->logdir, j->name);
-	j->t0 = gantry_i_now();
+	j->log = gantry_xasprintf("%s/%s.log", b->logdir, j->name);
+	j->t0 = gantry_now();
 	logfd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
 		     O_CLOEXEC, 0600);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (logfd < 0 || nullfd < 0 || pipe2(out, O_CLOEXEC) < 0) {
-		char *why = gantry_i_xasprintf("cannot start: %s: %s",
+		char *why = gantry_xasprintf("cannot start: %s: %s",
 					       logfd < 0 ? j->log : "pipe",
 					       strerror(errno));
 
@@ -229,7 +229,7 @@ static void start_job(struct batch *b, struct job *j)
 		_exit(127);
 	}
 	if (pid < 0) {
-		char *why = gantry_i_xasprintf("cannot start: fork: %s",
+		char *why = gantry_xasprintf("cannot start: fork: %s",
 					       strerror(errno));
 
 		b->running++;
@@ -246,7 +246,7 @@ static void start_job(struct batch *b, struct job *j)
 	fcntl(j->out_fd, F_SETFL, fcntl(j->out_fd, F_GETFL) | O_NONBLOCK);
 	j->log_rd = open(j->log, O_RDONLY | O_CLOEXEC);
 	{
-		char *what = gantry_i_xasprintf("started (log %s)", j->log);
+		char *what = gantry_xasprintf("started (log %s)", j->log);
 
 		batch_report(b, j, what);
 		free(what);
@@ -316,14 +316,14 @@ static void reap(struct batch *b, struct job *j, int status)
 	doc = json_tokener_parse(j->out.buf);
 	if (doc && json_object_is_type(doc, json_type_object)) {
 		if (!b->o->dry_run && json_object_object_get_ex(doc, "id", &v))
-			j->deploy_id = gantry_i_xstrdup(json_object_get_string(v));
+			j->deploy_id = gantry_xstrdup(json_object_get_string(v));
 		if (json_object_object_get_ex(doc, "result", &v) &&
 		    strcmp(json_object_get_string(v), "running"))
-			j->result = gantry_i_xstrdup(json_object_get_string(v));
+			j->result = gantry_xstrdup(json_object_get_string(v));
 		if ((json_object_object_get_ex(doc, "reason", &v) ||
 		     json_object_object_get_ex(doc, "error", &v)) &&
 		    json_object_get_string(v) && *json_object_get_string(v))
-			j->reason = gantry_i_xstrdup(json_object_get_string(v));
+			j->reason = gantry_xstrdup(json_object_get_string(v));
 	}
 	json_object_put(doc);
 	if (WIFSIGNALED(status)) {
@@ -356,7 +356,7 @@ static void schedule(struct batch *b)
 				if (d->state == J_SKIPPED ||
 				    (d->state == J_DONE && d->code)) {
 					j->state = J_SKIPPED;
-					j->reason = gantry_i_xasprintf("'%s' "
+					j->reason = gantry_xasprintf("'%s' "
 						"%s", d->name,
 						d->state == J_SKIPPED ?
 						"was skipped" : "failed");
@@ -388,7 +388,7 @@ static void stop_all(struct batch *b, int again)
 		b->stop = 1;
 		b->interrupted = 1;
 		free(b->stop_reason);
-		b->stop_reason = gantry_i_xstrdup("not started: the batch "
+		b->stop_reason = gantry_xstrdup("not started: the batch "
 						  "was interrupted");
 		if (!b->quiet) {
 			fprintf(stderr, "gantry: interrupted: stopping %u "
@@ -405,7 +405,7 @@ static void stop_all(struct batch *b, int again)
 
 static void run_loop(struct batch *b)
 {
-	struct pollfd *pfd = gantry_i_xcalloc(b->n + 1, sizeof(*pfd));
+	struct pollfd *pfd = gantry_xcalloc(b->n + 1, sizeof(*pfd));
 	sig_atomic_t handled = 0;
 	size_t i, np;
 
@@ -456,7 +456,7 @@ static void run_loop(struct batch *b)
 		if (j->state != J_QUEUED)
 			continue;
 		j->state = J_SKIPPED;
-		j->reason = gantry_i_xstrdup(b->stop_reason ? b->stop_reason :
+		j->reason = gantry_xstrdup(b->stop_reason ? b->stop_reason :
 					     "not started");
 		batch_report(b, j, NULL);
 	}
@@ -568,7 +568,7 @@ static json_object *summary_json(const struct batch *b, int code)
 /* Keeps the summary next to the logs, for whoever looks later. */
 static void save_summary(const struct batch *b, json_object *doc)
 {
-	char *path = gantry_i_xasprintf("%s/summary.json", b->logdir);
+	char *path = gantry_xasprintf("%s/summary.json", b->logdir);
 	const char *text = gantry_i_json_text(doc,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *red = gantry_i_redact(text);
@@ -642,7 +642,7 @@ static int setup_logs(struct batch *b)
 	memset(&s, 0, sizeof(s));
 	s.opt = b->o;
 	b->id = journal_new_id();
-	b->logdir = gantry_i_xasprintf("%s/batch/%s", session_state_dir(&s),
+	b->logdir = gantry_xasprintf("%s/batch/%s", session_state_dir(&s),
 				       b->id);
 	if (state_dir_check(s.state_dir, &e) < 0) {
 		free(s.state_dir);

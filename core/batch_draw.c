@@ -63,7 +63,7 @@ static int name_width(const struct batch *b)
 static void job_line(const struct batch *b, const struct job *j,
 		     struct gantry_buf *out)
 {
-	double now = gantry_i_now();
+	double now = gantry_now();
 	const char *c = job_color(j);
 	size_t from = out->len;
 
@@ -99,7 +99,7 @@ static unsigned columns(void)
 void batch_draw(struct batch *b, int force)
 {
 	struct gantry_buf out = GANTRY_BUF_INIT;
-	long sec = (long)gantry_i_now();
+	long sec = (long)gantry_now();
 	unsigned width = columns() - 1;
 	size_t i;
 

@@ -130,7 +130,7 @@ static int parse_file(struct batch *b, struct errs *e)
 		return -1;
 	}
 	b->n = list->nkids;
-	b->jobs = gantry_i_xcalloc(b->n, sizeof(*b->jobs));
+	b->jobs = gantry_xcalloc(b->n, sizeof(*b->jobs));
 	for (i = 0; i < b->n; i++)
 		parse_deploy(b, list->kids[i], i, e);
 	return e->n ? -1 : 0;
@@ -140,7 +140,7 @@ static int parse_file(struct batch *b, struct errs *e)
 
 static void resolve_after(struct batch *b, struct errs *e)
 {
-	const char **names = gantry_i_xcalloc(b->n, sizeof(*names));
+	const char **names = gantry_xcalloc(b->n, sizeof(*names));
 	size_t i, k, m;
 
 	for (i = 0; i < b->n; i++)
@@ -151,7 +151,7 @@ static void resolve_after(struct batch *b, struct errs *e)
 
 		if (!l)
 			continue;
-		j->after = gantry_i_xcalloc(l->nkids, sizeof(*j->after));
+		j->after = gantry_xcalloc(l->nkids, sizeof(*j->after));
 		for (k = 0; k < l->nkids; k++) {
 			const char *want = l->kids[k]->text, *dym;
 
@@ -240,8 +240,8 @@ static void check_graph(struct batch *b, struct errs *e)
 	size_t before = e->n;
 
 	resolve_after(b, e);
-	color = gantry_i_xcalloc(b->n, 1);
-	path = gantry_i_xcalloc(b->n + 1, sizeof(*path));
+	color = gantry_xcalloc(b->n, 1);
+	path = gantry_xcalloc(b->n + 1, sizeof(*path));
 	for (i = 0; i < b->n; i++)
 		if (!color[i])
 			find_cycles(b, i, color, path, 0, e);
@@ -276,9 +276,9 @@ static int check_config(struct batch *b, struct job *j, const char *bdir,
 	size_t i;
 
 	if (j->config[0] == '/' || !strcmp(bdir, "."))
-		j->shown = gantry_i_xstrdup(j->config);
+		j->shown = gantry_xstrdup(j->config);
 	else
-		j->shown = gantry_i_xasprintf("%s/%s", bdir, j->config);
+		j->shown = gantry_xasprintf("%s/%s", bdir, j->config);
 	j->path = realpath(j->shown, NULL);
 	if (!j->path) {
 		errs_add(e, "%s: deploy '%s': config '%s' not found at '%s' "
@@ -292,8 +292,8 @@ static int check_config(struct batch *b, struct job *j, const char *bdir,
 		goto out;
 	if (profile_select_env(&c, j->tag, j->env_arg, &ce) < 0)
 		goto out;
-	j->env = gantry_i_xstrdup(c.env->name);
-	j->service = gantry_i_xstrdup(c.service);
+	j->env = gantry_xstrdup(c.env->name);
+	j->service = gantry_xstrdup(c.service);
 	if (loader_init(&l, plugin_path(o, &c), GANTRY_PLUGIN_DIR, &ce) < 0)
 		goto out;
 	have_loader = 1;

@@ -182,7 +182,7 @@ static int read_journal(struct session *s, const char *service,
 			return EXIT_FAILED;
 		}
 		/* The records move into *all; only the array is freed. */
-		*all = gantry_i_xrealloc(*all, (*n + got + 1) * sizeof(**all));
+		*all = gantry_xrealloc(*all, (*n + got + 1) * sizeof(**all));
 		if (got)
 			memcpy(*all + *n, list, got * sizeof(*list));
 		*n += got;
@@ -196,7 +196,7 @@ int report_command(struct session *s, int nargs, char **args)
 	const struct options *o = s->opt;
 	const char *format = o->format ? o->format : o->json ? "json" : "text";
 	static const char *const formats[] = { "text", "json", "html" };
-	const char **envs = gantry_i_xcalloc((size_t)nargs + 2, sizeof(*envs));
+	const char **envs = gantry_xcalloc((size_t)nargs + 2, sizeof(*envs));
 	struct commit_times ct = { 0 };
 	struct deploy_record *all = NULL;
 	const char *service;

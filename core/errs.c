@@ -67,9 +67,9 @@ static size_t edit_distance(const char *a, const char *b)
 
 	if (la > 64 || lb > 64)
 		return (size_t)-1;
-	row0 = gantry_i_xcalloc(lb + 1, sizeof(size_t));
-	row1 = gantry_i_xcalloc(lb + 1, sizeof(size_t));
-	row2 = gantry_i_xcalloc(lb + 1, sizeof(size_t));
+	row0 = gantry_xcalloc(lb + 1, sizeof(size_t));
+	row1 = gantry_xcalloc(lb + 1, sizeof(size_t));
+	row2 = gantry_xcalloc(lb + 1, sizeof(size_t));
 	for (j = 0; j <= lb; j++)
 		row1[j] = j;
 	for (i = 1; i <= la; i++) {

@@ -24,7 +24,7 @@ char *file_trust_problem(const char *what, const char *path,
 	char *who, *mine, *why;
 
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return gantry_i_xasprintf("%s is writable by group or others "
+		return gantry_xasprintf("%s is writable by group or others "
 					  "(mode %04o); run chmod go-w '%s'",
 					  what,
 					  (unsigned)(st->st_mode & 07777),
@@ -32,11 +32,11 @@ char *file_trust_problem(const char *what, const char *path,
 	if (st->st_uid == 0 || st->st_uid == me)
 		return NULL;
 	pw = getpwuid(st->st_uid);
-	who = gantry_i_xasprintf("'%s' (uid %u)", pw ? pw->pw_name : "?",
+	who = gantry_xasprintf("'%s' (uid %u)", pw ? pw->pw_name : "?",
 				 (unsigned)st->st_uid);
 	pw = getpwuid(me);
-	mine = gantry_i_xstrdup(pw ? pw->pw_name : "?");
-	why = gantry_i_xasprintf("%s is owned by user %s, not by root or by "
+	mine = gantry_xstrdup(pw ? pw->pw_name : "?");
+	why = gantry_xasprintf("%s is owned by user %s, not by root or by "
 				 "the user running gantry ('%s'); run chown "
 				 "%s '%s' if you trust it, or %s", what, who,
 				 mine, me ? mine : "root", path, otherwise);

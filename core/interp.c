@@ -49,8 +49,8 @@ static char *aws_secret(struct interp *in, const struct gantry_config *node,
 {
 	struct gantry_ctx *ctx = gantry_i_ctx_new(in->entry);
 	const char *hash = strchr(spec, '#');
-	char *id = hash ? gantry_i_xstrndup(spec, (size_t)(hash - spec)) :
-			  gantry_i_xstrdup(spec);
+	char *id = hash ? gantry_xstrndup(spec, (size_t)(hash - spec)) :
+			  gantry_xstrdup(spec);
 	struct gantry_aws *aws;
 	char *val;
 	size_t i;
@@ -108,10 +108,10 @@ static char *resolve_ref(struct interp *in, const struct gantry_config *node,
 					 ref, in->entry, src + 4);
 				return NULL;
 			}
-			val = gantry_i_xstrdup(v);
+			val = gantry_xstrdup(v);
 		} else if (!strncmp(src, "file:", 5)) {
-			char *path = src[5] == '/' ? gantry_i_xstrdup(src + 5) :
-				gantry_i_xasprintf("%s/%s", in->base_dir, src + 5);
+			char *path = src[5] == '/' ? gantry_xstrdup(src + 5) :
+				gantry_xasprintf("%s/%s", in->base_dir, src + 5);
 
 			val = slurp(path, &err);
 			free(path);
@@ -154,7 +154,7 @@ static char *resolve_ref(struct interp *in, const struct gantry_config *node,
 				 ref + 4);
 			return NULL;
 		}
-		return gantry_i_xstrdup(v);
+		return gantry_xstrdup(v);
 	}
 	if (!gantry_i_kv_valid_key(ref)) {
 		errs_add(in->e, "%s: '${%s}' in stage '%s' is not a valid "
@@ -168,7 +168,7 @@ static char *resolve_ref(struct interp *in, const struct gantry_config *node,
 
 		if (kv) {
 			*secret = kv->secret;
-			return gantry_i_xstrdup(kv->value);
+			return gantry_xstrdup(kv->value);
 		}
 		if (in->mode == INTERP_RUN) {
 			errs_add(in->e, "%s: '${%s}' in stage '%s' is not known "
@@ -208,7 +208,7 @@ static int resolve_text(struct interp *in, struct gantry_config *node)
 			bad = 1;
 			break;
 		} else {
-			char *ref = gantry_i_xstrndup(p + 2,
+			char *ref = gantry_xstrndup(p + 2,
 						      (size_t)(end - p - 2));
 			int keep, sec = 0;
 			char *val = resolve_ref(in, node, ref, &sec, &keep);

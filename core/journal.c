@@ -94,7 +94,7 @@ char *journal_new_id(void)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	random_bytes(rnd, sizeof(rnd));
-	return gantry_i_xasprintf("%s-%02x%02x%02x", stamp, rnd[0], rnd[1],
+	return gantry_xasprintf("%s-%02x%02x%02x", stamp, rnd[0], rnd[1],
 				  rnd[2]);
 }
 /*
@@ -192,11 +192,11 @@ int journal_write(const char *state_dir, const struct deploy_record *r,
 			 "'%s'", r->id ? r->id : "(none)");
 		return -1;
 	}
-	dir = gantry_i_xasprintf("%s/journal", state_dir);
-	path = gantry_i_xasprintf("%s/%s.json", dir, r->id);
-	tmp = gantry_i_xasprintf("%s.tmp.%ld", path, (long)getpid());
+	dir = gantry_xasprintf("%s/journal", state_dir);
+	path = gantry_xasprintf("%s/%s.json", dir, r->id);
+	tmp = gantry_xasprintf("%s.tmp.%ld", path, (long)getpid());
 	json = deploy_record_to_json(r, 1);
-	text = gantry_i_xasprintf("%s\n", json);
+	text = gantry_xasprintf("%s\n", json);
 
 	if (state_mkdirs(dir) < 0 || write_tmp(tmp, text) < 0) {
 		err = errno;
@@ -258,7 +258,7 @@ int journal_read(const char *state_dir, const char *id,
 		 struct deploy_record *r, struct errs *e)
 {
 	struct gantry_buf why = GANTRY_BUF_INIT;
-	char *dir = gantry_i_xasprintf("%s/journal", state_dir);
+	char *dir = gantry_xasprintf("%s/journal", state_dir);
 	char *path = NULL, *text = NULL;
 	int rc = -1;
 
@@ -268,7 +268,7 @@ int journal_read(const char *state_dir, const char *id,
 			 id ? id : "", dir);
 		goto out;
 	}
-	path = gantry_i_xasprintf("%s/%s.json", dir, id);
+	path = gantry_xasprintf("%s/%s.json", dir, id);
 	text = read_record(path, &why);
 	if (!text && errno == ENOENT)
 		errs_add(e, "no deploy '%s' in %s; see 'gantry history'", id,
@@ -307,7 +307,7 @@ static int list_one(const char *dir, const char *id, const char *service,
 {
 	struct gantry_buf why = GANTRY_BUF_INIT;
 	struct errs e = { 0 };
-	char *path = gantry_i_xasprintf("%s/%s.json", dir, id);
+	char *path = gantry_xasprintf("%s/%s.json", dir, id);
 	char *text = read_record(path, &why);
 	int rc = 1;
 
@@ -336,7 +336,7 @@ int journal_list(const char *state_dir, const char *service,
 		 const char *environment, struct deploy_record **out,
 		 size_t *n, struct errs *e)
 {
-	char *dir = gantry_i_xasprintf("%s/journal", state_dir);
+	char *dir = gantry_xasprintf("%s/journal", state_dir);
 	char **ids = NULL;
 	size_t nids = 0, aids = 0, i, alloc = 0;
 	struct dirent *de;
@@ -369,7 +369,7 @@ int journal_list(const char *state_dir, const char *service,
 		    !id_valid(de->d_name, ID_LEN))
 			continue;
 		GANTRY_GROW(ids, nids + 1, aids);
-		ids[nids++] = gantry_i_xstrndup(de->d_name, ID_LEN);
+		ids[nids++] = gantry_xstrndup(de->d_name, ID_LEN);
 	}
 	if (errno) {
 		errs_add(e, "cannot read journal directory '%s': %s; %s", dir,

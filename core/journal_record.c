@@ -62,8 +62,8 @@ struct stage_record *deploy_record_add_stage(struct deploy_record *r,
 	GANTRY_GROW(r->stages, r->nstages + 1, r->astages);
 	s = &r->stages[r->nstages++];
 	memset(s, 0, sizeof(*s));
-	s->name = gantry_i_xstrdup(name);
-	s->stage = gantry_i_xstrdup(stage ? stage : name);
+	s->name = gantry_xstrdup(name);
+	s->stage = gantry_xstrdup(stage ? stage : name);
 	s->status = ST_PENDING;
 	return s;
 }
@@ -298,7 +298,7 @@ static char *rd_str(struct reader *rd, json_object *o, const char *pfx,
 {
 	json_object *v = rd_get(rd, o, pfx, key, json_type_string, required);
 
-	return v ? gantry_i_xstrdup(json_object_get_string(v)) : NULL;
+	return v ? gantry_xstrdup(json_object_get_string(v)) : NULL;
 }
 
 static double rd_num(struct reader *rd, json_object *o, const char *pfx,

@@ -208,8 +208,8 @@ static size_t add_plugin(struct loader *l, const char *name,
 	GANTRY_GROW(l->plugins, l->n + 1, l->alloc);
 	p = &l->plugins[l->n];
 	memset(p, 0, sizeof(*p));
-	p->name = gantry_i_xstrdup(name);
-	p->path = gantry_i_xstrdup(path);
+	p->name = gantry_xstrdup(name);
+	p->path = gantry_xstrdup(path);
 	p->state = state;
 	p->refusal = refusal;
 	return l->n++;
@@ -273,7 +273,7 @@ static char *check_file(const char *path, const char *dir)
 	if (stat(dir, &st))
 		return refuse(path, "cannot read directory '%s': %s; check "
 			      "the plugin path", dir, strerror(errno));
-	what = gantry_i_xasprintf("directory '%s'", dir);
+	what = gantry_xasprintf("directory '%s'", dir);
 	why = untrusted(path, what, dir, &st);
 	free(what);
 	if (why)
@@ -294,7 +294,7 @@ static char *check_file(const char *path, const char *dir)
 	slash = strrchr(real, '/');
 	*slash = '\0';
 	if (strcmp(real, realdir) && !stat(real, &st)) {
-		what = gantry_i_xasprintf("directory '%s'", real);
+		what = gantry_xasprintf("directory '%s'", real);
 		why = untrusted(path, what, real, &st);
 		free(what);
 	}
@@ -524,7 +524,7 @@ static size_t load_plugin(struct loader *l, const char *name,
 
 static char *plugin_file(const char *dir, const char *name)
 {
-	return gantry_i_xasprintf("%s%s%s.so", dir,
+	return gantry_xasprintf("%s%s%s.so", dir,
 				  strcmp(dir, "/") ? "/" : "", name);
 }
 
@@ -548,7 +548,7 @@ static char *closest_plugin(const struct loader *l, const char *name)
 	}
 	dym = did_you_mean(name, (const char *const *)names, n);
 	if (dym)
-		best = gantry_i_xstrdup(dym);
+		best = gantry_xstrdup(dym);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -617,7 +617,7 @@ static char **list_so(const char *dir, size_t *np)
 		if (len <= 3 || strcmp(de->d_name + len - 3, ".so"))
 			continue;
 		GANTRY_GROW(names, n + 1, alloc);
-		names[n++] = gantry_i_xstrdup(de->d_name);
+		names[n++] = gantry_xstrdup(de->d_name);
 	}
 	closedir(dh);
 	if (n)
@@ -634,7 +634,7 @@ void loader_scan(struct loader *l)
 	for (d = 0; d < l->ndirs; d++) {
 		names = list_so(l->dirs[d], &n);
 		for (i = 0; i < n; i++) {
-			name = gantry_i_xstrndup(names[i],
+			name = gantry_xstrndup(names[i],
 						 strlen(names[i]) - 3);
 			path = plugin_file(l->dirs[d], name);
 			if (is_candidate(path) &&
@@ -645,7 +645,7 @@ void loader_scan(struct loader *l)
 				else
 					add_plugin(l, name, path,
 						   PLUGIN_SHADOWED,
-						   gantry_i_xasprintf(
+						   gantry_xasprintf(
 							"shadowed by '%s'",
 							l->plugins[first].path));
 			}

@@ -71,7 +71,7 @@ static char *lock_path(const char *state_dir, const char *service,
 			 environment ? environment : "");
 		return NULL;
 	}
-	return gantry_i_xasprintf("%s/locks/%s@%s.lock", state_dir, service,
+	return gantry_xasprintf("%s/locks/%s@%s.lock", state_dir, service,
 				  environment);
 }
 
@@ -95,9 +95,9 @@ static void holder_parse(const char *text, struct lock_holder *h)
 		json_object_put(o);
 		o = NULL;
 	}
-	h->id = gantry_i_xstrdup(o ? json_str(o, "id") : "?");
-	h->user = gantry_i_xstrdup(o ? json_str(o, "user") : "?");
-	h->host = gantry_i_xstrdup(o ? json_str(o, "host") : "?");
+	h->id = gantry_xstrdup(o ? json_str(o, "id") : "?");
+	h->user = gantry_xstrdup(o ? json_str(o, "user") : "?");
+	h->host = gantry_xstrdup(o ? json_str(o, "host") : "?");
 	if (o && json_object_object_get_ex(o, "pid", &v) &&
 	    json_object_is_type(v, json_type_int))
 		h->pid = (long)json_object_get_int64(v);
@@ -130,7 +130,7 @@ static char *holder_json(const struct lock_holder *me)
 		me->pid > 0 ? (int64_t)me->pid : (int64_t)getpid()));
 	json_object_object_add(o, "started",
 			       json_object_new_double_s(started, num));
-	text = gantry_i_xasprintf("%s\n", gantry_i_json_text(o,
+	text = gantry_xasprintf("%s\n", gantry_i_json_text(o,
 				  JSON_C_TO_STRING_PLAIN |
 				  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -305,7 +305,7 @@ int lock_acquire(struct deploy_lock *l, const char *state_dir,
 	l->path = lock_path(state_dir, service, environment, e);
 	if (!l->path)
 		return -1;
-	dir = gantry_i_xasprintf("%s/locks", state_dir);
+	dir = gantry_xasprintf("%s/locks", state_dir);
 	rc = state_mkdirs(dir);
 	free(dir);
 	if (rc < 0) {

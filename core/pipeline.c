@@ -82,7 +82,7 @@ static void promotion_context(struct deploy *d, const char *version)
 	if (!from)
 		return;
 	deploy_publish(d, "promotion.from", from, 0);
-	prefix = gantry_i_xasprintf("%s%s-rc.", d->gc->tag_prefix, version);
+	prefix = gantry_xasprintf("%s%s-rc.", d->gc->tag_prefix, version);
 	if (!session_state(d->s) ||
 	    state_journal_list(session_state(d->s), d->gc->service, from,
 			       &list, &n, &e) < 0)
@@ -136,7 +136,7 @@ void deploy_base_context(struct deploy *d)
 	/* A private directory per deploy for stages' files (image layouts,
 	   plans); created by the stages that need it, kept with the journal. */
 	{
-		char *work = gantry_i_xasprintf("%s/work/%s",
+		char *work = gantry_xasprintf("%s/work/%s",
 						session_state_dir(d->s),
 						d->rec.id);
 
@@ -150,13 +150,13 @@ void deploy_base_context(struct deploy *d)
 		size_t j;
 
 		if (k->text) {
-			char *key = gantry_i_xasprintf("aws.%s", k->name);
+			char *key = gantry_xasprintf("aws.%s", k->name);
 
 			deploy_publish(d, key, k->text, 0);
 			free(key);
 		}
 		for (j = 0; j < k->nkids; j++) {
-			char *key = gantry_i_xasprintf("aws.%s.%s", k->name,
+			char *key = gantry_xasprintf("aws.%s.%s", k->name,
 						       k->kids[j]->name);
 
 			if (k->kids[j]->text)
@@ -183,7 +183,7 @@ void deploy_call_entry(struct deploy *d, struct entry *en, enum callback cb,
 			   &e) < 0) {
 		memset(res, 0, sizeof(*res));
 		res->rc = GANTRY_ECONFIG;
-		res->error = gantry_i_xstrdup(e.msg[0]);
+		res->error = gantry_xstrdup(e.msg[0]);
 		errs_clear(&e);
 		gantry_i_config_free(opts);
 		return;
@@ -214,7 +214,7 @@ static void notify(struct deploy *d, unsigned bit, const char *stage,
 		gantry_i_kv_set(&ev.fields, "stage", stage, 0);
 	if (reason)
 		gantry_i_kv_set(&ev.fields, "reason", reason, 0);
-	snprintf(num, sizeof(num), "%.1f", gantry_i_now() - d->t0);
+	snprintf(num, sizeof(num), "%.1f", gantry_now() - d->t0);
 	gantry_i_kv_set(&ev.fields, "duration", num, 0);
 	snprintf(num, sizeof(num), "%d", exit_code);
 	gantry_i_kv_set(&ev.fields, "exit_code", num, 0);
@@ -256,7 +256,7 @@ static int name_in_list(const char *list, const char *name)
 
 static int check_names(struct gconf *gc, const char *list, const char *flag)
 {
-	const char **names = gantry_i_xcalloc(gc->nentries + 1, sizeof(*names));
+	const char **names = gantry_xcalloc(gc->nentries + 1, sizeof(*names));
 	const char *p = list;
 	size_t i, nn = 0;
 	int bad = 0;
@@ -267,7 +267,7 @@ static int check_names(struct gconf *gc, const char *list, const char *flag)
 	while (p && *p) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		char *word = gantry_i_xstrndup(p, len);
+		char *word = gantry_xstrndup(p, len);
 
 		for (i = 0; i < nn; i++)
 			if (!strcmp(word, names[i]))
@@ -351,7 +351,7 @@ static int run_stage(struct deploy *d, struct entry *en,
 			break;
 		}
 		free(sr->error);
-		sr->error = gantry_i_xstrdup(res.error ? res.error : "failed");
+		sr->error = gantry_xstrdup(res.error ? res.error : "failed");
 		/* What a failed stage published is journaled (how it failed:
 		   ecs.outcome, tls_verify...) but not passed on. */
 		for (i = 0; i < res.outputs.n; i++)
@@ -388,7 +388,7 @@ static int approve(struct deploy *d)
 	if (!d->gc->env->approval || o->dry_run)
 		return 0;
 	if (o->approve) {
-		d->rec.approved_by = gantry_i_xstrdup(d->s->actor);
+		d->rec.approved_by = gantry_xstrdup(d->s->actor);
 		return 0;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
@@ -407,7 +407,7 @@ static int approve(struct deploy *d)
 			   "approved; nothing ran", d->gc->env->name);
 		return -1;
 	}
-	d->rec.approved_by = gantry_i_xstrdup(d->s->actor);
+	d->rec.approved_by = gantry_xstrdup(d->s->actor);
 	return 0;
 }
 
@@ -466,13 +466,13 @@ static int setup_record(struct deploy *d)
 
 	if (!resume) {
 		d->rec.id = journal_new_id();
-		d->rec.service = gantry_i_xstrdup(d->gc->service);
-		d->rec.environment = gantry_i_xstrdup(d->gc->env->name);
-		d->rec.tag = gantry_i_xstrdup(d->tag);
+		d->rec.service = gantry_xstrdup(d->gc->service);
+		d->rec.environment = gantry_xstrdup(d->gc->env->name);
+		d->rec.tag = gantry_xstrdup(d->tag);
 		d->rec.version = profile_tag_version(d->gc, d->tag);
-		d->rec.actor = gantry_i_xstrdup(d->s->actor);
+		d->rec.actor = gantry_xstrdup(d->s->actor);
 		uname(&u);
-		d->rec.host = gantry_i_xstrdup(u.nodename);
+		d->rec.host = gantry_xstrdup(u.nodename);
 		d->rec.started = wall_now();
 		for (i = 0; i < d->gc->nentries; i++)
 			if (!d->gc->entries[i].notifier)
@@ -532,24 +532,24 @@ static void finish(struct deploy *d, const char *result, int code,
 		   const char *stage, const char *reason)
 {
 	free(d->rec.result);
-	d->rec.result = gantry_i_xstrdup(result);
+	d->rec.result = gantry_xstrdup(result);
 	d->rec.exit_code = code;
 	d->rec.finished = wall_now();
 	if (stage) {
 		free(d->rec.failed_stage);
-		d->rec.failed_stage = gantry_i_xstrdup(stage);
+		d->rec.failed_stage = gantry_xstrdup(stage);
 	}
 	if (reason) {
 		free(d->rec.reason);
-		d->rec.reason = gantry_i_xstrdup(reason);
+		d->rec.reason = gantry_xstrdup(reason);
 	}
 	d->rec.commit = d->rec.commit ? d->rec.commit :
 		(gantry_i_kv_find(&d->ctx, "release.commit") ?
-		 gantry_i_xstrdup(gantry_i_kv_find(&d->ctx,
+		 gantry_xstrdup(gantry_i_kv_find(&d->ctx,
 						   "release.commit")->value) : NULL);
 	d->rec.image_digest = d->rec.image_digest ? d->rec.image_digest :
 		(gantry_i_kv_find(&d->ctx, "image.digest") ?
-		 gantry_i_xstrdup(gantry_i_kv_find(&d->ctx,
+		 gantry_xstrdup(gantry_i_kv_find(&d->ctx,
 						   "image.digest")->value) : NULL);
 	deploy_journal_save(d);
 }
@@ -674,14 +674,14 @@ static int run_pipeline(struct deploy *d)
 		}
 		finish(d, result, code, failed->name,
 		       sr && sr->error ? sr->error : "interrupted");
-		progress_result(d->rec.result, code, gantry_i_now() - d->t0,
+		progress_result(d->rec.result, code, gantry_now() - d->t0,
 				failed->name, d->rec.reason);
 		notify(d, final_event(result), failed->name, d->rec.reason,
 		       result, code);
 		return code;
 	}
 	finish(d, result, code, NULL, NULL);
-	progress_result(result, code, gantry_i_now() - d->t0, NULL, NULL);
+	progress_result(result, code, gantry_now() - d->t0, NULL, NULL);
 	notify(d, EV_DEPLOY_SUCCEEDED, NULL, NULL, result, code);
 	return code;
 }
@@ -754,7 +754,7 @@ int pipeline_deploy(struct session *s, const char *tag)
 	d.s = s;
 	d.gc = &s->conf;
 	d.tag = tag;
-	d.t0 = gantry_i_now();
+	d.t0 = gantry_now();
 	if (setup_record(&d) < 0) {
 		code = EXIT_USAGE;
 		goto out;
@@ -770,7 +770,7 @@ int pipeline_deploy(struct session *s, const char *tag)
 	runner_set_tick(tick_state, session_state(s));
 	d.journal_on = 1;
 	free(d.rec.result);
-	d.rec.result = gantry_i_xstrdup("running");
+	d.rec.result = gantry_xstrdup("running");
 	{
 		struct errs e = { 0 };
 

@@ -27,7 +27,7 @@ int pipeline_plan(struct session *s, const char *tag)
 	d.s = s;
 	d.gc = &s->conf;
 	d.tag = tag;
-	d.rec.id = gantry_i_xstrdup("(plan)");
+	d.rec.id = gantry_xstrdup("(plan)");
 	deploy_base_context(&d);
 	for (i = 0; i < s->conf.nentries; i++)
 		if (!s->conf.entries[i].notifier)

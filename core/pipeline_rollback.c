@@ -39,7 +39,7 @@ int deploy_roll_back(struct deploy *d, size_t upto)
 		} else {
 			sr->status = ST_ROLLBACK_FAILED;
 			free(sr->error);
-			sr->error = gantry_i_xstrdup(res.error);
+			sr->error = gantry_xstrdup(res.error);
 			gantry_log(NULL, GANTRY_LOG_ERROR, "rollback of '%s' "
 				   "failed: %s", en->name, res.error);
 			bad = 1;

@@ -240,18 +240,18 @@ static int load_entry(struct gconf *gc, const struct gantry_config *g,
 			 g->where, notifier ? "notify" : "pipeline", kind);
 		return -1;
 	}
-	gc->entries = gantry_i_xrealloc(gc->entries, (gc->nentries + 1) *
+	gc->entries = gantry_xrealloc(gc->entries, (gc->nentries + 1) *
 					sizeof(*gc->entries));
 	en = &gc->entries[gc->nentries++];
 	memset(en, 0, sizeof(*en));
 	en->notifier = notifier;
-	en->where = gantry_i_xstrdup(g->where);
+	en->where = gantry_xstrdup(g->where);
 	en->events = EV_FINAL | EV_DEPLOY_STARTED;
 	c = want(g, kind, GANTRY_OPT_STRING, 1,
 		 notifier ? "notify entry" : "pipeline entry", e, &bad);
-	en->stage = gantry_i_xstrdup(c ? c->text : "?");
+	en->stage = gantry_xstrdup(c ? c->text : "?");
 	c = want(g, "name", GANTRY_OPT_STRING, 0, "entry", e, &bad);
-	en->name = gantry_i_xstrdup(c ? c->text : en->stage);
+	en->name = gantry_xstrdup(c ? c->text : en->stage);
 	if (!gantry_i_kv_valid_key(en->name) || strchr(en->name, '.')) {
 		errs_add(e, "%s: entry name '%s' is not a plain name; use "
 			 "letters, digits, '-' and '_'", g->where, en->name);
@@ -315,13 +315,13 @@ static int load_env(struct gconf *gc, const struct gantry_config *g,
 	}
 	if (check_keys(g, keys, "an environment", e) < 0)
 		bad = 1;
-	gc->envs = gantry_i_xrealloc(gc->envs, (gc->nenvs + 1) *
+	gc->envs = gantry_xrealloc(gc->envs, (gc->nenvs + 1) *
 				     sizeof(*gc->envs));
 	env = &gc->envs[gc->nenvs++];
 	memset(env, 0, sizeof(*env));
-	env->where = gantry_i_xstrdup(g->where);
+	env->where = gantry_xstrdup(g->where);
 	c = want(g, "name", GANTRY_OPT_STRING, 1, "environment", e, &bad);
-	env->name = gantry_i_xstrdup(c ? c->text : "?");
+	env->name = gantry_xstrdup(c ? c->text : "?");
 	/* The name becomes part of lock and journal paths and keys. */
 	if (c && !plain_name(c->text, 64)) {
 		char *shown = errs_shown(c->text, 64);
@@ -333,14 +333,14 @@ static int load_env(struct gconf *gc, const struct gantry_config *g,
 		bad = 1;
 	}
 	c = want(g, "tags", GANTRY_OPT_STRING, 1, "environment", e, &bad);
-	env->tags = gantry_i_xstrdup(c ? c->text : "");
+	env->tags = gantry_xstrdup(c ? c->text : "");
 	c = want(g, "profile", GANTRY_OPT_STRING, 1, "environment", e, &bad);
 	env->profile = c ? abs_path(gc->dir, c->text) : NULL;
 	c = want(g, "approval", GANTRY_OPT_BOOL, 0, "environment", e, &bad);
 	env->approval = c ? c->bval : 0;
 	c = want(g, "promote_from", GANTRY_OPT_STRING, 0, "environment", e,
 		 &bad);
-	env->promote_from = c ? gantry_i_xstrdup(c->text) : NULL;
+	env->promote_from = c ? gantry_xstrdup(c->text) : NULL;
 	return bad ? -1 : 0;
 }
 
@@ -372,11 +372,11 @@ int profile_load(struct gconf *gc, const char *path, struct errs *e)
 
 	memset(gc, 0, sizeof(*gc));
 	gc->kill_grace = 60;
-	gc->path = gantry_i_xstrdup(path);
+	gc->path = gantry_xstrdup(path);
 	dir = gantry_i_dir_of(path);
 	if (dir[0] != '/' && getcwd(cwd, sizeof(cwd))) {
-		gc->dir = strcmp(dir, ".") ? gantry_i_xasprintf("%s/%s", cwd, dir)
-					   : gantry_i_xstrdup(cwd);
+		gc->dir = strcmp(dir, ".") ? gantry_xasprintf("%s/%s", cwd, dir)
+					   : gantry_xstrdup(cwd);
 		free(dir);
 	} else {
 		gc->dir = dir;
@@ -386,7 +386,7 @@ int profile_load(struct gconf *gc, const char *path, struct errs *e)
 	if (check_keys(root, keys, path, e) < 0)
 		bad = 1;
 	c = want(root, "service", GANTRY_OPT_STRING, 1, path, e, &bad);
-	gc->service = gantry_i_xstrdup(c ? c->text : "?");
+	gc->service = gantry_xstrdup(c ? c->text : "?");
 	if (c && !plain_name(c->text, 128)) {
 		errs_add(e, "%s: service name '%s' is not a plain name; use "
 			 "letters, digits, '-' and '_'", c->where, c->text);
@@ -397,7 +397,7 @@ int profile_load(struct gconf *gc, const char *path, struct errs *e)
 	if ((c = want(root, "state_dir", GANTRY_OPT_STRING, 0, path, e, &bad)))
 		gc->state_dir = abs_path(gc->dir, c->text);
 	c = want(root, "tag_prefix", GANTRY_OPT_STRING, 0, path, e, &bad);
-	gc->tag_prefix = gantry_i_xstrdup(c ? c->text : "v");
+	gc->tag_prefix = gantry_xstrdup(c ? c->text : "v");
 	if (c && (strlen(c->text) > 32 ||
 		  strspn(c->text, TAG_CHARS) != strlen(c->text))) {
 		char *shown = errs_shown(c->text, 32);
@@ -536,7 +536,7 @@ static int check_profile(struct gconf *gc, struct errs *e)
 	c = want(p, "stages", GANTRY_OPT_GROUP, 0, what, e, &bad);
 	if (!c)
 		return bad ? -1 : 0;
-	names = gantry_i_xcalloc(gc->nentries + 1, sizeof(*names));
+	names = gantry_xcalloc(gc->nentries + 1, sizeof(*names));
 	for (j = 0; j < gc->nentries; j++)
 		names[j] = gc->entries[j].name;
 	for (i = 0; i < c->nkids; i++) {
@@ -575,7 +575,7 @@ int profile_select_env(struct gconf *gc, const char *tag, const char *name,
 	if (name) {
 		gc->env = profile_env(gc, name);
 		if (!gc->env) {
-			const char **names = gantry_i_xcalloc(gc->nenvs + 1,
+			const char **names = gantry_xcalloc(gc->nenvs + 1,
 							      sizeof(*names));
 			const char *dym;
 
@@ -643,8 +643,8 @@ char *profile_tag_version(const struct gconf *gc, const char *tag)
 	size_t n = strlen(gc->tag_prefix);
 
 	if (!strncmp(tag, gc->tag_prefix, n) && tag[n] >= '0' && tag[n] <= '9')
-		return gantry_i_xstrdup(tag + n);
-	return gantry_i_xstrdup(tag);
+		return gantry_xstrdup(tag + n);
+	return gantry_xstrdup(tag);
 }
 
 int profile_check_tag(const char *tag, struct errs *e)

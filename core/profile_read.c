@@ -38,8 +38,8 @@ struct srcmap {
 char *profile_join_path(const char *dir, const char *rel)
 {
 	if (rel[0] == '/')
-		return gantry_i_xstrdup(rel);
-	return gantry_i_xasprintf("%s/%s", dir, rel);
+		return gantry_xstrdup(rel);
+	return gantry_xasprintf("%s/%s", dir, rel);
 }
 
 /* Only a regular file is read: a FIFO named by @include or -c would
@@ -76,7 +76,7 @@ static char *include_target(const char *line, size_t len)
 	q = memchr(p + 1, '"', (size_t)(end - p - 1));
 	if (!q)
 		return NULL;
-	return gantry_i_xstrndup(p + 1, (size_t)(q - p - 1));
+	return gantry_xstrndup(p + 1, (size_t)(q - p - 1));
 }
 
 static int expand(struct srcmap *m, struct gantry_buf *out, const char *path,
@@ -115,7 +115,7 @@ static int expand(struct srcmap *m, struct gantry_buf *out, const char *path,
 	}
 	GANTRY_GROW(m->files, m->nfiles + 1, m->afiles);
 	fileno = m->nfiles;
-	m->files[m->nfiles++] = gantry_i_xstrdup(path);
+	m->files[m->nfiles++] = gantry_xstrdup(path);
 	dir = gantry_i_dir_of(path);
 	for (p = text; *p && !rc; ) {
 		const char *nl = strchr(p, '\n');
@@ -125,7 +125,7 @@ static int expand(struct srcmap *m, struct gantry_buf *out, const char *path,
 		line++;
 		if (inc) {
 			char *full = profile_join_path(dir, inc);
-			char *here = gantry_i_xasprintf("%s:%u", path, line);
+			char *here = gantry_xasprintf("%s:%u", path, line);
 
 			rc = expand(m, out, full, depth + 1, e, here);
 			free(here);
@@ -149,8 +149,8 @@ static int expand(struct srcmap *m, struct gantry_buf *out, const char *path,
 static char *where_of(const struct srcmap *m, unsigned line)
 {
 	if (line == 0 || line > m->nlines)
-		return gantry_i_xstrdup(m->nfiles ? m->files[0] : "?");
-	return gantry_i_xasprintf("%s:%u", m->files[m->lines[line - 1].file],
+		return gantry_xstrdup(m->nfiles ? m->files[0] : "?");
+	return gantry_xasprintf("%s:%u", m->files[m->lines[line - 1].file],
 				  m->lines[line - 1].line);
 }
 

@@ -69,7 +69,7 @@ static int check_clear_secret(const struct entry *en, const char *key,
 			 "longer secret", c->where, key, en->name);
 		bad = 1;
 	}
-	path = gantry_i_xstrndup(c->where, (size_t)(colon - c->where));
+	path = gantry_xstrndup(c->where, (size_t)(colon - c->where));
 	if (!stat(path, &st) && (st.st_mode & (S_IRGRP | S_IROTH))) {
 		errs_add(e, "%s: option '%s' of stage '%s' holds a secret in "
 			 "clear in a file readable by group or others (mode "

@@ -290,7 +290,7 @@ static const char *record_commit(const struct deploy_record *r)
 static void lead_times(struct report_group *g, report_commit_time_fn fn,
 		       void *arg)
 {
-	double *v = gantry_i_xcalloc(g->ndeploys + 1, sizeof(*v));
+	double *v = gantry_xcalloc(g->ndeploys + 1, sizeof(*v));
 	size_t i;
 
 	for (i = 0; i < g->ndeploys; i++) {
@@ -316,7 +316,7 @@ static void lead_times(struct report_group *g, report_commit_time_fn fn,
    finish of the next successful deploy that is not one itself. */
 static void restore_times(struct report_group *g)
 {
-	double *v = gantry_i_xcalloc(g->ndeploys + 1, sizeof(*v));
+	double *v = gantry_xcalloc(g->ndeploys + 1, sizeof(*v));
 	double open = -1;
 	size_t i;
 
@@ -369,11 +369,11 @@ static void stage_stats(struct report_group *g)
 				continue;
 			GANTRY_GROW(g->stages, g->nstages + 1, alloc);
 			memset(&g->stages[k], 0, sizeof(g->stages[k]));
-			g->stages[k].name = gantry_i_xstrdup(r->stages[j].name);
+			g->stages[k].name = gantry_xstrdup(r->stages[j].name);
 			g->nstages++;
 		}
 	}
-	v = gantry_i_xcalloc(g->ndeploys + 1, sizeof(*v));
+	v = gantry_xcalloc(g->ndeploys + 1, sizeof(*v));
 	for (k = 0; k < g->nstages; k++) {
 		struct report_stat *st = &g->stages[k];
 
@@ -467,14 +467,14 @@ static void failure_reasons(struct report_group *g)
 		if (k == g->nreasons) {
 			GANTRY_GROW(g->reasons, k + 1, alloc);
 			memset(&g->reasons[k], 0, sizeof(g->reasons[k]));
-			g->reasons[k].stage = gantry_i_xstrdup(stage);
+			g->reasons[k].stage = gantry_xstrdup(stage);
 			g->reasons[k].cls = cls;
 			g->nreasons++;
 		} else {
 			free(cls);
 		}
 		free(g->reasons[k].example);
-		g->reasons[k].example = gantry_i_xstrdup(msg);
+		g->reasons[k].example = gantry_xstrdup(msg);
 		g->reasons[k].count++;
 	}
 	if (g->nreasons)
@@ -493,12 +493,12 @@ static void build_group(struct report_group *g,
 			double since, double until, report_commit_time_fn fn,
 			void *arg)
 {
-	struct report_deploy *all = gantry_i_xcalloc(n, sizeof(*all));
+	struct report_deploy *all = gantry_xcalloc(n, sizeof(*all));
 	size_t i, days_alloc = 0;
 	double days = (until - since) / 86400;
 
-	g->service = gantry_i_xstrdup(str_or(recs[0]->service, "?"));
-	g->environment = gantry_i_xstrdup(str_or(recs[0]->environment, "?"));
+	g->service = gantry_xstrdup(str_or(recs[0]->service, "?"));
+	g->environment = gantry_xstrdup(str_or(recs[0]->environment, "?"));
 	for (i = 0; i < n; i++)
 		classify(&all[i], recs[i]);
 	/* Over every record, so a rollback just after the window still
@@ -506,7 +506,7 @@ static void build_group(struct report_group *g,
 	for (i = 0; i < n; i++)
 		if (all[i].rollback)
 			mark_reverted(all, n, i);
-	g->deploys = gantry_i_xcalloc(n, sizeof(*g->deploys));
+	g->deploys = gantry_xcalloc(n, sizeof(*g->deploys));
 	for (i = 0; i < n; i++) {
 		const struct report_deploy *d = &all[i];
 
@@ -580,7 +580,7 @@ void report_build(struct report *rep, const struct deploy_record *recs,
 		  size_t n, double since, double until,
 		  report_commit_time_fn fn, void *arg)
 {
-	const struct deploy_record **v = gantry_i_xcalloc(n + 1, sizeof(*v));
+	const struct deploy_record **v = gantry_xcalloc(n + 1, sizeof(*v));
 	size_t i, m = 0, b, alloc = 0;
 
 	memset(rep, 0, sizeof(*rep));

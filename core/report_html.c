@@ -209,7 +209,7 @@ static void timeline(struct gantry_buf *b, const struct report_group *g)
 		lastx[k] = -1e9;
 	/* Lanes first, to know the height. */
 	{
-		int *lane = gantry_i_xcalloc(g->ndeploys + 1, sizeof(*lane));
+		int *lane = gantry_xcalloc(g->ndeploys + 1, sizeof(*lane));
 
 		for (i = 0; i < g->ndeploys; i++) {
 			double x = 20 + (g->deploys[i].r->started - t0) / span *

@@ -247,7 +247,7 @@ char *report_json(const struct report *rep)
 	for (i = 0; i < rep->ngroups; i++)
 		json_object_array_add(a, json_group(&rep->groups[i]));
 	jadd(j, "groups", a);
-	text = gantry_i_xasprintf("%s\n", gantry_i_json_text(j,
+	text = gantry_xasprintf("%s\n", gantry_i_json_text(j,
 		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 	return text;

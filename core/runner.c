@@ -198,7 +198,7 @@ static void parse_report(const char *text, size_t len, struct run_result *res)
 	json_tokener_free(tok);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		res->rc = GANTRY_EFAIL;
-		res->error = gantry_i_xstrdup("stage ended without reporting "
+		res->error = gantry_xstrdup("stage ended without reporting "
 					      "a result");
 		json_object_put(o);
 		return;
@@ -212,7 +212,7 @@ static void parse_report(const char *text, size_t len, struct run_result *res)
 	if (json_object_object_get_ex(o, "error", &v))
 		res->error = gantry_i_redact(json_object_get_string(v));
 	if (json_object_object_get_ex(o, "plan", &v))
-		res->plan = gantry_i_xstrdup(json_object_get_string(v));
+		res->plan = gantry_xstrdup(json_object_get_string(v));
 	if (json_object_object_get_ex(o, "outputs", &v)) {
 		for (i = 0; i < json_object_array_length(v); i++) {
 			json_object *kv = json_object_array_get_idx(v, i);
@@ -240,7 +240,7 @@ static const char *callback_name(enum callback c)
 void runner_call(const struct run_request *req, struct run_result *res)
 {
 	struct gantry_buf report = GANTRY_BUF_INIT;
-	double start = gantry_i_now(), term_at = 0, kill_at = 0, limit;
+	double start = gantry_now(), term_at = 0, kill_at = 0, limit;
 	double last_tick = start;
 	size_t skip = 0;
 	char phase = 0;
@@ -252,7 +252,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 	limit = req->timeout ? (double)req->timeout + req->kill_grace : 0;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		res->rc = GANTRY_EFAIL;
-		res->error = gantry_i_xasprintf("cannot create a pipe: %s",
+		res->error = gantry_xasprintf("cannot create a pipe: %s",
 						strerror(errno));
 		return;
 	}
@@ -264,7 +264,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 		close(fds[0]);
 		close(fds[1]);
 		res->rc = GANTRY_EFAIL;
-		res->error = gantry_i_xasprintf("cannot fork: %s",
+		res->error = gantry_xasprintf("cannot fork: %s",
 						strerror(errno));
 		return;
 	}
@@ -278,7 +278,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 
 	while (open_pipe) {
 		struct pollfd pfd = { fds[0], POLLIN, 0 };
-		double now = gantry_i_now();
+		double now = gantry_now();
 		char chunk[4096];
 		ssize_t n;
 
@@ -331,7 +331,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 	}
 	/* Grandchildren the stage left behind go with it. */
 	killpg(pid, SIGKILL);
-	res->seconds = gantry_i_now() - start;
+	res->seconds = gantry_now() - start;
 
 	/* Strip the phase markers; the last one says where the child was. */
 	while (skip < report.len && (report.buf[skip] == 'I' ||
@@ -339,7 +339,7 @@ void runner_call(const struct run_request *req, struct run_result *res)
 		phase = report.buf[skip++];
 	if (too_big && !res->killed && !res->interrupted) {
 		res->rc = GANTRY_EFAIL;
-		res->error = gantry_i_xasprintf(
+		res->error = gantry_xasprintf(
 			"its result (outputs, plan or error message) is larger "
 			"than %u MiB: the stage captured or published more than "
 			"%u MiB of output; redirect the tool's output to a file "
@@ -350,23 +350,23 @@ void runner_call(const struct run_request *req, struct run_result *res)
 		parse_report(report.buf + skip, report.len - skip, res);
 	} else if (res->killed) {
 		res->rc = GANTRY_ETIMEOUT;
-		res->error = gantry_i_xasprintf(
+		res->error = gantry_xasprintf(
 			"still running %u s after its %u s timeout; killed",
 			req->kill_grace, req->timeout);
 	} else if (res->interrupted) {
 		res->rc = GANTRY_EINTERRUPTED;
-		res->error = gantry_i_xstrdup("interrupted");
+		res->error = gantry_xstrdup("interrupted");
 	} else if (WIFSIGNALED(status)) {
 		res->signal = WTERMSIG(status);
 		res->rc = GANTRY_EFAIL;
-		res->error = gantry_i_xasprintf(
+		res->error = gantry_xasprintf(
 			"crashed in %s with signal %d (%s); this is "
 			"a bug in plugin '%s'",
 			phase == 'C' ? callback_name(req->which) : "init", res->signal,
 			strsignal(res->signal), req->plugin->path);
 	} else {
 		res->rc = GANTRY_EFAIL;
-		res->error = gantry_i_xasprintf(
+		res->error = gantry_xasprintf(
 			"exited (status %d) in %s without reporting "
 			"a result; this is a bug in plugin '%s'",
 			WIFEXITED(status) ? WEXITSTATUS(status) : -1,

@@ -42,7 +42,7 @@ static char *find_actor(void)
 		from = "USER";
 	}
 	if (!v || !*v)
-		return gantry_i_xstrdup("unknown");
+		return gantry_xstrdup("unknown");
 	len = strlen(v);
 	for (i = 0; i < len && (unsigned char)v[i] >= 0x20 && v[i] != 0x7f;
 	     i++)
@@ -59,7 +59,7 @@ static char *find_actor(void)
 			   "the name of who deploys", from, i + 1);
 		return NULL;
 	}
-	return gantry_i_xstrdup(v);
+	return gantry_xstrdup(v);
 }
 
 const char *session_state_dir(struct session *s)
@@ -77,13 +77,13 @@ const char *session_state_dir(struct session *s)
 	else
 		v = NULL;
 	if (v) {
-		s->state_dir = gantry_i_xstrdup(v);
+		s->state_dir = gantry_xstrdup(v);
 	} else if ((v = getenv("XDG_STATE_HOME")) && *v) {
-		s->state_dir = gantry_i_xasprintf("%s/gantry", v);
+		s->state_dir = gantry_xasprintf("%s/gantry", v);
 	} else {
 		const char *home = getenv("HOME");
 
-		s->state_dir = gantry_i_xasprintf("%s/.local/state/gantry",
+		s->state_dir = gantry_xasprintf("%s/.local/state/gantry",
 						  home && *home ? home : "/tmp");
 	}
 	return s->state_dir;
@@ -191,7 +191,7 @@ const struct env_def *session_env_arg(struct session *s, const char *name)
 	env = profile_env(&s->conf, name);
 	if (env)
 		return env;
-	names = gantry_i_xcalloc(s->conf.nenvs + 1, sizeof(*names));
+	names = gantry_xcalloc(s->conf.nenvs + 1, sizeof(*names));
 	for (i = 0; i < s->conf.nenvs; i++)
 		names[i] = s->conf.envs[i].name;
 	dym = did_you_mean(name, names, s->conf.nenvs);

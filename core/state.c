@@ -72,15 +72,15 @@ static const struct state_ops local_ops = {
 int state_open(struct state **out, const char *dir,
 	       const struct gantry_config *cfg, struct errs *e)
 {
-	struct state *st = gantry_i_xcalloc(1, sizeof(*st));
+	struct state *st = gantry_xcalloc(1, sizeof(*st));
 	const char *backend = gantry_config_string(cfg, "backend", "local");
 
-	st->dir = gantry_i_xstrdup(dir);
+	st->dir = gantry_xstrdup(dir);
 	st->lock.fd = -1;
 	*out = st;
 	if (!strcmp(backend, "local")) {
 		st->ops = &local_ops;
-		st->where = gantry_i_xstrdup(dir);
+		st->where = gantry_xstrdup(dir);
 		return 0;
 	}
 	if (!strcmp(backend, "aws"))

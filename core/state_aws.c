@@ -217,7 +217,7 @@ static char *trim_slashes(const char *s)
 	n = strlen(s);
 	while (n > 0 && s[n - 1] == '/')
 		n--;
-	return gantry_i_xstrndup(s, n);
+	return gantry_xstrndup(s, n);
 }
 
 static void ctx_set(struct gantry_ctx *ctx, const struct gantry_config *cfg,
@@ -256,15 +256,15 @@ int state_aws_open(struct state *st, const struct gantry_config *cfg,
 	if (!bucket || !table)
 		return -1;
 
-	a = gantry_i_xcalloc(1, sizeof(*a));
+	a = gantry_xcalloc(1, sizeof(*a));
 	st->priv = a;
-	a->bucket = gantry_i_xstrdup(bucket);
-	a->table = gantry_i_xstrdup(table);
+	a->bucket = gantry_xstrdup(bucket);
+	a->table = gantry_xstrdup(table);
 	a->prefix = trim_slashes(gantry_config_string(cfg, "prefix", "gantry"));
 	a->lease = (long)lease;
 	st->where = *a->prefix ?
-		gantry_i_xasprintf("s3://%s/%s", a->bucket, a->prefix) :
-		gantry_i_xasprintf("s3://%s", a->bucket);
+		gantry_xasprintf("s3://%s/%s", a->bucket, a->prefix) :
+		gantry_xasprintf("s3://%s", a->bucket);
 
 	a->ctx = gantry_i_ctx_new("state");
 	ctx_set(a->ctx, cfg, "region", "aws.region");

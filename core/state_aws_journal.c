@@ -83,25 +83,25 @@ static const char *pfx_sep(const struct aws_state *a)
 static char *record_key(const struct aws_state *a, const char *service,
 			const char *environment, const char *id)
 {
-	return gantry_i_xasprintf("%s%s%s/%s/%s.json", a->prefix, pfx_sep(a),
+	return gantry_xasprintf("%s%s%s/%s/%s.json", a->prefix, pfx_sep(a),
 				  service, environment, id);
 }
 
 static char *ids_key(const struct aws_state *a, const char *id)
 {
-	return gantry_i_xasprintf("%s%sids/%s", a->prefix, pfx_sep(a), id);
+	return gantry_xasprintf("%s%sids/%s", a->prefix, pfx_sep(a), id);
 }
 
 static char *env_index_id(const struct aws_state *a, const char *service,
 			  const char *environment)
 {
-	return gantry_i_xasprintf("journal-ids:%s/%s%s%s/%s", a->bucket,
+	return gantry_xasprintf("journal-ids:%s/%s%s%s/%s", a->bucket,
 				  a->prefix, pfx_sep(a), service, environment);
 }
 
 static char *service_index_id(const struct aws_state *a, const char *service)
 {
-	return gantry_i_xasprintf("journal-envs:%s/%s%s%s", a->bucket,
+	return gantry_xasprintf("journal-envs:%s/%s%s%s", a->bucket,
 				  a->prefix, pfx_sep(a), service);
 }
 
@@ -180,7 +180,7 @@ static void index_trim(struct aws_state *a, const char *index,
 
 	if (n <= INDEX_KEEP)
 		return;
-	ids = gantry_i_xcalloc(n, sizeof(*ids));
+	ids = gantry_xcalloc(n, sizeof(*ids));
 	for (i = 0; i < n; i++)
 		ids[i] = gantry_json_string(gantry_json_at(set, i), "", "");
 	qsort(ids, n, sizeof(*ids), cmp_desc);
@@ -199,7 +199,7 @@ static int index_add(struct aws_state *a, const char *index, const char *attr,
 {
 	struct gantry_json *out = NULL;
 	json_object *req = state_aws_request(a, index);
-	char *expr = gantry_i_xasprintf("ADD %s :v", attr);
+	char *expr = gantry_xasprintf("ADD %s :v", attr);
 	int rc;
 
 	state_aws_add_str(req, "UpdateExpression", expr);
@@ -239,7 +239,7 @@ int state_aws_journal_write(struct state *st, const struct deploy_record *r,
 	if (bad_names(r, e))
 		return -1;
 	json = deploy_record_to_json(r, 1);
-	text = gantry_i_xasprintf("%s\n", json);
+	text = gantry_xasprintf("%s\n", json);
 	key = record_key(a, r->service, r->environment, r->id);
 	rc = s3_put(a, key, text);
 	if (rc) {
@@ -252,7 +252,7 @@ int state_aws_journal_write(struct state *st, const struct deploy_record *r,
 		goto out;
 	free(key);
 	key = ids_key(a, r->id);
-	where = gantry_i_xasprintf("%s/%s\n", r->service, r->environment);
+	where = gantry_xasprintf("%s/%s\n", r->service, r->environment);
 	if ((rc = s3_put(a, key, where))) {
 		s3_error(st, e);
 		goto out;
@@ -268,7 +268,7 @@ int state_aws_journal_write(struct state *st, const struct deploy_record *r,
 		goto out;
 	}
 	free(a->indexed);
-	a->indexed = gantry_i_xstrdup(r->id);
+	a->indexed = gantry_xstrdup(r->id);
 out:
 	free(where);
 	free(index);
@@ -294,7 +294,7 @@ static int read_record(struct state *st, const char *key,
 	}
 	if (rc > 0)
 		return 1;
-	what = gantry_i_xasprintf("s3://%s/%s", a->bucket, key);
+	what = gantry_xasprintf("s3://%s/%s", a->bucket, key);
 	rc = deploy_record_from_json(r, text, what, e) < 0 ? -2 : 0;
 	free(what);
 	free(text);
@@ -377,7 +377,7 @@ static void set_collect(const struct gantry_json *doc, const char *path,
 		if (!s)
 			continue;
 		GANTRY_GROW(*v, *n + 1, *alloc);
-		(*v)[(*n)++] = gantry_i_xstrdup(s);
+		(*v)[(*n)++] = gantry_xstrdup(s);
 	}
 }
 
@@ -450,7 +450,7 @@ int state_aws_journal_list(struct state *st, const char *service,
 		return -1;
 	if (environment) {
 		GANTRY_GROW(envs, 1, aenvs);
-		envs[nenvs++] = gantry_i_xstrdup(environment);
+		envs[nenvs++] = gantry_xstrdup(environment);
 	} else {
 		key = service_index_id(a, service);
 		rc = state_aws_get(a, key, &item);

@@ -95,9 +95,9 @@ static void holder_from(const struct gantry_json *doc, const char *path,
 		json_object_put(o);
 		o = NULL;
 	}
-	h->id = gantry_i_xstrdup(json_str(o, "id"));
-	h->user = gantry_i_xstrdup(json_str(o, "user"));
-	h->host = gantry_i_xstrdup(json_str(o, "host"));
+	h->id = gantry_xstrdup(json_str(o, "id"));
+	h->user = gantry_xstrdup(json_str(o, "user"));
+	h->host = gantry_xstrdup(json_str(o, "host"));
 	if (o && json_object_object_get_ex(o, "pid", &v) &&
 	    json_object_is_type(v, json_type_int))
 		h->pid = (long)json_object_get_int64(v);
@@ -119,7 +119,7 @@ static char *lock_id(const char *service, const char *environment,
 			 environment ? environment : "");
 		return NULL;
 	}
-	return gantry_i_xasprintf("%s@%s", service, environment);
+	return gantry_xasprintf("%s@%s", service, environment);
 }
 
 static char *new_token(void)
@@ -141,7 +141,7 @@ static char *new_token(void)
 	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	return gantry_i_xstrdup(hex);
+	return gantry_xstrdup(hex);
 }
 
 /*
@@ -240,10 +240,10 @@ int state_aws_lock_acquire(struct state *st, const char *service,
 	if (rc == 0) {
 		held_clear(a);
 		a->lock_id = id;
-		a->service = gantry_i_xstrdup(service);
-		a->environment = gantry_i_xstrdup(environment);
+		a->service = gantry_xstrdup(service);
+		a->environment = gantry_xstrdup(environment);
 		a->token = token;
-		a->renewed = gantry_i_now();
+		a->renewed = gantry_now();
 		id = token = NULL;
 	} else {
 		if (rc < 0)
@@ -296,7 +296,7 @@ static void report_lost(struct aws_state *a)
 void state_aws_tick(struct state *st)
 {
 	struct aws_state *a = state_aws_priv(st);
-	double now = gantry_i_now();
+	double now = gantry_now();
 	json_object *req;
 	int rc;
 

@@ -14,7 +14,7 @@
 
 int state_mkdirs(const char *path)
 {
-	char *p = gantry_i_xstrdup(path), *s;
+	char *p = gantry_xstrdup(path), *s;
 	struct stat st;
 	int rc = 0;
 
@@ -73,7 +73,7 @@ static int check_one(const char *path, const char *what, struct errs *e)
 			 "--state-dir", what, path, file_kind(st.st_mode));
 		return -1;
 	}
-	subject = gantry_i_xasprintf("%s '%s'", what, path);
+	subject = gantry_xasprintf("%s '%s'", what, path);
 	problem = file_trust_problem(subject, path, &st,
 				     "set --state-dir to a directory of "
 				     "your own");
@@ -96,11 +96,11 @@ int state_dir_check(const char *path, struct errs *e)
 	/* "state/" would make lstat follow a symlink named state. */
 	while (len > 1 && path[len - 1] == '/')
 		len--;
-	dir = gantry_i_xstrndup(path, len);
+	dir = gantry_xstrndup(path, len);
 	rc = check_one(dir, "state directory", e);
 	for (i = 0; !rc && i < GANTRY_ARRAY_SIZE(subdirs); i++) {
-		sub = gantry_i_xasprintf("%s/%s", dir, subdirs[i]);
-		what = gantry_i_xasprintf("%s directory", subdirs[i]);
+		sub = gantry_xasprintf("%s/%s", dir, subdirs[i]);
+		what = gantry_xasprintf("%s directory", subdirs[i]);
 		rc = check_one(sub, what, e);
 		free(what);
 		free(sub);

@@ -53,7 +53,7 @@ gantryinclude_HEADERS = \
 	sdk/include/gantry/config.h sdk/include/gantry/context.h \
 	sdk/include/gantry/cmd.h sdk/include/gantry/http.h \
 	sdk/include/gantry/json.h sdk/include/gantry/buf.h \
-	sdk/include/gantry/aws.h
+	sdk/include/gantry/aws.h sdk/include/gantry/util.h
 
 pkgconfig_DATA = sdk/gantry-sdk.pc
 EXTRA_DIST += sdk/gantry-sdk.pc.in

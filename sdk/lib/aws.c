@@ -106,7 +106,7 @@ static char *endpoint_dup(const char *url)
 
 	while (n > 0 && url[n - 1] == '/')
 		n--;
-	return gantry_i_xstrndup(url, n);
+	return gantry_xstrndup(url, n);
 }
 
 /*
@@ -137,7 +137,7 @@ static char *resolve_endpoint(struct gantry_aws *aws,
 		return endpoint_dup(v);
 	if (!*aws->region)
 		return NULL;
-	return gantry_i_xasprintf("https://%s.%s.amazonaws.com", s->host,
+	return gantry_xasprintf("https://%s.%s.amazonaws.com", s->host,
 				  aws->region);
 }
 
@@ -146,7 +146,7 @@ static void bad_setting(struct gantry_aws *aws, const char *key,
 {
 	if (aws->config_error)
 		return;
-	aws->config_error = gantry_i_xasprintf("%s '%s' is not %s", key,
+	aws->config_error = gantry_xasprintf("%s '%s' is not %s", key,
 					       value, want);
 }
 
@@ -160,25 +160,25 @@ static void read_settings(struct gantry_aws *aws)
 	if (!(v = setting(ctx, "aws.region")) && !(v = env("AWS_REGION")) &&
 	    !(v = env("AWS_DEFAULT_REGION")))
 		v = region = aws_i_profile_region();
-	aws->region = gantry_i_xstrdup(v ? v : "");
+	aws->region = gantry_xstrdup(v ? v : "");
 	free(region);
 	if (!*aws->region)
-		aws->config_error = gantry_i_xstrdup(
+		aws->config_error = gantry_xstrdup(
 			"no AWS region: set aws.region in the profile or "
 			"AWS_REGION");
 
 	if ((v = setting(ctx, "aws.account_id")))
-		aws->account_id = gantry_i_xstrdup(v);
+		aws->account_id = gantry_xstrdup(v);
 	if ((v = setting(ctx, "aws.role_arn")))
-		aws->role_arn = gantry_i_xstrdup(v);
+		aws->role_arn = gantry_xstrdup(v);
 	if ((v = setting(ctx, "aws.external_id")))
-		aws->external_id = gantry_i_xstrdup(v);
+		aws->external_id = gantry_xstrdup(v);
 	if ((v = setting(ctx, "aws.session_name")))
-		aws->session_name = gantry_i_xstrdup(v);
+		aws->session_name = gantry_xstrdup(v);
 	else
 		aws->session_name = (v = setting(ctx, "deploy.id")) ?
-			gantry_i_xasprintf("gantry-%s", v) :
-			gantry_i_xasprintf("gantry-%ld", (long)getpid());
+			gantry_xasprintf("gantry-%s", v) :
+			gantry_xasprintf("gantry-%ld", (long)getpid());
 	/* STS takes [\w+=,.@-]{2,64}: deploy ids may hold other bytes. */
 	for (i = 0; aws->session_name[i]; i++) {
 		char c = aws->session_name[i];
@@ -221,7 +221,7 @@ static void read_settings(struct gantry_aws *aws)
 			aws->timeout_ms = n;
 	}
 
-	aws->endpoints = gantry_i_xcalloc(GANTRY_ARRAY_SIZE(services),
+	aws->endpoints = gantry_xcalloc(GANTRY_ARRAY_SIZE(services),
 					  sizeof(*aws->endpoints));
 	for (i = 0; i < GANTRY_ARRAY_SIZE(services); i++)
 		aws->endpoints[i] = resolve_endpoint(aws, &services[i]);
@@ -229,10 +229,10 @@ static void read_settings(struct gantry_aws *aws)
 
 struct gantry_aws *gantry_aws_new(struct gantry_ctx *ctx)
 {
-	struct gantry_aws *aws = gantry_i_xcalloc(1, sizeof(*aws));
+	struct gantry_aws *aws = gantry_xcalloc(1, sizeof(*aws));
 
 	aws->ctx = ctx;
-	aws->seed = (unsigned)getpid() ^ (unsigned)(gantry_i_now() * 1e6);
+	aws->seed = (unsigned)getpid() ^ (unsigned)(gantry_now() * 1e6);
 	read_settings(aws);
 	aws_i_begin(aws, "", "");
 	return aws;
@@ -330,13 +330,13 @@ void aws_i_begin(struct gantry_aws *aws, const char *service,
 		 const char *operation)
 {
 	error_clear(aws);
-	aws->err_service = gantry_i_xstrdup(service ? service : "");
-	aws->err_operation = gantry_i_xstrdup(operation ? operation : "");
+	aws->err_service = gantry_xstrdup(service ? service : "");
+	aws->err_operation = gantry_xstrdup(operation ? operation : "");
 	aws->err_status = 0;
-	aws->err_code = gantry_i_xstrdup("");
-	aws->err_message = gantry_i_xstrdup("");
-	aws->err_request_id = gantry_i_xstrdup("");
-	aws->err_line = gantry_i_xstrdup("");
+	aws->err_code = gantry_xstrdup("");
+	aws->err_message = gantry_xstrdup("");
+	aws->err_request_id = gantry_xstrdup("");
+	aws->err_line = gantry_xstrdup("");
 	aws->attempts = 0;
 }
 
@@ -381,9 +381,9 @@ static void set_error(struct gantry_aws *aws, const char *code,
 		      const char *message, const char *request_id)
 {
 	/* The arguments may be the fields themselves: copy, then free. */
-	char *c = gantry_i_xstrdup(code ? code : "");
-	char *m = gantry_i_xstrdup(message ? message : "");
-	char *r = gantry_i_xstrdup(request_id ? request_id : "");
+	char *c = gantry_xstrdup(code ? code : "");
+	char *m = gantry_xstrdup(message ? message : "");
+	char *r = gantry_xstrdup(request_id ? request_id : "");
 
 	free(aws->err_code);
 	free(aws->err_message);
@@ -423,7 +423,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 static void take_header(char **slot, const char *v, size_t n)
 {
 	free(*slot);
-	*slot = gantry_i_xstrndup(v, n);
+	*slot = gantry_xstrndup(v, n);
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
@@ -457,7 +457,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 static struct curl_slist *header(struct curl_slist *l, const char *name,
 				 const char *value)
 {
-	char *line = gantry_i_xasprintf("%s: %s", name, value);
+	char *line = gantry_xasprintf("%s: %s", name, value);
 	struct curl_slist *n = curl_slist_append(l, line);
 
 	free(line);
@@ -570,7 +570,7 @@ static CURLcode attempt(struct gantry_aws *aws, struct aws_request *req,
 	/* Large S3 bodies would otherwise wait a second for "100 Continue". */
 	curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 1L);
 	if (req->creds) {
-		char *provider = gantry_i_xasprintf("aws:amz:%s:%s",
+		char *provider = gantry_xasprintf("aws:amz:%s:%s",
 						    aws->region,
 						    req->svc->name);
 
@@ -643,7 +643,7 @@ static char *bare_code(const char *type)
 	if (hash)
 		type = hash + 1;
 	n = strcspn(type, ":");
-	return gantry_i_xstrndup(type, n);
+	return gantry_xstrndup(type, n);
 }
 
 static char *json_member(const struct gantry_json *j, const char *a,
@@ -653,14 +653,14 @@ static char *json_member(const struct gantry_json *j, const char *a,
 
 	if (!v && b)
 		v = gantry_json_string(j, b, NULL);
-	return v ? gantry_i_xstrdup(v) : NULL;
+	return v ? gantry_xstrdup(v) : NULL;
 }
 
 /* A short, printable excerpt of a body that is not what we expected. */
 static char *excerpt(const struct gantry_buf *b)
 {
 	size_t i, n = b->len < 120 ? b->len : 120;
-	char *s = gantry_i_xstrndup(b->buf, n);
+	char *s = gantry_xstrndup(b->buf, n);
 
 	for (i = 0; i < n; i++)
 		if (!isprint((unsigned char)s[i]))
@@ -697,7 +697,7 @@ static void parse_error(struct gantry_aws *aws, struct aws_request *req)
 	if (!code && !msg && req->resp.len) {
 		char *x = excerpt(&req->resp);
 
-		msg = gantry_i_xasprintf("HTTP status %ld: %s", req->status,
+		msg = gantry_xasprintf("HTTP status %ld: %s", req->status,
 					 x);
 		free(x);
 	}
@@ -755,7 +755,7 @@ int aws_i_perform(struct gantry_aws *aws, struct aws_request *req)
 	char errbuf[CURL_ERROR_SIZE];
 	const char *base = aws->endpoints[req->svc - services];
 	struct curl_slist *headers;
-	double start = gantry_i_now();
+	double start = gantry_now();
 	char *url;
 	int rc = GANTRY_EFAIL;
 
@@ -765,10 +765,10 @@ int aws_i_perform(struct gantry_aws *aws, struct aws_request *req)
 				  req->svc->name);
 	if ((rc = aws_i_curl(aws)))
 		return rc;
-	url = gantry_i_xasprintf("%s%s", base, req->path);
+	url = gantry_xasprintf("%s%s", base, req->path);
 	headers = request_headers(req);
 	for (aws->attempts = 1;; aws->attempts++) {
-		double t0 = gantry_i_now();
+		double t0 = gantry_now();
 		long budget = gantry_i_ctx_budget_ms(aws->ctx,
 						     AWS_MIN_ATTEMPT_MS);
 		long limit = aws->timeout_ms;
@@ -790,7 +790,7 @@ int aws_i_perform(struct gantry_aws *aws, struct aws_request *req)
 		gantry_debug(aws->ctx, "aws: %s %s attempt %u: status %ld "
 			     "in %.0f ms", req->svc->name, req->operation,
 			     aws->attempts, req->status,
-			     (gantry_i_now() - t0) * 1000);
+			     (gantry_now() - t0) * 1000);
 		if (cc == CURLE_ABORTED_BY_CALLBACK && gantry_i_interrupted) {
 			rc = interrupted(aws);
 			break;
@@ -820,7 +820,7 @@ int aws_i_perform(struct gantry_aws *aws, struct aws_request *req)
 		if (!retry || aws->attempts >= aws->max_attempts)
 			break;
 		ms = backoff_ms(aws, aws->attempts);
-		if (gantry_i_now() - start + ms / 1000.0 >
+		if (gantry_now() - start + ms / 1000.0 >
 		    aws->max_retry_seconds)
 			break;
 		/* No retry the entry's timeout would cut short: the last

@@ -35,9 +35,9 @@ static int check_account(struct gantry_aws *aws)
 				 none, &id);
 		if (rc)
 			return rc;
-		aws->identity_account = gantry_i_xstrdup(gantry_json_string(
+		aws->identity_account = gantry_xstrdup(gantry_json_string(
 			id, "GetCallerIdentityResult.Account", ""));
-		aws->identity_arn = gantry_i_xstrdup(gantry_json_string(
+		aws->identity_arn = gantry_xstrdup(gantry_json_string(
 			id, "GetCallerIdentityResult.Arn", ""));
 		gantry_json_free(id);
 	}
@@ -107,7 +107,7 @@ int gantry_aws_json(struct gantry_aws *aws, const char *service,
 	req.method = "POST";
 	req.path = "/";
 	req.content_type = ctype;
-	req.target = gantry_i_xasprintf("%s.%s", svc->target, operation);
+	req.target = gantry_xasprintf("%s.%s", svc->target, operation);
 	req.body = body ? body : "{}";
 	req.len = strlen(req.body);
 	req.creds = &aws->creds;
@@ -282,7 +282,7 @@ int gantry_aws_s3(struct gantry_aws *aws, const char *method,
 		*resp_len = 0;
 	if (!aws || !method || !bucket || !*bucket)
 		return GANTRY_EFAIL;
-	op = gantry_i_xasprintf("%s %s%s%s", method, bucket, key ? "/" : "",
+	op = gantry_xasprintf("%s %s%s%s", method, bucket, key ? "/" : "",
 				key ? key : "");
 	writes = !strcmp(method, "PUT") || !strcmp(method, "DELETE") ||
 		!strcmp(method, "POST");
@@ -318,7 +318,7 @@ int gantry_aws_s3(struct gantry_aws *aws, const char *method,
 	if (!rc && resp) {
 		if (resp_len)
 			*resp_len = req.resp.len;
-		*resp = gantry_i_xstrndup(req.resp.buf, req.resp.len);
+		*resp = gantry_xstrndup(req.resp.buf, req.resp.len);
 	}
 	aws_i_request_release(&req);
 	free(extra);
@@ -359,9 +359,9 @@ static char *secret_member(struct gantry_aws *aws, const char *id,
 		aws_i_fail(aws, GANTRY_EFAIL, "", "secret '%s' has no key '%s'",
 			   id, key);
 	} else if (gantry_json_type(v) == GANTRY_JSON_STRING) {
-		value = gantry_i_xstrdup(gantry_json_string(v, "", ""));
+		value = gantry_xstrdup(gantry_json_string(v, "", ""));
 	} else {
-		value = gantry_i_xstrdup(gantry_json_text(v, 0));
+		value = gantry_xstrdup(gantry_json_text(v, 0));
 	}
 	gantry_json_free(doc);
 	if (value)
@@ -390,7 +390,7 @@ char *gantry_aws_secret(struct gantry_aws *aws, const char *id,
 		} else {
 			gantry_secret_add(s);
 			value = json_key ? secret_member(aws, id, s, json_key) :
-				gantry_i_xstrdup(s);
+				gantry_xstrdup(s);
 		}
 		gantry_json_free(out);
 	}

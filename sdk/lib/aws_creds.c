@@ -37,9 +37,9 @@ static void creds_set(struct aws_creds *c, const char *akid,
 	aws_i_creds_clear(c);
 	gantry_secret_add(secret);
 	gantry_secret_add(token);
-	c->akid = gantry_i_xstrdup(akid);
-	c->secret = gantry_i_xstrdup(secret);
-	c->token = token && *token ? gantry_i_xstrdup(token) : NULL;
+	c->akid = gantry_xstrdup(akid);
+	c->secret = gantry_xstrdup(secret);
+	c->token = token && *token ? gantry_xstrdup(token) : NULL;
 	c->expires = expires;
 }
 
@@ -124,9 +124,9 @@ static char *section_name(char *name, int config)
 {
 	name = trim(name);
 	if (!config || !strcmp(name, "default"))
-		return gantry_i_xstrdup(name);
+		return gantry_xstrdup(name);
 	if (!strncmp(name, "profile", 7) && isspace((unsigned char)name[7]))
-		return gantry_i_xstrdup(trim(name + 8));
+		return gantry_xstrdup(trim(name + 8));
 	return NULL;	/* sso-session and friends: not profiles */
 }
 
@@ -164,9 +164,9 @@ static void ini_load(struct ini *ini, const char *path, int config)
 			continue;
 		*eq = '\0';
 		GANTRY_GROW(ini->v, ini->n + 1, ini->alloc);
-		ini->v[ini->n].section = gantry_i_xstrdup(section);
-		ini->v[ini->n].key = gantry_i_xstrdup(trim(l));
-		ini->v[ini->n].value = gantry_i_xstrdup(trim(eq + 1));
+		ini->v[ini->n].section = gantry_xstrdup(section);
+		ini->v[ini->n].key = gantry_xstrdup(trim(l));
+		ini->v[ini->n].value = gantry_xstrdup(trim(eq + 1));
 		ini->n++;
 	}
 	free(section);
@@ -178,10 +178,10 @@ static char *file_path(const char *var, const char *name)
 	const char *v = env(var), *home = env("HOME");
 
 	if (v && v[0] == '~' && v[1] == '/' && home)
-		return gantry_i_xasprintf("%s%s", home, v + 1);
+		return gantry_xasprintf("%s%s", home, v + 1);
 	if (v)
-		return gantry_i_xstrdup(v);
-	return gantry_i_xasprintf("%s/.aws/%s", home ? home : "", name);
+		return gantry_xstrdup(v);
+	return gantry_xasprintf("%s/.aws/%s", home ? home : "", name);
 }
 
 static void ini_open(struct ini *ini)
@@ -245,7 +245,7 @@ char *aws_i_profile_region(void)
 
 	ini_open(&ini);
 	v = ini_get(&ini, name ? name : "default", "region");
-	region = v ? gantry_i_xstrdup(v) : NULL;
+	region = v ? gantry_xstrdup(v) : NULL;
 	ini_close(&ini);
 	return region;
 }
@@ -440,8 +440,8 @@ static int from_container(struct gantry_aws *aws, struct aws_creds *out)
 	if (!rel && !full)
 		return 1;
 	aws_i_begin(aws, "container-credentials", "GET");
-	url = rel ? gantry_i_xasprintf("%s%s", CONTAINER_HOST, rel) :
-		gantry_i_xstrdup(full);
+	url = rel ? gantry_xasprintf("%s%s", CONTAINER_HOST, rel) :
+		gantry_xstrdup(full);
 	if (token_file && !(token = gantry_i_read_file(token_file,
 						       CREDS_FILE_MAX))) {
 		rc = aws_i_fail(aws, GANTRY_ECONFIG, "",
@@ -452,7 +452,7 @@ static int from_container(struct gantry_aws *aws, struct aws_creds *out)
 		return rc;
 	}
 	if (!token && env("AWS_CONTAINER_AUTHORIZATION_TOKEN"))
-		token = gantry_i_xstrdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+		token = gantry_xstrdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
 	req = gantry_http_new("GET", url);
 	if (token) {
 		gantry_secret_add(trim(token));

@@ -43,7 +43,7 @@ static void buf_grow(struct gantry_buf *b, size_t extra)
 	b->alloc = b->alloc ? b->alloc : 64;
 	while (b->alloc < need)
 		b->alloc *= 2;
-	b->buf = gantry_i_xrealloc(b->buf, b->alloc);
+	b->buf = gantry_xrealloc(b->buf, b->alloc);
 	if (!b->len)
 		b->buf[0] = '\0';
 }
@@ -97,7 +97,7 @@ void gantry_buf_addf(struct gantry_buf *b, const char *fmt, ...)
 
 char *gantry_buf_detach(struct gantry_buf *b)
 {
-	char *s = b->alloc ? b->buf : gantry_i_xstrdup("");
+	char *s = b->alloc ? b->buf : gantry_xstrdup("");
 
 	gantry_buf_init(b);
 	return s;

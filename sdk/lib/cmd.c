@@ -87,7 +87,7 @@ void gantry_cmd_arg(struct gantry_cmd *cmd, const char *arg)
 	if (!cmd || !arg)
 		return;
 	GANTRY_GROW(cmd->argv, cmd->argc + 2, cmd->aargv);
-	cmd->argv[cmd->argc++] = gantry_i_xstrdup(arg);
+	cmd->argv[cmd->argc++] = gantry_xstrdup(arg);
 	cmd->argv[cmd->argc] = NULL;
 }
 
@@ -97,8 +97,8 @@ void gantry_cmd_env(struct gantry_cmd *cmd, const char *name,
 	if (!cmd || !name || !*name || !value)
 		return;
 	GANTRY_GROW(cmd->env, cmd->nenv + 2, cmd->aenv);
-	cmd->env[cmd->nenv++] = gantry_i_xstrdup(name);
-	cmd->env[cmd->nenv++] = gantry_i_xstrdup(value);
+	cmd->env[cmd->nenv++] = gantry_xstrdup(name);
+	cmd->env[cmd->nenv++] = gantry_xstrdup(value);
 }
 
 void gantry_cmd_cwd(struct gantry_cmd *cmd, const char *dir)
@@ -106,7 +106,7 @@ void gantry_cmd_cwd(struct gantry_cmd *cmd, const char *dir)
 	if (!cmd)
 		return;
 	free(cmd->cwd);
-	cmd->cwd = dir ? gantry_i_xstrdup(dir) : NULL;
+	cmd->cwd = dir ? gantry_xstrdup(dir) : NULL;
 }
 
 void gantry_cmd_timeout(struct gantry_cmd *cmd, unsigned seconds)
@@ -120,7 +120,7 @@ void gantry_cmd_stdin(struct gantry_cmd *cmd, const char *data, size_t len)
 	if (!cmd)
 		return;
 	free(cmd->in);
-	cmd->in = gantry_i_xstrndup(data ? data : "", data ? len : 0);
+	cmd->in = gantry_xstrndup(data ? data : "", data ? len : 0);
 	cmd->inlen = data ? len : 0;
 	cmd->has_in = 1;
 }
@@ -218,13 +218,13 @@ static void ring_add(struct gantry_cmd *cmd, const char *line)
 	if (!cmd->keep)
 		return;
 	if (!cmd->ring)
-		cmd->ring = gantry_i_xcalloc(cmd->keep, sizeof(*cmd->ring));
+		cmd->ring = gantry_xcalloc(cmd->keep, sizeof(*cmd->ring));
 	if (cmd->nring < cmd->keep) {
-		cmd->ring[cmd->nring++] = gantry_i_xstrdup(line);
+		cmd->ring[cmd->nring++] = gantry_xstrdup(line);
 		return;
 	}
 	free(cmd->ring[cmd->ring_pos]);
-	cmd->ring[cmd->ring_pos] = gantry_i_xstrdup(line);
+	cmd->ring[cmd->ring_pos] = gantry_xstrdup(line);
 	cmd->ring_pos = (cmd->ring_pos + 1) % cmd->keep;
 }
 
@@ -367,14 +367,14 @@ static void describe_failure(struct gantry_cmd *cmd,
 {
 	free(cmd->error);
 	if (rep->step == STEP_CHDIR)
-		cmd->error = gantry_i_xasprintf("cannot chdir to '%s': %s",
+		cmd->error = gantry_xasprintf("cannot chdir to '%s': %s",
 						cmd->cwd, strerror(rep->err));
 	else if (rep->step == STEP_EXEC)
-		cmd->error = gantry_i_xasprintf("cannot run '%s': %s",
+		cmd->error = gantry_xasprintf("cannot run '%s': %s",
 						cmd->argv[0],
 						strerror(rep->err));
 	else
-		cmd->error = gantry_i_xasprintf("cannot start '%s': %s",
+		cmd->error = gantry_xasprintf("cannot start '%s': %s",
 						cmd->argv[0],
 						strerror(rep->err));
 }
@@ -461,7 +461,7 @@ static int drain(struct gantry_cmd *cmd, struct gantry_ctx *ctx,
 static int supervise(struct gantry_cmd *cmd, struct gantry_ctx *ctx,
 		     pid_t pid, int in_fd, struct cmd_stream *streams)
 {
-	double deadline = cmd->timeout ? gantry_i_now() + cmd->timeout : 0;
+	double deadline = cmd->timeout ? gantry_now() + cmd->timeout : 0;
 	double kill_at = 0;
 	size_t in_done = 0;
 	int reaped = 0, stopping = 0, result = 0, wstatus = 0, i;
@@ -507,7 +507,7 @@ static int supervise(struct gantry_cmd *cmd, struct gantry_ctx *ctx,
 				/* The caller has seen enough. */
 				stopping = 1;
 				kill(-pid, SIGTERM);
-				kill_at = gantry_i_now() + CMD_KILL_GRACE;
+				kill_at = gantry_now() + CMD_KILL_GRACE;
 			}
 		}
 
@@ -528,7 +528,7 @@ static int supervise(struct gantry_cmd *cmd, struct gantry_ctx *ctx,
 			continue;
 		}
 
-		now = gantry_i_now();
+		now = gantry_now();
 		if (!stopping && deadline && now >= deadline) {
 			result = GANTRY_ETIMEOUT;
 		} else if (!stopping && gantry_i_interrupted) {
@@ -591,7 +591,7 @@ int gantry_cmd_run(struct gantry_cmd *cmd, struct gantry_ctx *ctx)
 	}
 	if (in[0] < 0 || make_pipe(out) < 0 || make_pipe(err) < 0 ||
 	    make_pipe(st) < 0) {
-		cmd->error = gantry_i_xasprintf("cannot start '%s': %s",
+		cmd->error = gantry_xasprintf("cannot start '%s': %s",
 						cmd->argv[0], strerror(errno));
 		result = GANTRY_EFAIL;
 		goto out;
@@ -599,7 +599,7 @@ int gantry_cmd_run(struct gantry_cmd *cmd, struct gantry_ctx *ctx)
 
 	pid = fork();
 	if (pid < 0) {
-		cmd->error = gantry_i_xasprintf("cannot start '%s': fork: %s",
+		cmd->error = gantry_xasprintf("cannot start '%s': fork: %s",
 						cmd->argv[0], strerror(errno));
 		result = GANTRY_EFAIL;
 		goto out;

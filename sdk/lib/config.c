@@ -12,18 +12,18 @@
 struct gantry_config *gantry_i_config_new(enum gantry_option_type type,
 					  const char *name, const char *where)
 {
-	struct gantry_config *c = gantry_i_xcalloc(1, sizeof(*c));
+	struct gantry_config *c = gantry_xcalloc(1, sizeof(*c));
 
 	c->type = type;
-	c->name = gantry_i_xstrdup(name ? name : "");
-	c->where = gantry_i_xstrdup(where ? where : "default");
+	c->name = gantry_xstrdup(name ? name : "");
+	c->where = gantry_xstrdup(where ? where : "default");
 	return c;
 }
 
 void gantry_i_config_set_text(struct gantry_config *c, const char *text)
 {
 	free(c->text);
-	c->text = gantry_i_xstrdup(text);
+	c->text = gantry_xstrdup(text);
 	if (c->type == GANTRY_OPT_INT)
 		c->ival = strtoll(text, NULL, 0);
 	else if (c->type == GANTRY_OPT_BOOL)

@@ -50,11 +50,11 @@ void gantry_i_kv_set(struct gantry_kvlist *l, const char *key,
 	if (!kv) {
 		GANTRY_GROW(l->v, l->n + 1, l->alloc);
 		kv = &l->v[l->n++];
-		kv->key = gantry_i_xstrdup(key);
+		kv->key = gantry_xstrdup(key);
 		kv->value = NULL;
 	}
 	free(kv->value);
-	kv->value = gantry_i_xstrdup(value);
+	kv->value = gantry_xstrdup(value);
 	kv->secret = secret;
 }
 
@@ -73,9 +73,9 @@ void gantry_i_kv_clear(struct gantry_kvlist *l)
 
 struct gantry_ctx *gantry_i_ctx_new(const char *stage)
 {
-	struct gantry_ctx *ctx = gantry_i_xcalloc(1, sizeof(*ctx));
+	struct gantry_ctx *ctx = gantry_xcalloc(1, sizeof(*ctx));
 
-	ctx->stage = gantry_i_xstrdup(stage ? stage : "");
+	ctx->stage = gantry_xstrdup(stage ? stage : "");
 	gantry_buf_init(&ctx->plan);
 	clock_gettime(CLOCK_MONOTONIC, &ctx->started);
 	return ctx;

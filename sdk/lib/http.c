@@ -64,9 +64,9 @@ struct gantry_http *gantry_http_new(const char *method, const char *url)
 
 	if (!url)
 		return NULL;
-	req = gantry_i_xcalloc(1, sizeof(*req));
-	req->method = gantry_i_xstrdup(method && *method ? method : "GET");
-	req->url = gantry_i_xstrdup(url);
+	req = gantry_xcalloc(1, sizeof(*req));
+	req->method = gantry_xstrdup(method && *method ? method : "GET");
+	req->url = gantry_xstrdup(url);
 	req->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
 	req->attempts = HTTP_DEFAULT_ATTEMPTS;
 	gantry_buf_init(&req->resp);
@@ -81,7 +81,7 @@ void gantry_http_header(struct gantry_http *req, const char *name,
 
 	if (!req || !name || !value)
 		return;
-	line = gantry_i_xasprintf("%s: %s", name, value);
+	line = gantry_xasprintf("%s: %s", name, value);
 	l = curl_slist_append(req->headers, line);
 	free(line);
 	if (!l)
@@ -96,7 +96,7 @@ void gantry_http_body(struct gantry_http *req, const char *data, size_t len)
 	if (!req)
 		return;
 	free(req->body);
-	req->body = gantry_i_xstrndup(data ? data : "", data ? len : 0);
+	req->body = gantry_xstrndup(data ? data : "", data ? len : 0);
 	req->bodylen = data ? len : 0;
 	req->has_body = 1;
 }
@@ -124,7 +124,7 @@ void gantry_http_cacert(struct gantry_http *req, const char *path)
 	if (!req)
 		return;
 	free(req->cacert);
-	req->cacert = path ? gantry_i_xstrdup(path) : NULL;
+	req->cacert = path ? gantry_xstrdup(path) : NULL;
 }
 
 long gantry_http_status(const struct gantry_http *req)
@@ -227,8 +227,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		end--;
 	nl = (size_t)(colon - data);
 	GANTRY_GROW(req->rh, req->nrh + 1, req->arh);
-	req->rh[req->nrh].name = gantry_i_xstrndup(data, nl);
-	req->rh[req->nrh].value = gantry_i_xstrndup(v, (size_t)(end - v));
+	req->rh[req->nrh].name = gantry_xstrndup(data, nl);
+	req->rh[req->nrh].value = gantry_xstrndup(v, (size_t)(end - v));
 	req->nrh++;
 	return len;
 }
@@ -361,7 +361,7 @@ int gantry_http_perform(struct gantry_http *req, struct gantry_ctx *ctx)
 	response_clear(req);
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK || !(h = curl_easy_init())) {
-		req->error = gantry_i_xasprintf("cannot reach %s: %s",
+		req->error = gantry_xasprintf("cannot reach %s: %s",
 						req->url,
 						"libcurl failed to initialise");
 		return GANTRY_EFAIL;
@@ -376,7 +376,7 @@ int gantry_http_perform(struct gantry_http *req, struct gantry_ctx *ctx)
 			headers = expect;
 		}
 	}
-	seed = (unsigned)getpid() ^ (unsigned)(gantry_i_now() * 1e6);
+	seed = (unsigned)getpid() ^ (unsigned)(gantry_now() * 1e6);
 
 	for (attempt = 1; attempt <= req->attempts; attempt++) {
 		if (attempt > 1) {
@@ -412,7 +412,7 @@ int gantry_http_perform(struct gantry_http *req, struct gantry_ctx *ctx)
 		}
 		result = GANTRY_EFAIL;
 		req->status = 0;
-		req->error = gantry_i_xasprintf("cannot reach %s: %s", req->url,
+		req->error = gantry_xasprintf("cannot reach %s: %s", req->url,
 						errbuf[0] ? errbuf :
 						curl_easy_strerror(rc));
 		interrupted = rc == CURLE_ABORTED_BY_CALLBACK;
@@ -422,7 +422,7 @@ int gantry_http_perform(struct gantry_http *req, struct gantry_ctx *ctx)
 	if (interrupted) {
 		result = GANTRY_EINTERRUPTED;
 		free(req->error);
-		req->error = gantry_i_xasprintf("request to %s interrupted",
+		req->error = gantry_xasprintf("request to %s interrupted",
 						req->url);
 	}
 	if (expect) {

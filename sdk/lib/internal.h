@@ -18,23 +18,18 @@
 
 #define GANTRY_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Allocation that never returns NULL (aborts with a message instead). */
-void *gantry_i_xmalloc(size_t n);
-void *gantry_i_xcalloc(size_t n, size_t size);
-void *gantry_i_xrealloc(void *p, size_t n);
-char *gantry_i_xstrdup(const char *s);
-char *gantry_i_xstrndup(const char *s, size_t n);
+/* Allocation that never returns NULL, gantry_xasprintf and gantry_now
+   are public: gantry/util.h. */
 /* The directory part of path, as dirname(1) says it ("." for a bare
    name, "/" at the root); malloc'd. */
 char *gantry_i_dir_of(const char *path);
-char *gantry_i_xasprintf(const char *fmt, ...) GANTRY_PRINTF(1, 2);
 
 /* Grows an array (p, n used, *alloc) to hold at least `need` items. */
 #define GANTRY_GROW(p, need, alloc) do { \
 	if ((need) > (alloc)) { \
 		size_t gantry_n_ = (alloc) ? (alloc) * 2 : 8; \
 		while (gantry_n_ < (need)) gantry_n_ *= 2; \
-		(p) = gantry_i_xrealloc((p), gantry_n_ * sizeof(*(p))); \
+		(p) = gantry_xrealloc((p), gantry_n_ * sizeof(*(p))); \
 		(alloc) = gantry_n_; \
 	} \
 } while (0)
@@ -192,8 +187,6 @@ extern volatile sig_atomic_t gantry_i_interrupted;
    returns NULL with errno set (EFBIG when it is larger than max). */
 char *gantry_i_read_file(const char *path, size_t max);
 
-/* Monotonic time in seconds. */
-double gantry_i_now(void);
 /* Milliseconds left of ctx's timeout, counted from the callback's start
    (0 when it has passed; -1 without a timeout or a ctx). */
 long gantry_i_ctx_remaining_ms(const struct gantry_ctx *ctx);

@@ -158,7 +158,7 @@ static const char *step(struct json_object **cur, const char *p)
 
 		if (!n || !json_object_is_type(*cur, json_type_object))
 			return NULL;
-		key = gantry_i_xstrndup(p, n);
+		key = gantry_xstrndup(p, n);
 		found = json_object_object_get_ex(*cur, key, &next);
 		free(key);
 		if (!found)

@@ -62,7 +62,7 @@ static void secret_add_line(const char *value, size_t n)
 	   whole. */
 	for (i = nsecrets; i > 0 && strlen(secrets[i - 1]) < n; i--)
 		secrets[i] = secrets[i - 1];
-	secrets[i] = gantry_i_xstrndup(value, n);
+	secrets[i] = gantry_xstrndup(value, n);
 	nsecrets++;
 }
 
@@ -291,7 +291,7 @@ void gantry_logv(const struct gantry_ctx *ctx, enum gantry_log_level level,
 	gantry_i_term_clean(&b, prefix, GANTRY_I_TERM_LINES);
 	if (level == GANTRY_LOG_ERROR) {
 		free(last_error);
-		last_error = gantry_i_xstrdup(b.buf + prefix);
+		last_error = gantry_xstrdup(b.buf + prefix);
 	}
 	if (c)
 		gantry_buf_adds(&b, "\033[0m");

@@ -19,7 +19,7 @@ static void die_oom(size_t n)
 	abort();
 }
 
-void *gantry_i_xmalloc(size_t n)
+void *gantry_xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
@@ -28,7 +28,7 @@ void *gantry_i_xmalloc(size_t n)
 	return p;
 }
 
-void *gantry_i_xcalloc(size_t n, size_t size)
+void *gantry_xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
@@ -37,7 +37,7 @@ void *gantry_i_xcalloc(size_t n, size_t size)
 	return p;
 }
 
-void *gantry_i_xrealloc(void *p, size_t n)
+void *gantry_xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 
@@ -46,29 +46,37 @@ void *gantry_i_xrealloc(void *p, size_t n)
 	return q;
 }
 
-char *gantry_i_xstrdup(const char *s)
+char *gantry_xstrdup(const char *s)
 {
-	return gantry_i_xstrndup(s, strlen(s));
+	return gantry_xstrndup(s, strlen(s));
 }
 
-char *gantry_i_xstrndup(const char *s, size_t n)
+char *gantry_xstrndup(const char *s, size_t n)
 {
-	char *p = gantry_i_xmalloc(n + 1);
+	char *p = gantry_xmalloc(n + 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
 
-char *gantry_i_xasprintf(const char *fmt, ...)
+char *gantry_xvasprintf(const char *fmt, va_list ap)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;
+
+	gantry_buf_vaddf(&b, fmt, ap);
+	return gantry_buf_detach(&b);
+}
+
+char *gantry_xasprintf(const char *fmt, ...)
+{
 	va_list ap;
+	char *s;
 
 	va_start(ap, fmt);
-	gantry_buf_vaddf(&b, fmt, ap);
+	s = gantry_xvasprintf(fmt, ap);
 	va_end(ap);
-	return gantry_buf_detach(&b);
+	return s;
 }
 
 char *gantry_i_dir_of(const char *path)
@@ -76,13 +84,13 @@ char *gantry_i_dir_of(const char *path)
 	const char *slash = strrchr(path, '/');
 
 	if (!slash)
-		return gantry_i_xstrdup(".");
+		return gantry_xstrdup(".");
 	if (slash == path)
-		return gantry_i_xstrdup("/");
-	return gantry_i_xstrndup(path, (size_t)(slash - path));
+		return gantry_xstrdup("/");
+	return gantry_xstrndup(path, (size_t)(slash - path));
 }
 
-double gantry_i_now(void)
+double gantry_now(void)
 {
 	struct timespec ts;
 

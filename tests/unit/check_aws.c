@@ -60,7 +60,7 @@ static const char *need(const char *name)
  */
 static struct gantry_json *sim(const char *path, const char *body)
 {
-	char *url = gantry_i_xasprintf("%s%s", need("AWSSIM_URL"), path);
+	char *url = gantry_xasprintf("%s%s", need("AWSSIM_URL"), path);
 	struct gantry_http *req = gantry_http_new("POST", url);
 	struct gantry_json *doc;
 	const char *resp;
@@ -124,7 +124,7 @@ static void setup(void)
 	for (i = 0; i < GANTRY_ARRAY_SIZE(vars); i++) {
 		const char *v = getenv(vars[i]);
 
-		saved[i] = v ? gantry_i_xstrdup(v) : NULL;
+		saved[i] = v ? gantry_xstrdup(v) : NULL;
 	}
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_aws.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
@@ -202,10 +202,10 @@ static char *caller_account(struct gantry_aws *aws, char **arn)
 
 	ck_assert_msg(rc == 0, "GetCallerIdentity: %s",
 		      gantry_aws_error_line(aws));
-	account = gantry_i_xstrdup(gantry_json_string(
+	account = gantry_xstrdup(gantry_json_string(
 		out, "GetCallerIdentityResult.Account", ""));
 	if (arn)
-		*arn = gantry_i_xstrdup(gantry_json_string(
+		*arn = gantry_xstrdup(gantry_json_string(
 			out, "GetCallerIdentityResult.Arn", ""));
 	gantry_json_free(out);
 	return account;
@@ -317,7 +317,7 @@ static void oneshot_free(struct oneshot *s)
 /* A request header's value (up to the end of its line), malloc'd. */
 static char *req_header(const char *req, const char *name)
 {
-	char *pat = gantry_i_xasprintf("\r\n%s:", name);
+	char *pat = gantry_xasprintf("\r\n%s:", name);
 	const char *p = strcasestr(req, pat), *e;
 	char *v = NULL;
 
@@ -326,7 +326,7 @@ static char *req_header(const char *req, const char *name)
 		while (*p == ' ')
 			p++;
 		e = strstr(p, "\r\n");
-		v = gantry_i_xstrndup(p, e ? (size_t)(e - p) : strlen(p));
+		v = gantry_xstrndup(p, e ? (size_t)(e - p) : strlen(p));
 	}
 	free(pat);
 	return v;
@@ -411,7 +411,7 @@ START_TEST(shared_files_profile_with_source_profile)
 		}
 		ck_assert_ptr_nonnull(akid);
 		ck_assert_ptr_nonnull(secret);
-		text = gantry_i_xasprintf(
+		text = gantry_xasprintf(
 			"# keys\n[base]\naws_access_key_id = %s\n"
 			"aws_secret_access_key=%s\n\n[staging]\n"
 			"aws_access_key_id=%s\naws_secret_access_key = %s\n",
@@ -420,7 +420,7 @@ START_TEST(shared_files_profile_with_source_profile)
 	}
 	write_file("credentials", text, creds, sizeof(creds));
 	free(text);
-	text = gantry_i_xasprintf(
+	text = gantry_xasprintf(
 		"[default]\nregion = eu-west-1\n\n[profile deploy]\n"
 		"role_arn = %s\nsource_profile = base\n"
 		"s3 =\n  max_concurrent_requests = 4\n"
@@ -489,7 +489,7 @@ START_TEST(container_credentials_with_token)
 
 	no_env_keys();
 	sim_do("/_sim/container-token", "{\"token\": \"ctr-token-0042\"}");
-	url = gantry_i_xasprintf("%s/_creds/container", need("AWSSIM_URL"));
+	url = gantry_xasprintf("%s/_creds/container", need("AWSSIM_URL"));
 	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
 	free(url);
 	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ctr-token-0042", 1);
@@ -664,8 +664,8 @@ END_TEST
 
 START_TEST(endpoint_overrides_in_order)
 {
-	char *dead = gantry_i_xasprintf("http://127.0.0.1:%d", dead_port());
-	char *sim_slash = gantry_i_xasprintf("%s/", need("AWSSIM_URL"));
+	char *dead = gantry_xasprintf("http://127.0.0.1:%d", dead_port());
+	char *sim_slash = gantry_xasprintf("%s/", need("AWSSIM_URL"));
 	struct gantry_ctx *ctx;
 	struct gantry_aws *aws;
 
@@ -710,7 +710,7 @@ END_TEST
 
 START_TEST(connection_refused_fails_after_max_attempts)
 {
-	char *dead = gantry_i_xasprintf("http://127.0.0.1:%d", dead_port());
+	char *dead = gantry_xasprintf("http://127.0.0.1:%d", dead_port());
 	struct gantry_ctx *ctx = ctx_with("aws.max_attempts", "2", NULL);
 	struct gantry_aws *aws;
 
@@ -734,7 +734,7 @@ START_TEST(slow_answer_times_out)
 	struct gantry_ctx *ctx = ctx_with("aws.timeout_ms", "300",
 					  "aws.max_attempts", "2", NULL);
 	struct gantry_aws *aws = gantry_aws_new(ctx);
-	double t0 = gantry_i_now();
+	double t0 = gantry_now();
 
 	sim_do("/_sim/fault", "{\"operation\": \"ListClusters\", "
 	       "\"delay_ms\": 1500}");
@@ -745,8 +745,8 @@ START_TEST(slow_answer_times_out)
 	ck_assert_msg(strstr(gantry_aws_error_message(aws), "cannot reach") &&
 		      strcasestr(gantry_aws_error_message(aws), "timed out"),
 		      "%s", gantry_aws_error_message(aws));
-	ck_assert_msg(gantry_i_now() - t0 < 1.5, "took %.2f s",
-		      gantry_i_now() - t0);
+	ck_assert_msg(gantry_now() - t0 < 1.5, "took %.2f s",
+		      gantry_now() - t0);
 	gantry_aws_free(aws);
 	gantry_i_ctx_free(ctx);
 }
@@ -769,10 +769,10 @@ START_TEST(entry_timeout_cuts_the_attempt_short)
 	   the fault up may take a good part of it on a busy machine, and
 	   the call would end before the 0.7 s the test expects. */
 	clock_gettime(CLOCK_MONOTONIC, &ctx->started);
-	t0 = gantry_i_now();
+	t0 = gantry_now();
 	ck_assert_int_eq(gantry_aws_json(aws, "ecs", "DescribeClusters", NULL,
 					 NULL), GANTRY_ETIMEOUT);
-	took = gantry_i_now() - t0;
+	took = gantry_now() - t0;
 	ck_assert_uint_eq(gantry_aws_attempts(aws), 1);
 	ck_assert_msg(strstr(gantry_aws_error_message(aws),
 			     "within the entry's 1 s timeout (raise its "
@@ -805,11 +805,11 @@ START_TEST(after_the_timeout_the_grace_is_the_budget)
 
 	ctx->kill_grace = 1;
 	aws = gantry_aws_new(ctx);
-	t0 = gantry_i_now();
+	t0 = gantry_now();
 	ck_assert_int_eq(gantry_aws_json(aws, "ecs", "DescribeClusters", NULL,
 					 NULL), GANTRY_ETIMEOUT);
-	ck_assert_msg(gantry_i_now() - t0 < 0.2, "took %.2f s",
-		      gantry_i_now() - t0);
+	ck_assert_msg(gantry_now() - t0 < 0.2, "took %.2f s",
+		      gantry_now() - t0);
 	gantry_aws_free(aws);
 	gantry_i_ctx_free(ctx);
 }
@@ -828,10 +828,10 @@ START_TEST(no_retry_past_the_entry_timeout)
 	aws = gantry_aws_new(ctx);
 	sim_do("/_sim/fault", "{\"operation\": \"ListClusters\", "
 	       "\"throttle_every\": 1}");
-	t0 = gantry_i_now();
+	t0 = gantry_now();
 	ck_assert_int_eq(gantry_aws_json(aws, "ecs", "ListClusters", NULL,
 					 NULL), GANTRY_EFAIL);
-	took = gantry_i_now() - t0;
+	took = gantry_now() - t0;
 	ck_assert_str_eq(gantry_aws_error_code(aws), "ThrottlingException");
 	ck_assert_uint_lt(gantry_aws_attempts(aws), 50);
 	ck_assert_msg(took < 1.0, "took %.2f s", took);
@@ -850,7 +850,7 @@ START_TEST(garbage_answer_is_a_clear_error)
 	oneshot_start(&s, "HTTP/1.1 200 OK\r\nContent-Type: "
 		      "application/x-amz-json-1.1\r\nContent-Length: 12\r\n"
 		      "Connection: close\r\n\r\n<html>oops</");
-	url = gantry_i_xasprintf("http://127.0.0.1:%d", s.port);
+	url = gantry_xasprintf("http://127.0.0.1:%d", s.port);
 	setenv("AWS_ENDPOINT_URL_ECS", url, 1);
 	aws = gantry_aws_new(NULL);
 	ck_assert_int_eq(gantry_aws_json(aws, "ecs", "ListClusters", NULL,
@@ -1043,7 +1043,7 @@ START_TEST(s3_request_is_signed_with_the_payload_hash)
 		snprintf(want + 2 * i, 3, "%02x", md[i]);
 	oneshot_start(&s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
 		      "ETag: \"abc\"\r\nConnection: close\r\n\r\nok");
-	url = gantry_i_xasprintf("http://127.0.0.1:%d/", s.port);
+	url = gantry_xasprintf("http://127.0.0.1:%d/", s.port);
 	setenv("AWS_ENDPOINT_URL_S3", url, 1);
 	setenv("AWS_SESSION_TOKEN", "session-token-for-s3-test", 1);
 	aws = gantry_aws_new(NULL);
@@ -1095,7 +1095,7 @@ START_TEST(s3_error_answer_is_parsed)
 
 	ck_assert_uint_eq(strlen(strstr(answer, "\r\n\r\n") + 4), 140);
 	oneshot_start(&s, answer);
-	url = gantry_i_xasprintf("http://127.0.0.1:%d", s.port);
+	url = gantry_xasprintf("http://127.0.0.1:%d", s.port);
 	setenv("AWS_ENDPOINT_URL_S3", url, 1);
 	aws = gantry_aws_new(NULL);
 	ck_assert_int_eq(gantry_aws_s3(aws, "GET", "b", "k", NULL, 0,

@@ -42,7 +42,7 @@ static void teardown(void)
 
 static char *in_tmp(const char *name)
 {
-	return gantry_i_xasprintf("%s/%s", tmpdir, name);
+	return gantry_xasprintf("%s/%s", tmpdir, name);
 }
 
 static void write_text(const char *path, const char *text)

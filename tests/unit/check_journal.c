@@ -68,25 +68,25 @@ static void fill(struct deploy_record *r, const char *id, const char *svc,
 	struct stage_record *s;
 
 	memset(r, 0, sizeof(*r));
-	r->id = gantry_i_xstrdup(id);
-	r->service = gantry_i_xstrdup(svc);
-	r->environment = gantry_i_xstrdup(env);
-	r->tag = gantry_i_xstrdup("v0.1.0-rc.1");
-	r->version = gantry_i_xstrdup("0.1.0-rc.1");
-	r->commit = gantry_i_xstrdup("0123456789abcdef"
+	r->id = gantry_xstrdup(id);
+	r->service = gantry_xstrdup(svc);
+	r->environment = gantry_xstrdup(env);
+	r->tag = gantry_xstrdup("v0.1.0-rc.1");
+	r->version = gantry_xstrdup("0.1.0-rc.1");
+	r->commit = gantry_xstrdup("0123456789abcdef"
 				     "0123456789abcdef01234567");
-	r->image_digest = gantry_i_xstrdup("sha256:feedbeef");
-	r->actor = gantry_i_xstrdup("alice");
-	r->host = gantry_i_xstrdup("ci-runner-7");
-	r->approved_by = gantry_i_xstrdup("bob");
+	r->image_digest = gantry_xstrdup("sha256:feedbeef");
+	r->actor = gantry_xstrdup("alice");
+	r->host = gantry_xstrdup("ci-runner-7");
+	r->approved_by = gantry_xstrdup("bob");
 	r->forced_promotion = 1;
 	r->dry_run = 0;
 	r->started = 1700000000.125;
 	r->finished = 1700000123.5;
-	r->result = gantry_i_xstrdup("rolled_back");
+	r->result = gantry_xstrdup("rolled_back");
 	r->exit_code = 3;
-	r->reason = gantry_i_xstrdup("smoke: '/healthz' answered 503 \"down\"");
-	r->failed_stage = gantry_i_xstrdup("smoke");
+	r->reason = gantry_xstrdup("smoke: '/healthz' answered 503 \"down\"");
+	r->failed_stage = gantry_xstrdup("smoke");
 	r->resumed = 2;
 	gantry_i_kv_set(&r->context, "service", svc, 0);
 	gantry_i_kv_set(&r->context, "release.tag", "v0.1.0-rc.1", 0);
@@ -114,7 +114,7 @@ static void fill(struct deploy_record *r, const char *id, const char *svc,
 	s->started = 1700000060;
 	s->finished = 1700000120.5;
 	s->attempts = 2;
-	s->error = gantry_i_xstrdup("'/healthz' answered 503");
+	s->error = gantry_xstrdup("'/healthz' answered 503");
 	gantry_i_kv_set(&s->outputs, "smoke.latency_ms", "12", 0);
 }
 
@@ -304,7 +304,7 @@ START_TEST(write_redacts_secrets_and_is_private)
 	struct deploy_record r, back;
 	struct errs e = { 0 };
 	struct stat st;
-	char *state = gantry_i_xasprintf("%s/a/b/state", tmpdir);
+	char *state = gantry_xasprintf("%s/a/b/state", tmpdir);
 	char *path, *text, *p;
 	const char *id = "20240102T030405Z-0a1b2c";
 
@@ -319,12 +319,12 @@ START_TEST(write_redacts_secrets_and_is_private)
 	gantry_i_kv_set(&r.stages[1].outputs, "aws.session_token",
 			"unregistered-but-secret-value", 1);
 	free(r.stages[2].error);
-	r.stages[2].error = gantry_i_xstrdup("auth failed with "
+	r.stages[2].error = gantry_xstrdup("auth failed with "
 					     "tok-3x4mpl3-s3cr3t");
 
 	ck_assert_int_eq(journal_write(state, &r, &e), 0);
 	ck_assert_uint_eq(e.n, 0);
-	path = gantry_i_xasprintf("%s/journal/%s.json", state, id);
+	path = gantry_xasprintf("%s/journal/%s.json", state, id);
 	text = slurp(path);
 	ck_assert_ptr_null(strstr(text, "tok-3x4mpl3-s3cr3t"));
 	ck_assert_ptr_null(strstr(text, "3x4mpl3"));
@@ -339,13 +339,13 @@ START_TEST(write_redacts_secrets_and_is_private)
 	/* 0700 for every directory created, 0600 for the record. */
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0600);
-	p = gantry_i_xasprintf("%s/journal", state);
+	p = gantry_xasprintf("%s/journal", state);
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0700);
 	free(p);
 	ck_assert_int_eq(stat(state, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0700);
-	p = gantry_i_xasprintf("%s/a", tmpdir);
+	p = gantry_xasprintf("%s/a", tmpdir);
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0700);
 	free(p);
@@ -369,7 +369,7 @@ START_TEST(write_replaces_and_leaves_no_temp_files)
 {
 	struct deploy_record r, back;
 	struct errs e = { 0 };
-	char *jdir = gantry_i_xasprintf("%s/journal", tmpdir);
+	char *jdir = gantry_xasprintf("%s/journal", tmpdir);
 	const char *id = "20240102T030405Z-0a1b2c";
 	struct dirent *de;
 	int files = 0;
@@ -378,7 +378,7 @@ START_TEST(write_replaces_and_leaves_no_temp_files)
 	fill(&r, id, "address-api", "staging");
 	ck_assert_int_eq(journal_write(tmpdir, &r, &e), 0);
 	free(r.result);
-	r.result = gantry_i_xstrdup("succeeded");
+	r.result = gantry_xstrdup("succeeded");
 	ck_assert_int_eq(journal_write(tmpdir, &r, &e), 0);
 	ck_assert_int_eq(journal_read(tmpdir, id, &back, &e), 0);
 	ck_assert_str_eq(back.result, "succeeded");
@@ -425,15 +425,15 @@ START_TEST(list_filters_sorts_and_skips_corrupt)
 		deploy_record_release(&r);
 	}
 	/* Newest of all, but corrupt; and files that are not records. */
-	p = gantry_i_xasprintf("%s/journal/20250101T000000Z-00000f.json",
+	p = gantry_xasprintf("%s/journal/20250101T000000Z-00000f.json",
 			       tmpdir);
 	spit(p, "{\"id\": \"20250101T000000Z-00000f\", \"serv");
 	free(p);
-	p = gantry_i_xasprintf("%s/journal/20250102T000000Z-00000f.json"
+	p = gantry_xasprintf("%s/journal/20250102T000000Z-00000f.json"
 			       ".tmp.123", tmpdir);
 	spit(p, "{}");
 	free(p);
-	p = gantry_i_xasprintf("%s/journal/notes.json", tmpdir);
+	p = gantry_xasprintf("%s/journal/notes.json", tmpdir);
 	spit(p, "{}");
 	free(p);
 
@@ -481,7 +481,7 @@ START_TEST(read_missing_id_says_so)
 	ck_assert_int_eq(journal_read(tmpdir, "20240102T030405Z-0a1b2c", &r,
 				      &e), -1);
 	ck_assert_uint_eq(e.n, 1);
-	want = gantry_i_xasprintf("no deploy '20240102T030405Z-0a1b2c' in "
+	want = gantry_xasprintf("no deploy '20240102T030405Z-0a1b2c' in "
 				  "%s/journal; see 'gantry history'", tmpdir);
 	ck_assert_str_eq(e.msg[0], want);
 	free(want);
@@ -498,7 +498,7 @@ START_TEST(write_failure_reports_path_and_errno)
 {
 	struct deploy_record r;
 	struct errs e = { 0 };
-	char *file = gantry_i_xasprintf("%s/not-a-dir", tmpdir);
+	char *file = gantry_xasprintf("%s/not-a-dir", tmpdir);
 	char *want, *p;
 	struct dirent *de;
 	DIR *d;
@@ -507,7 +507,7 @@ START_TEST(write_failure_reports_path_and_errno)
 	fill(&r, "20240102T030405Z-0a1b2c", "api", "staging");
 	ck_assert_int_eq(journal_write(file, &r, &e), -1);
 	ck_assert_uint_eq(e.n, 1);
-	want = gantry_i_xasprintf("cannot write journal record "
+	want = gantry_xasprintf("cannot write journal record "
 				  "'%s/journal/20240102T030405Z-0a1b2c.json': "
 				  "%s; ", file, strerror(ENOTDIR));
 	ck_assert_msg(!strncmp(e.msg[0], want, strlen(want)), "got '%s'",
@@ -525,8 +525,8 @@ START_TEST(write_failure_reports_path_and_errno)
 
 	/* An id that is no id is refused before any path is built. */
 	free(r.id);
-	r.id = gantry_i_xstrdup("../escape");
-	p = gantry_i_xasprintf("%s/s", tmpdir);
+	r.id = gantry_xstrdup("../escape");
+	p = gantry_xasprintf("%s/s", tmpdir);
 	ck_assert_int_eq(journal_write(p, &r, &e), -1);
 	ck_assert(strstr(e.msg[0], "invalid deploy id '../escape'"));
 	errs_clear(&e);

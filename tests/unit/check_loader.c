@@ -27,7 +27,7 @@ static char *root;		/* this test's temporary tree */
 static void setup(void)
 {
 	const char *tmp = getenv("TMPDIR");
-	char *tmpl = gantry_i_xasprintf("%s/check_loader.XXXXXX",
+	char *tmpl = gantry_xasprintf("%s/check_loader.XXXXXX",
 					tmp && *tmp ? tmp : "/tmp");
 
 	root = mkdtemp(tmpl);
@@ -51,7 +51,7 @@ static void teardown(void)
 /* root/sub, created 0755; malloc'd. */
 static char *subdir(const char *sub)
 {
-	char *d = gantry_i_xasprintf("%s/%s", root, sub);
+	char *d = gantry_xasprintf("%s/%s", root, sub);
 
 	ck_assert_int_eq(mkdir(d, 0755), 0);
 	ck_assert_int_eq(chmod(d, 0755), 0);
@@ -62,10 +62,10 @@ static char *subdir(const char *sub)
 static char *copy_fixture(const char *name, const char *dir, const char *as)
 {
 	const char *top = getenv("top_builddir");
-	char *from = gantry_i_xasprintf("%s/tests/fixtures/loader/.libs/%s.so",
+	char *from = gantry_xasprintf("%s/tests/fixtures/loader/.libs/%s.so",
 					top && *top ? top : ".", name);
-	char *to = as ? gantry_i_xasprintf("%s/%s", dir, as)
-		      : gantry_i_xasprintf("%s/%s.so", dir, name);
+	char *to = as ? gantry_xasprintf("%s/%s", dir, as)
+		      : gantry_xasprintf("%s/%s.so", dir, name);
 	char buf[8192];
 	ssize_t n;
 	int in, out;
@@ -100,7 +100,7 @@ static void assert_refused(const char *dir, const char *name,
 {
 	struct loader l;
 	struct errs e = { 0 };
-	char *want = gantry_i_xasprintf("plugin '%s/%s.so' refused: %s", dir,
+	char *want = gantry_xasprintf("plugin '%s/%s.so' refused: %s", dir,
 					name, what);
 	int refused = -1;
 
@@ -172,48 +172,48 @@ END_TEST
 static char *expected_refusal(const char *name)
 {
 	if (!strcmp(name, "noentry"))
-		return gantry_i_xstrdup("no 'gantry_stage_entry' symbol; define "
+		return gantry_xstrdup("no 'gantry_stage_entry' symbol; define "
 			"the descriptor with GANTRY_STAGE_EXPORT()");
 	if (!strcmp(name, "nulldesc"))
-		return gantry_i_xstrdup("entry function returned no "
+		return gantry_xstrdup("entry function returned no "
 			"descriptor; return the address of a static "
 			"descriptor");
 	if (!strcmp(name, "badmagic"))
-		return gantry_i_xstrdup("bad magic 0xdeadbeef (expected "
+		return gantry_xstrdup("bad magic 0xdeadbeef (expected "
 			"0x52544e47): not a gantry stage plugin");
 	if (!strcmp(name, "othermajor"))
-		return gantry_i_xasprintf("built for plugin ABI %d.%d, this "
+		return gantry_xasprintf("built for plugin ABI %d.%d, this "
 			"gantry speaks %d.%d; rebuild the plugin against "
 			"gantry's SDK %d.x", GANTRY_ABI_MAJOR + 1,
 			GANTRY_ABI_MINOR, GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR,
 			GANTRY_ABI_MAJOR);
 	if (!strcmp(name, "newerminor"))
-		return gantry_i_xasprintf("built for plugin ABI %d.%d, newer "
+		return gantry_xasprintf("built for plugin ABI %d.%d, newer "
 			"than this gantry's %d.%d; upgrade gantry or rebuild "
 			"the plugin against SDK %d.%d", GANTRY_ABI_MAJOR,
 			GANTRY_ABI_MINOR + 1, GANTRY_ABI_MAJOR,
 			GANTRY_ABI_MINOR, GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR);
 	if (!strcmp(name, "smallsize"))
-		return gantry_i_xasprintf("descriptor is 8 bytes, smaller than "
+		return gantry_xasprintf("descriptor is 8 bytes, smaller than "
 			"the %zu bytes of ABI 1.0; rebuild the plugin with "
 			"GANTRY_STAGE_HEADER", (size_t)GANTRY_STAGE_SIZE_1_0);
 	if (!strcmp(name, "noname"))
-		return gantry_i_xstrdup("incomplete descriptor: no name; fill "
+		return gantry_xstrdup("incomplete descriptor: no name; fill "
 			"it in and rebuild");
 	if (!strcmp(name, "norun"))
-		return gantry_i_xstrdup("incomplete descriptor: no run "
+		return gantry_xstrdup("incomplete descriptor: no run "
 			"callback; fill it in and rebuild");
 	if (!strcmp(name, "noevent"))
-		return gantry_i_xstrdup("incomplete descriptor: no event "
+		return gantry_xstrdup("incomplete descriptor: no event "
 			"callback; fill it in and rebuild");
 	if (!strcmp(name, "badtype"))
-		return gantry_i_xstrdup("incomplete descriptor: option 'level' "
+		return gantry_xstrdup("incomplete descriptor: option 'level' "
 			"has invalid type 42; fill it in and rebuild");
 	if (!strcmp(name, "nohelp"))
-		return gantry_i_xstrdup("incomplete descriptor: option "
+		return gantry_xstrdup("incomplete descriptor: option "
 			"'region' has no help; fill it in and rebuild");
 	if (!strcmp(name, "clash"))
-		return gantry_i_xstrdup("descriptor names stage 'good' but the "
+		return gantry_xstrdup("descriptor names stage 'good' but the "
 			"file is 'clash.so'; rename the file or the stage");
 	return NULL;
 }
@@ -240,8 +240,8 @@ START_TEST(unloadable_file_is_refused)
 {
 	struct loader l;
 	struct errs e = { 0 };
-	char *path = gantry_i_xasprintf("%s/garbage.so", root);
-	char *head = gantry_i_xasprintf("plugin '%s' refused: cannot load: ",
+	char *path = gantry_xasprintf("%s/garbage.so", root);
+	char *head = gantry_xasprintf("plugin '%s' refused: cannot load: ",
 					path);
 	const char *tail = "; rebuild it against this gantry's SDK";
 	FILE *f = fopen(path, "w");
@@ -274,7 +274,7 @@ END_TEST
 START_TEST(world_writable_file_is_refused)
 {
 	char *path = copy_fixture("good", root, NULL);
-	char *want = gantry_i_xasprintf("file is writable by group or others "
+	char *want = gantry_xasprintf("file is writable by group or others "
 					"(mode 0666); run chmod go-w '%s'",
 					path);
 
@@ -290,7 +290,7 @@ END_TEST
 START_TEST(directory_of_another_user_is_refused)
 {
 	char *dir = subdir("plugins");
-	char *want = gantry_i_xasprintf("directory '%s' is owned by user ",
+	char *want = gantry_xasprintf("directory '%s' is owned by user ",
 					dir);
 	struct loader l;
 	struct errs e = { 0 };
@@ -319,7 +319,7 @@ END_TEST
 START_TEST(group_writable_directory_is_refused)
 {
 	char *dir = subdir("plugins");
-	char *want = gantry_i_xasprintf("directory '%s' is writable by group "
+	char *want = gantry_xasprintf("directory '%s' is writable by group "
 					"or others (mode 0775); run chmod go-w "
 					"'%s'", dir,
 					dir);
@@ -336,9 +336,9 @@ START_TEST(symlink_out_of_the_path_is_refused)
 {
 	char *a = subdir("a"), *b = subdir("b");
 	char *target = copy_fixture("good", b, NULL);
-	char *link = gantry_i_xasprintf("%s/good.so", a);
+	char *link = gantry_xasprintf("%s/good.so", a);
 	char *real = realpath(target, NULL);
-	char *want = gantry_i_xasprintf("symlink leads out of the plugin path "
+	char *want = gantry_xasprintf("symlink leads out of the plugin path "
 					"to '%s'; copy the plugin into '%s' "
 					"instead", real, a);
 
@@ -359,7 +359,7 @@ START_TEST(symlink_within_the_directory_is_accepted)
 	struct errs e = { 0 };
 	const struct plugin *p;
 	char *target = copy_fixture("good", root, "good.so.1");
-	char *link = gantry_i_xasprintf("%s/good.so", root);
+	char *link = gantry_xasprintf("%s/good.so", root);
 	int refused = -1;
 
 	ck_assert_int_eq(symlink("good.so.1", link), 0);
@@ -378,9 +378,9 @@ START_TEST(symlink_into_a_writable_subdirectory_is_refused)
 {
 	char *a = subdir("a"), *sub = subdir("a/sub");
 	char *target = copy_fixture("good", sub, NULL);
-	char *link = gantry_i_xasprintf("%s/good.so", a);
+	char *link = gantry_xasprintf("%s/good.so", a);
 	char *real = realpath(sub, NULL);
-	char *want = gantry_i_xasprintf("directory '%s' is writable by group "
+	char *want = gantry_xasprintf("directory '%s' is writable by group "
 					"or others (mode 0777); run chmod go-w "
 					"'%s'", real,
 					real);
@@ -405,8 +405,8 @@ START_TEST(first_directory_wins_and_scan_marks_shadows)
 	char *a = subdir("a"), *b = subdir("b");
 	char *pa = copy_fixture("good", a, NULL);
 	char *pb = copy_fixture("good", b, NULL);
-	char *list = gantry_i_xasprintf("%s:%s", a, b);
-	char *shadow = gantry_i_xasprintf("shadowed by '%s'", pa);
+	char *list = gantry_xasprintf("%s:%s", a, b);
+	char *shadow = gantry_xasprintf("shadowed by '%s'", pa);
 	int refused = -1;
 
 	init_loader(&l, list, NULL);
@@ -443,8 +443,8 @@ START_TEST(not_found_names_the_searched_directories)
 	struct loader l;
 	struct errs e = { 0 };
 	char *a = subdir("a"), *b = subdir("b"), *inst = subdir("inst");
-	char *list = gantry_i_xasprintf("%s::%s/", a, b);
-	char *want = gantry_i_xasprintf("no plugin provides stage 'nope' "
+	char *list = gantry_xasprintf("%s::%s/", a, b);
+	char *want = gantry_xasprintf("no plugin provides stage 'nope' "
 					"(searched: %s, %s, %s); check the "
 					"stage name or set --plugin-path", a,
 					b, inst);
@@ -518,8 +518,8 @@ START_TEST(relative_entries_become_absolute_once)
 	struct errs e = { 0 };
 	char *a = subdir("a");
 	char *real = realpath(root, NULL);
-	char *want_a = gantry_i_xasprintf("%s/a", real);
-	char *want_b = gantry_i_xasprintf("%s/b", real);
+	char *want_a = gantry_xasprintf("%s/a", real);
+	char *want_b = gantry_xasprintf("%s/b", real);
 	int here = enter_root();
 
 	init_loader(&l, "./a:.", "b/");
@@ -613,7 +613,7 @@ START_TEST(clash_with_a_loaded_stage_is_refused)
 	struct loader l;
 	struct errs e = { 0 };
 	char *good = copy_fixture("good", root, NULL);
-	char *want = gantry_i_xasprintf("plugin '%s/clash.so' refused: stage "
+	char *want = gantry_xasprintf("plugin '%s/clash.so' refused: stage "
 					"name 'good' clashes with '%s'; remove "
 					"one of them", root, good);
 	int refused = -1;
@@ -640,7 +640,7 @@ START_TEST(scan_lists_every_plugin_with_its_state)
 					     "norun" };
 	size_t i;
 	FILE *f;
-	char *other = gantry_i_xasprintf("%s/README", root);
+	char *other = gantry_xasprintf("%s/README", root);
 	char *sub = subdir("dir.so");
 
 	for (i = 0; i < GANTRY_ARRAY_SIZE(names); i++)

@@ -134,10 +134,10 @@ START_TEST(second_acquirer_is_refused_until_release)
 	ck_assert(flags & FD_CLOEXEC);
 	ck_assert_int_eq(stat(l.path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0600);
-	p = gantry_i_xasprintf("%s/locks/api@staging.lock", tmpdir);
+	p = gantry_xasprintf("%s/locks/api@staging.lock", tmpdir);
 	ck_assert_str_eq(l.path, p);
 	free(p);
-	p = gantry_i_xasprintf("%s/locks", tmpdir);
+	p = gantry_xasprintf("%s/locks", tmpdir);
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0700);
 	free(p);
@@ -230,8 +230,8 @@ START_TEST(corrupt_record_is_stale_with_unknown_holder)
 	struct lock_holder mine = me("20240101T000000Z-aaaaaa");
 	struct lock_holder h;
 	struct errs e = { 0 };
-	char *dir = gantry_i_xasprintf("%s/locks", tmpdir);
-	char *path = gantry_i_xasprintf("%s/api@staging.lock", dir);
+	char *dir = gantry_xasprintf("%s/locks", tmpdir);
+	char *path = gantry_xasprintf("%s/api@staging.lock", dir);
 	int fd, stale = 0;
 
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
@@ -324,7 +324,7 @@ START_TEST(inspect_creates_nothing)
 {
 	struct lock_holder h;
 	struct errs e = { 0 };
-	char *state = gantry_i_xasprintf("%s/missing", tmpdir);
+	char *state = gantry_xasprintf("%s/missing", tmpdir);
 	struct stat st;
 
 	ck_assert_int_eq(lock_inspect(state, "api", "staging", &h, &e), 0);

@@ -34,13 +34,13 @@ static struct deploy_record *add(struct journal *j, const char *env,
 
 	ck_assert_uint_lt(j->n, GANTRY_ARRAY_SIZE(j->r));
 	memset(r, 0, sizeof(*r));
-	r->id = gantry_i_xasprintf("id-%02zu", j->n);
-	r->service = gantry_i_xstrdup("svc");
-	r->environment = env ? gantry_i_xstrdup(env) : NULL;
-	r->tag = tag ? gantry_i_xstrdup(tag) : NULL;
-	r->actor = gantry_i_xstrdup("alice");
-	r->commit = gantry_i_xstrdup("abc123");
-	r->result = result ? gantry_i_xstrdup(result) : NULL;
+	r->id = gantry_xasprintf("id-%02zu", j->n);
+	r->service = gantry_xstrdup("svc");
+	r->environment = env ? gantry_xstrdup(env) : NULL;
+	r->tag = tag ? gantry_xstrdup(tag) : NULL;
+	r->actor = gantry_xstrdup("alice");
+	r->commit = gantry_xstrdup("abc123");
+	r->result = result ? gantry_xstrdup(result) : NULL;
 	r->started = started;
 	r->finished = finished;
 	j->n++;
@@ -61,10 +61,10 @@ static void stage(struct deploy_record *r, const char *name,
 	s->status = st;
 	s->started = started;
 	s->finished = finished;
-	s->error = error ? gantry_i_xstrdup(error) : NULL;
+	s->error = error ? gantry_xstrdup(error) : NULL;
 	if (st == ST_FAILED || st == ST_TIMED_OUT) {
 		free(r->failed_stage);
-		r->failed_stage = gantry_i_xstrdup(name);
+		r->failed_stage = gantry_xstrdup(name);
 	}
 }
 
@@ -277,7 +277,7 @@ START_TEST(all_failures)
 	      "not stable after 900s");
 	r = add(&jl, "production", "v1.0.3", "failed_deployed", T0 + 3 * DAY,
 		T0 + 3 * DAY + 10);
-	r->reason = gantry_i_xstrdup("smoke said no");	/* no stage record */
+	r->reason = gantry_xstrdup("smoke said no");	/* no stage record */
 	report_build(&rep, jl.r, jl.n, T0, T0 + 7 * DAY, commit_at_t0, &calls);
 	g = group(&rep, "production");
 	ck_assert_uint_eq(g->ndeploys, 4);
