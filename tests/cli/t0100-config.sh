@@ -267,3 +267,18 @@ run plugins show old10
 expect_rc 0
 expect_out "count                int    how many times [default: 3]"
 ok "an ABI 1.0 plugin loads, validates and runs as before"
+
+# The shipped stages' ranges are the core's now: refused at config check.
+write_cfg <<'CFG'
+pipeline = ( { stage = "smoke"; url = "http://127.0.0.1:9/healthz"; attempts = 0; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'attempts' of stage 'smoke' must be 1 to 1000, not 0"
+write_cfg <<'CFG'
+pipeline = ( { stage = "terraform"; dir = "infra"; parallelism = -1; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'parallelism' of stage 'terraform' must be 0 to 2147483647, not -1"
+ok "shipped stages' ranges are enforced by the core"
