@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "interp.h"
+#include "optrules.h"
 #include "progress.h"
 
 /* ---- version / plugins -------------------------------------------------- */
@@ -99,6 +100,40 @@ int cmd_plugins_list(struct session *s)
 	return EXIT_OK;
 }
 
+/* What option key of d allows, "0 to 3600" (malloc'd), or NULL. */
+static char *allowed(const struct gantry_stage *d, const char *key)
+{
+	const struct gantry_option_rule *r = optrules_find(d, key);
+	struct gantry_buf b = GANTRY_BUF_INIT;
+
+	if (!r)
+		return NULL;
+	optrules_describe(r, &b);
+	return gantry_buf_detach(&b);
+}
+
+/* The rule of option key as JSON members: min, max, choices. */
+static void add_rule_json(json_object *o, const struct gantry_stage *d,
+			  const char *key)
+{
+	const struct gantry_option_rule *r = optrules_find(d, key);
+	const char *const *c;
+	json_object *arr;
+
+	if (!r)
+		return;
+	if (r->bounds & GANTRY_BOUND_MIN)
+		json_object_object_add(o, "min", json_object_new_int64(r->min));
+	if (r->bounds & GANTRY_BOUND_MAX)
+		json_object_object_add(o, "max", json_object_new_int64(r->max));
+	if (r->choices) {
+		arr = json_object_new_array();
+		for (c = r->choices; *c; c++)
+			json_object_array_add(arr, json_object_new_string(*c));
+		json_object_object_add(o, "choices", arr);
+	}
+}
+
 /* Escapes text for roff: a leading dot or quote, and backslashes. */
 static void roff(const char *t)
 {
@@ -136,14 +171,20 @@ static int print_stage_doc(const struct plugin *p, const char *format)
 		       "under `notify`." : "",
 		       d->rollback ? " Has a rollback callback." : "");
 		printf("| option | type | default | |\n|---|---|---|---|\n");
-		for (op = d->options; op && op->key; op++)
-			printf("| `%s` | %s | %s%s%s | %s%s%s |\n", op->key,
-			       type_name(op->type), op->def ? "`" : "",
-			       op->def ? op->def : "", op->def ? "`" : "",
-			       op->help ? op->help : "",
+		for (op = d->options; op && op->key; op++) {
+			char *rule = allowed(d, op->key);
+
+			printf("| `%s` | %s | %s%s%s | %s%s%s%s%s%s |\n",
+			       op->key, type_name(op->type),
+			       op->def ? "`" : "", op->def ? op->def : "",
+			       op->def ? "`" : "", op->help ? op->help : "",
 			       op->flags & GANTRY_OPT_REQUIRED ?
 			       " (required)" : "",
-			       op->flags & GANTRY_OPT_SECRET ? " (secret)" : "");
+			       op->flags & GANTRY_OPT_SECRET ? " (secret)" : "",
+			       rule ? " [allowed: " : "", rule ? rule : "",
+			       rule ? "]" : "");
+			free(rule);
+		}
 		putchar('\n');
 		return EXIT_OK;
 	}
@@ -151,6 +192,8 @@ static int print_stage_doc(const struct plugin *p, const char *format)
 	roff(d->summary ? d->summary : "");
 	printf("\n");
 	for (op = d->options; op && op->key; op++) {
+		char *rule = allowed(d, op->key);
+
 		printf(".TP\n.B %s\n", op->key);
 		printf("%s", type_name(op->type));
 		if (op->def) {
@@ -161,6 +204,11 @@ static int print_stage_doc(const struct plugin *p, const char *format)
 			printf(", required");
 		if (op->flags & GANTRY_OPT_SECRET)
 			printf(", secret");
+		if (rule) {
+			printf(", ");
+			roff(rule);
+			free(rule);
+		}
 		printf(": ");
 		roff(op->help ? op->help : "");
 		printf("\n");
@@ -212,6 +260,7 @@ int cmd_plugins_show(struct session *s, const char *name)
 				json_object_new_string(op->def) : NULL);
 			json_object_object_add(o, "help", json_object_new_string(
 				op->help ? op->help : ""));
+			add_rule_json(o, p->desc, op->key);
 			json_object_array_add(arr, o);
 		}
 		json_object_object_add(j, "options", arr);
@@ -226,13 +275,18 @@ int cmd_plugins_show(struct session *s, const char *name)
 	cli_printf("file: %s\n", p->path);
 	cli_printf("rollback: %s\n", p->desc->rollback ? "yes" : "no");
 	printf("\noptions:\n");
-	for (op = p->desc->options; op && op->key; op++)
-		cli_printf("  %-20s %-6s %s%s%s%s%s%s\n", op->key,
+	for (op = p->desc->options; op && op->key; op++) {
+		char *rule = allowed(p->desc, op->key);
+
+		cli_printf("  %-20s %-6s %s%s%s%s%s%s%s%s%s\n", op->key,
 			   type_name(op->type), op->help ? op->help : "",
 			   op->flags & GANTRY_OPT_REQUIRED ? " (required)" : "",
 			   op->flags & GANTRY_OPT_SECRET ? " (secret)" : "",
 			   op->def ? " [default: " : "", op->def ? op->def : "",
-			   op->def ? "]" : "");
+			   op->def ? "]" : "", rule ? " [allowed: " : "",
+			   rule ? rule : "", rule ? "]" : "");
+		free(rule);
+	}
 	if (!p->desc->options || !p->desc->options->key)
 		printf("  (none)\n");
 	return EXIT_OK;

@@ -30,6 +30,7 @@
 
 #include "filecheck.h"
 #include "loader.h"
+#include "optrules.h"
 
 #define NO_PLUGIN ((size_t)-1)
 
@@ -481,6 +482,12 @@ static char *check_descriptor(const struct loader *l, const char *name,
 	if (describe_gap(d, &what)) {
 		why = refuse(path, "incomplete descriptor: %s; fill it in and "
 			     "rebuild", what.buf);
+		gantry_buf_release(&what);
+		return why;
+	}
+	if (optrules_check_descriptor(d, &what)) {
+		why = refuse(path, "bad option rules: %s; fix option_rules "
+			     "and rebuild", what.buf);
 		gantry_buf_release(&what);
 		return why;
 	}

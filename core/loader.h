@@ -13,7 +13,8 @@
  *   - the entry symbol exists; magic, ABI major (equal), minor (not newer),
  *     size (at least GANTRY_STAGE_SIZE_1_0);
  *   - the descriptor is complete (name, run for stages, event for
- *     notifiers, well-formed option table), and its name is NAME;
+ *     notifiers, well-formed option table), its option rules (ABI 1.1)
+ *     fit the option table (optrules.h), and its name is NAME;
  *   - no other loaded plugin has the same name.
  * Each refusal is one line: file, what is wrong, both versions where
  * relevant, and the fix.

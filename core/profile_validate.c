@@ -1,7 +1,7 @@
 /*
  * profile_validate.c - checking every pipeline and notify entry against
- * its plugin's option table (unknown keys, types, secrets in clear) and
- * building the merged options: stage defaults < gantry.cfg entry <
+ * its plugin's option table (unknown keys, types, secrets in clear,
+ * ranges and choices) and building the merged options: stage defaults < gantry.cfg entry <
  * profile `stages.<entry name>`.
  */
 #include "config.h"
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "optrules.h"
 #include "profile_i.h"
 
 static const struct gantry_option *find_option(const struct gantry_stage *d,
@@ -28,18 +29,6 @@ static int scalar_ok(const struct gantry_config *c)
 {
 	return c->type == GANTRY_OPT_STRING || c->type == GANTRY_OPT_INT ||
 	       c->type == GANTRY_OPT_BOOL;
-}
-
-/* True when text holds a ${...} reference: the value then comes from
-   elsewhere when the stage runs ($${ is a literal "${"). */
-static int has_reference(const char *text)
-{
-	const char *p;
-
-	for (p = text; (p = strstr(p, "${")); p += 2)
-		if (p == text || p[-1] != '$')
-			return 1;
-	return 0;
 }
 
 /*
@@ -60,7 +49,7 @@ static int check_clear_secret(const struct entry *en, const char *key,
 		if (check_clear_secret(en, key, c->kids[i], e) < 0)
 			bad = 1;
 	if (c->type != GANTRY_OPT_STRING || !c->text || !*c->text ||
-	    has_reference(c->text) || !c->where ||
+	    optrules_has_reference(c->text) || !c->where ||
 	    !(colon = strrchr(c->where, ':')))
 		return bad ? -1 : 0;
 	if (strlen(c->text) < 4) {
@@ -153,6 +142,11 @@ static int validate_entry(struct entry *en, const struct gantry_config *over,
 		gantry_i_config_add(en->opts, gantry_i_config_scalar(
 			GANTRY_OPT_INT, "timeout", num, en->where));
 	}
+	/* Ranges and choices (ABI 1.1); a value holding a ${...} reference
+	   is checked once resolved, before the stage's init (runner.c).
+	   Defaults passed when the plugin was loaded. */
+	if (optrules_check_options(d, en->opts, en->name, 1, e) < 0)
+		bad = 1;
 	for (o = d->options; o && o->key; o++) {
 		if (gantry_i_config_child(en->opts, o->key))
 			continue;

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "optrules.h"
 #include "runner.h"
 
 #define TERM_TO_KILL_SECONDS 5
@@ -121,8 +122,16 @@ static int call(const struct run_request *req, struct gantry_ctx *ctx,
 	const struct gantry_stage *d = req->plugin->desc;
 	void *state = NULL;
 	int rc = GANTRY_OK;
+	struct errs e = { 0 };
 
 	mark(fd, 'I');
+	/* Values that held ${...} references when the configuration was
+	   checked meet the option rules only now, resolved. */
+	if (optrules_check_options(d, req->opts, req->entry, 0, &e) < 0) {
+		rc = gantry_fail(ctx, GANTRY_ECONFIG, "%s", e.msg[0]);
+		errs_clear(&e);
+		return rc;
+	}
 	if (d->init) {
 		rc = d->init(req->opts, ctx, &state);
 		if (rc != GANTRY_OK) {

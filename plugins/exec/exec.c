@@ -36,6 +36,12 @@ static const struct gantry_option exec_options[] = {
 	{ NULL, 0, 0, NULL, NULL }
 };
 
+/* The core enforces these before init. */
+static const struct gantry_option_rule exec_rules[] = {
+	{ .key = "timeout", GANTRY_RANGE(0, UINT_MAX) },
+	{ .key = NULL }
+};
+
 struct exec_state {
 	/* Strings point into the config tree, which outlives fini. */
 	const char **argv;		/* NULL-terminated */
@@ -141,7 +147,6 @@ static int exec_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	const char *where = gantry_config_where(cmd ? cmd : cfg);
 	size_t n = gantry_config_length(cmd), i;
 	struct exec_state *st;
-	long long timeout;
 	int rc;
 
 	*state = NULL;
@@ -187,17 +192,7 @@ static int exec_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 		goto fail;
 	}
 
-	timeout = gantry_config_int(cfg, "timeout", 0);
-	if (timeout < 0 || timeout > UINT_MAX) {
-		rc = gantry_fail(ctx, GANTRY_ECONFIG,
-			"%s: option 'timeout' must be 0 (the entry's timeout) "
-			"or a number of seconds, not %lld",
-			gantry_config_where(gantry_config_lookup(cfg,
-								 "timeout")),
-			timeout);
-		goto fail;
-	}
-	st->timeout = (unsigned)timeout;
+	st->timeout = (unsigned)gantry_config_int(cfg, "timeout", 0);
 
 	st->capture = gantry_config_string(cfg, "capture", NULL);
 	if (st->capture && !valid_key(st->capture)) {
@@ -464,6 +459,7 @@ static const struct gantry_stage exec_stage = {
 		   "env, cwd and timeout",
 	.kind = GANTRY_KIND_STAGE,
 	.options = exec_options,
+	.option_rules = exec_rules,
 	.init = exec_init,
 	.plan = exec_plan,
 	.run = exec_run,

@@ -228,18 +228,6 @@ static struct check *new_check(struct smoke_state *st)
 	return ck;
 }
 
-static int int_option(const struct gantry_config *cfg, const char *key,
-		      long long def, long long lo, long long hi,
-		      long long *out, struct gantry_ctx *ctx)
-{
-	*out = gantry_config_int(cfg, key, def);
-	if (*out < lo || *out > hi)
-		return gantry_fail(ctx, GANTRY_ECONFIG,
-			"%s: option '%s' must be %lld to %lld, not %lld",
-			where_of(cfg, key), key, lo, hi, *out);
-	return GANTRY_OK;
-}
-
 static int read_tls(struct smoke_state *st, const struct gantry_config *cfg,
 		    struct gantry_ctx *ctx)
 {
@@ -278,7 +266,6 @@ int smoke_read_config(struct smoke_state *st, const struct gantry_config *cfg,
 {
 	const struct gantry_config *list = gantry_config_lookup(cfg, "checks");
 	const char *url = gantry_config_string(cfg, "url", NULL);
-	long long v;
 	size_t i;
 	int rc;
 
@@ -319,17 +306,10 @@ int smoke_read_config(struct smoke_state *st, const struct gantry_config *cfg,
 		return rc;
 	}
 
-	if ((rc = int_option(cfg, "attempts", 10, 1, SMOKE_MAX_ATTEMPTS, &v,
-			     ctx)) < 0)
-		return rc;
-	st->attempts = (unsigned)v;
-	if ((rc = int_option(cfg, "interval", 3, 0, 3600, &v, ctx)) < 0)
-		return rc;
-	st->interval_ms = (long)v * 1000;
-	if ((rc = int_option(cfg, "consecutive", 1, 1, SMOKE_MAX_ATTEMPTS, &v,
-			     ctx)) < 0)
-		return rc;
-	st->consecutive = (unsigned)v;
+	/* The ranges are the descriptor's (smoke.c), enforced by the core. */
+	st->attempts = (unsigned)gantry_config_int(cfg, "attempts", 10);
+	st->interval_ms = (long)gantry_config_int(cfg, "interval", 3) * 1000;
+	st->consecutive = (unsigned)gantry_config_int(cfg, "consecutive", 1);
 	if (st->consecutive > st->attempts) {
 		rc = gantry_fail(ctx, GANTRY_ECONFIG,
 			"%s: consecutive = %u can never pass within attempts "
@@ -337,11 +317,8 @@ int smoke_read_config(struct smoke_state *st, const struct gantry_config *cfg,
 			st->consecutive, st->attempts);
 		return rc;
 	}
-	if (gantry_config_lookup(cfg, "latency_budget_ms")) {
-		if ((rc = int_option(cfg, "latency_budget_ms", 0, 1, 3600000,
-				     &v, ctx)) < 0)
-			return rc;
-		st->budget_ms = (long)v;
-	}
+	if (gantry_config_lookup(cfg, "latency_budget_ms"))
+		st->budget_ms = (long)gantry_config_int(cfg,
+							"latency_budget_ms", 0);
 	return read_tls(st, cfg, ctx);
 }

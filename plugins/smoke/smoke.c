@@ -53,6 +53,15 @@ static const struct gantry_option smoke_options[] = {
 	{ NULL, 0, 0, NULL, NULL }
 };
 
+/* The core enforces these before init. */
+static const struct gantry_option_rule smoke_rules[] = {
+	{ .key = "attempts", GANTRY_RANGE(1, SMOKE_MAX_ATTEMPTS) },
+	{ .key = "interval", GANTRY_RANGE(0, 3600) },
+	{ .key = "consecutive", GANTRY_RANGE(1, SMOKE_MAX_ATTEMPTS) },
+	{ .key = "latency_budget_ms", GANTRY_RANGE(1, 3600000) },
+	{ .key = NULL }
+};
+
 static void smoke_fini(void *state)
 {
 	smoke_state_free(state);
@@ -255,6 +264,7 @@ static const struct gantry_stage smoke_stage = {
 		   "expectations, retries with backoff, latency budget",
 	.kind = GANTRY_KIND_STAGE,
 	.options = smoke_options,
+	.option_rules = smoke_rules,
 	.init = smoke_init,
 	.plan = smoke_plan,
 	.run = smoke_run,

@@ -73,6 +73,13 @@ static const struct gantry_option tf_options[] = {
 	{ NULL, 0, 0, NULL, NULL }
 };
 
+/* The core enforces these before init. */
+static const struct gantry_option_rule tf_rules[] = {
+	{ .key = "parallelism", GANTRY_RANGE(0, INT_MAX) },
+	{ .key = "timeout", GANTRY_RANGE(0, UINT_MAX) },
+	{ .key = NULL }
+};
+
 struct tf_state {
 	/* Strings point into the config tree, which outlives fini. */
 	const char *dir;
@@ -170,7 +177,6 @@ static int tf_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 		   void **state)
 {
 	struct tf_state *st;
-	long long timeout;
 	int rc;
 
 	*state = NULL;
@@ -225,22 +231,8 @@ static int tf_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 		goto fail;
 	}
 	st->parallelism = gantry_config_int(cfg, "parallelism", 0);
-	if (st->parallelism < 0 || st->parallelism > INT_MAX) {
-		rc = gantry_fail(ctx, GANTRY_ECONFIG, "%s: option "
-			"'parallelism' must be a positive number (0: "
-			"terraform's default), not %lld",
-			where(cfg, "parallelism"), st->parallelism);
-		goto fail;
-	}
 	st->outputs = gantry_config_bool(cfg, "outputs", 1);
-	timeout = gantry_config_int(cfg, "timeout", 0);
-	if (timeout < 0 || timeout > UINT_MAX) {
-		rc = gantry_fail(ctx, GANTRY_ECONFIG, "%s: option 'timeout' "
-			"must be 0 (the entry's timeout) or a number of "
-			"seconds, not %lld", where(cfg, "timeout"), timeout);
-		goto fail;
-	}
-	st->timeout = (unsigned)timeout;
+	st->timeout = (unsigned)gantry_config_int(cfg, "timeout", 0);
 	*state = st;
 	return GANTRY_OK;
 
@@ -630,6 +622,7 @@ static const struct gantry_stage terraform_stage = {
 		   "apply of the saved plan, outputs",
 	.kind = GANTRY_KIND_STAGE,
 	.options = tf_options,
+	.option_rules = tf_rules,
 	.init = tf_init,
 	.plan = tf_plan,
 	.run = tf_run,

@@ -4,12 +4,12 @@
 
 run version
 expect_rc 0
-expect_out "gantry 0.1.0 (plugin ABI 1.0)"
+expect_out "gantry 0.1.0 (plugin ABI 1.1)"
 ok "version prints package and ABI versions"
 
 run --json version
 expect_rc 0
-[ "$(json_get "$TMP/out" 'd["abi"]')" = "1.0" ] || fail "json abi"
+[ "$(json_get "$TMP/out" 'd["abi"]')" = "1.1" ] || fail "json abi"
 ok "--json version is one JSON document"
 
 run --help

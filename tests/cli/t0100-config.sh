@@ -197,3 +197,88 @@ run config check
 expect_rc 2
 expect_err "unknown key 'buckett' in state; did you mean 'bucket'?"
 ok "state backend errors"
+
+# Ranges and choices (option_rules, ABI 1.1) are the core's to enforce.
+FIX="$top_builddir/tests/fixtures/loader/.libs"
+for so in ruled old10; do
+	cp "$FIX/$so.so" "$PLUGINS/$so.so" && chmod 644 "$PLUGINS/$so.so"
+done
+write_cfg <<'CFG'
+pipeline = ( { stage = "ruled"; count = 11; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'count' of stage 'ruled' must be 1 to 10, not 11"
+write_cfg <<'CFG'
+pipeline = ( { stage = "ruled"; replicas = 0; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'replicas' of stage 'ruled' must be at least 1, not 0"
+ok "an integer outside its range is refused at config check"
+
+write_cfg <<'CFG'
+pipeline = ( { stage = "ruled"; strategy = "blue-gren"; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'strategy' of stage 'ruled' must be one of 'rolling', 'blue-green' or 'canary', not 'blue-gren'; did you mean 'blue-green'?"
+write_cfg <<'CFG'
+pipeline = ( { stage = "ruled"; regions = [ "eu-west-1", "mars-1" ]; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: 'regions[1]' of stage 'ruled' must be one of 'eu-west-1' or 'us-east-1', not 'mars-1'"
+ok "a string not among its choices is refused, in lists too"
+
+# Refused before anything runs: the stage before it never ran.
+write_cfg <<'CFG'
+pipeline = ( { stage = "tfix"; log = "calls.log"; },
+             { stage = "ruled"; count = 0; } );
+CFG
+run deploy v1.0.0-rc.1
+expect_rc 2
+expect_err "option 'count' of stage 'ruled' must be 1 to 10, not 0"
+[ ! -e calls.log ] || fail "a stage ran although the configuration was refused"
+ok "deploy refuses out-of-range values before any stage runs"
+
+# A ${...} reference is checked once resolved, before the stage's init.
+write_cfg <<'CFG'
+pipeline = ( { stage = "ruled"; strategy = "${env:GANTRY_T_S}"; count = 10; regions = [ "us-east-1" ]; } );
+CFG
+GANTRY_T_S=canary run config check
+expect_rc 0
+GANTRY_T_S=canary run deploy v1.0.0-rc.1
+expect_rc 0
+GANTRY_T_S=big-bang run deploy v1.0.0-rc.1
+expect_rc 1 "a resolved value outside the choices"
+expect_err "option 'strategy' of stage 'ruled' must be one of 'rolling', 'blue-green' or 'canary', not 'big-bang'"
+ok "references are checked once resolved"
+
+# A plugin built against ABI 1.0 (no rules, shorter descriptor) still works.
+write_cfg <<'CFG'
+pipeline = ( { stage = "old10"; count = 99; mode = "anything"; } );
+CFG
+run config check
+expect_rc 0
+run deploy v1.0.0-rc.1
+expect_rc 0
+run plugins show old10
+expect_rc 0
+expect_out "count                int    how many times [default: 3]"
+ok "an ABI 1.0 plugin loads, validates and runs as before"
+
+# The shipped stages' ranges are the core's now: refused at config check.
+write_cfg <<'CFG'
+pipeline = ( { stage = "smoke"; url = "http://127.0.0.1:9/healthz"; attempts = 0; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'attempts' of stage 'smoke' must be 1 to 1000, not 0"
+write_cfg <<'CFG'
+pipeline = ( { stage = "terraform"; dir = "infra"; parallelism = -1; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'parallelism' of stage 'terraform' must be 0 to 2147483647, not -1"
+ok "shipped stages' ranges are enforced by the core"

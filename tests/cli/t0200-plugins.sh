@@ -15,7 +15,7 @@ chmod 644 "$PLUGINS/othermajor.so"
 run plugins list
 expect_rc 0
 expect_out "othermajor       refused"
-expect_out "built for plugin ABI 2.0, this gantry speaks 1.0"
+expect_out "built for plugin ABI 2.0, this gantry speaks 1.1"
 run --json plugins list
 [ "$(json_get "$TMP/out" '[p["state"] for p in d["plugins"] if p["name"]=="othermajor"][0]')" = "refused" ] || fail "json refused"
 ok "a refused plugin shows as refused with its reason"
@@ -37,6 +37,28 @@ run --json plugins show exec
 expect_rc 0
 [ "$(json_get "$TMP/out" '[o["required"] for o in d["options"] if o["key"]=="command"][0]')" = "True" ] || fail "command required"
 ok "plugins show documents options"
+
+cp "$FIX/ruled.so" "$PLUGINS/ruled.so" && chmod 644 "$PLUGINS/ruled.so"
+run plugins show ruled
+expect_rc 0
+expect_out "how many times [default: 3] [allowed: 1 to 10]"
+expect_out "how to roll out [default: rolling] [allowed: one of 'rolling', 'blue-green' or 'canary']"
+run --json plugins show ruled
+expect_rc 0
+[ "$(json_get "$TMP/out" '[(o["min"], o["max"]) for o in d["options"] if o["key"]=="count"][0]')" = "(1, 10)" ] || fail "json range"
+[ "$(json_get "$TMP/out" '[o["min"] for o in d["options"] if o["key"]=="replicas"][0]')" = "1" ] || fail "json lower bound"
+[ "$(json_get "$TMP/out" '[o.get("max") for o in d["options"] if o["key"]=="replicas"][0]')" = "None" ] || fail "json: no upper bound"
+[ "$(json_get "$TMP/out" '",".join([o["choices"] for o in d["options"] if o["key"]=="strategy"][0])')" = "rolling,blue-green,canary" ] || fail "json choices"
+[ "$(json_get "$TMP/out" '"choices" in [o for o in d["options"] if o["key"]=="note"][0]')" = "False" ] || fail "json: no rule, no members"
+rm "$PLUGINS/ruled.so"
+ok "plugins show prints ranges and choices"
+
+cp "$FIX/ruledefault.so" "$PLUGINS/ruledefault.so" && chmod 644 "$PLUGINS/ruledefault.so"
+run plugins show ruledefault
+expect_rc 5
+expect_err "plugin '$PLUGINS/ruledefault.so' refused: bad option rules: option 'count' defaults to '0', which its rule refuses (1 to 10); fix option_rules and rebuild"
+rm "$PLUGINS/ruledefault.so"
+ok "a plugin whose rules contradict its options is refused"
 
 run plugins show nosuch
 expect_rc 2

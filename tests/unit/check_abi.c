@@ -63,6 +63,13 @@ START_TEST(stage_layout_lp64)
 #if GANTRY_ABI_MINOR == 0
 	ck_assert_uint_eq(sizeof(struct gantry_stage), 104);
 #endif
+	/* 1.1 */
+	ck_assert_uint_eq(offsetof(struct gantry_stage, option_rules), 104);
+	ck_assert_uint_eq(offsetof(struct gantry_stage, option_rule_size),
+			  112);
+#if GANTRY_ABI_MINOR == 1
+	ck_assert_uint_eq(sizeof(struct gantry_stage), 120);
+#endif
 #endif
 }
 END_TEST
@@ -81,9 +88,14 @@ START_TEST(stage_size_rules)
 	d.header.size = (uint32_t)GANTRY_STAGE_SIZE_1_0;
 	ck_assert(GANTRY_STAGE_HAS_FIELD(&d, event));
 	ck_assert(GANTRY_STAGE_HAS_FIELD(&d, name));
+	ck_assert(!GANTRY_STAGE_HAS_FIELD(&d, option_rules));
+	ck_assert(!GANTRY_STAGE_HAS_FIELD(&d, option_rule_size));
 	d.header.size = (uint32_t)offsetof(struct gantry_stage, event);
 	ck_assert(!GANTRY_STAGE_HAS_FIELD(&d, event));
 	ck_assert(GANTRY_STAGE_HAS_FIELD(&d, fini));
+	d.header.size = (uint32_t)sizeof(struct gantry_stage);
+	ck_assert(GANTRY_STAGE_HAS_FIELD(&d, option_rules));
+	ck_assert(GANTRY_STAGE_HAS_FIELD(&d, option_rule_size));
 }
 END_TEST
 
@@ -96,6 +108,8 @@ START_TEST(header_macro_fills_versions)
 	ck_assert_uint_eq(d.header.minor, GANTRY_ABI_MINOR);
 	ck_assert_uint_eq(d.header.size, sizeof(struct gantry_stage));
 	ck_assert_uint_eq(d.header.reserved, 0);
+	ck_assert_uint_eq(d.option_rule_size,
+			  sizeof(struct gantry_option_rule));
 }
 END_TEST
 
@@ -110,6 +124,17 @@ START_TEST(option_layout)
 	ck_assert_uint_eq(sizeof(struct gantry_option), 32);
 #endif
 	ck_assert_uint_eq(sizeof(enum gantry_option_type), sizeof(int));
+	ck_assert_uint_ge(sizeof(struct gantry_option_rule),
+			  GANTRY_OPTION_RULE_SIZE_1_1);
+#if __SIZEOF_POINTER__ == 8
+	/* The rule element of 1.1: only ever appended to. */
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, key), 0);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, bounds), 8);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, min), 16);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, max), 24);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, choices), 32);
+	ck_assert_uint_eq(GANTRY_OPTION_RULE_SIZE_1_1, 40);
+#endif
 	ck_assert_uint_eq(sizeof(enum gantry_result), sizeof(int));
 }
 END_TEST
@@ -126,6 +151,8 @@ START_TEST(enum_and_flag_values)
 	ck_assert_uint_eq(GANTRY_OPT_SECRET, 0x2u);
 	ck_assert_uint_eq(GANTRY_KIND_STAGE, 0x1u);
 	ck_assert_uint_eq(GANTRY_KIND_NOTIFIER, 0x2u);
+	ck_assert_uint_eq(GANTRY_BOUND_MIN, 0x1u);
+	ck_assert_uint_eq(GANTRY_BOUND_MAX, 0x2u);
 
 	ck_assert_int_eq(GANTRY_OK, 0);
 	ck_assert_int_eq(GANTRY_EFAIL, -1);

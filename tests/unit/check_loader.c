@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "optrules.h"
 
 static char *root;		/* this test's temporary tree */
 
@@ -149,6 +150,63 @@ START_TEST(good_loads_with_its_descriptor)
 }
 END_TEST
 
+/* A plugin built against ABI 1.0 loads; nothing past its size is read
+   (the fixture fills the later fields with garbage). */
+START_TEST(abi_1_0_layout_loads_without_rules)
+{
+	struct loader l;
+	struct errs e = { 0 };
+	const struct plugin *p;
+	int refused = -1;
+
+	free(copy_fixture("old10", root, NULL));
+	init_loader(&l, root, NULL);
+	p = loader_get(&l, "old10", &refused, &e);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(refused, 0);
+	ck_assert_uint_eq(p->desc->header.minor, 0);
+	ck_assert_uint_eq(p->desc->header.size, GANTRY_STAGE_SIZE_1_0);
+	ck_assert(!GANTRY_STAGE_HAS_FIELD(p->desc, option_rules));
+	ck_assert_ptr_null(optrules_at(p->desc, 0));
+	ck_assert_ptr_null(optrules_find(p->desc, "count"));
+	ck_assert_str_eq(p->desc->options[0].key, "count");
+	loader_release(&l);
+}
+END_TEST
+
+START_TEST(rules_load_and_describe_themselves)
+{
+	struct loader l;
+	struct errs e = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	const struct plugin *p;
+	const struct gantry_option_rule *r;
+	int refused = -1;
+
+	free(copy_fixture("ruled", root, NULL));
+	init_loader(&l, root, NULL);
+	p = loader_get(&l, "ruled", &refused, &e);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->desc->header.minor, GANTRY_ABI_MINOR);
+	ck_assert_uint_eq(p->desc->option_rule_size,
+			  sizeof(struct gantry_option_rule));
+	r = optrules_find(p->desc, "count");
+	ck_assert_ptr_nonnull(r);
+	optrules_describe(r, &b);
+	ck_assert_str_eq(b.buf, "1 to 10");
+	gantry_buf_reset(&b);
+	optrules_describe(optrules_find(p->desc, "replicas"), &b);
+	ck_assert_str_eq(b.buf, "at least 1");
+	gantry_buf_reset(&b);
+	optrules_describe(optrules_find(p->desc, "strategy"), &b);
+	ck_assert_str_eq(b.buf, "one of 'rolling', 'blue-green' or 'canary'");
+	ck_assert_ptr_null(optrules_find(p->desc, "note"));
+	ck_assert_ptr_null(optrules_at(p->desc, 4));
+	gantry_buf_release(&b);
+	loader_release(&l);
+}
+END_TEST
+
 START_TEST(notifier_without_run_loads)
 {
 	struct loader l;
@@ -185,7 +243,7 @@ static char *expected_refusal(const char *name)
 		return gantry_xasprintf("built for plugin ABI %d.%d, this "
 			"gantry speaks %d.%d; rebuild the plugin against "
 			"gantry's SDK %d.x", GANTRY_ABI_MAJOR + 1,
-			GANTRY_ABI_MINOR, GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR,
+			0, GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR,
 			GANTRY_ABI_MAJOR);
 	if (!strcmp(name, "newerminor"))
 		return gantry_xasprintf("built for plugin ABI %d.%d, newer "
@@ -215,13 +273,25 @@ static char *expected_refusal(const char *name)
 	if (!strcmp(name, "clash"))
 		return gantry_xstrdup("descriptor names stage 'good' but the "
 			"file is 'clash.so'; rename the file or the stage");
+	if (!strcmp(name, "badrule"))
+		return gantry_xstrdup("bad option rules: rule 1 names option "
+			"'level', which the option table lacks; fix "
+			"option_rules and rebuild");
+	if (!strcmp(name, "rangetype"))
+		return gantry_xstrdup("bad option rules: option 'region' has "
+			"a range but is not an integer option; fix "
+			"option_rules and rebuild");
+	if (!strcmp(name, "ruledefault"))
+		return gantry_xstrdup("bad option rules: option 'count' "
+			"defaults to '0', which its rule refuses (1 to 10); "
+			"fix option_rules and rebuild");
 	return NULL;
 }
 
 static const char *const bad_fixtures[] = {
 	"noentry", "nulldesc", "badmagic", "othermajor", "newerminor",
 	"smallsize", "noname", "norun", "noevent", "badtype", "nohelp",
-	"clash",
+	"clash", "badrule", "rangetype", "ruledefault",
 };
 
 START_TEST(bad_fixture_is_refused_with_its_line)
@@ -696,6 +766,8 @@ static Suite *loader_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, good_loads_with_its_descriptor);
 	tcase_add_test(tc, notifier_without_run_loads);
+	tcase_add_test(tc, abi_1_0_layout_loads_without_rules);
+	tcase_add_test(tc, rules_load_and_describe_themselves);
 	tcase_add_loop_test(tc, bad_fixture_is_refused_with_its_line, 0,
 			    (int)GANTRY_ARRAY_SIZE(bad_fixtures));
 	tcase_add_test(tc, unloadable_file_is_refused);

@@ -28,6 +28,8 @@
  * ABI history (append-only; one line per bump):
  *   1.0  first public ABI: header, name, version, summary, kind, options,
  *        init, plan, run, rollback, fini, event
+ *   1.1  descriptor gains option_rules and option_rule_size: ranges and
+ *        choices the core enforces (struct gantry_option_rule)
  */
 #ifndef GANTRY_STAGE_H
 #define GANTRY_STAGE_H
@@ -42,7 +44,7 @@ extern "C" {
 /* "GNTR" read as a little-endian 32-bit number. */
 #define GANTRY_ABI_MAGIC 0x52544e47u
 #define GANTRY_ABI_MAJOR 1
-#define GANTRY_ABI_MINOR 0
+#define GANTRY_ABI_MINOR 1
 
 /* The name of the one symbol a plugin exports. */
 #define GANTRY_STAGE_ENTRY_SYMBOL "gantry_stage_entry"
@@ -88,6 +90,55 @@ struct gantry_option {
 					   "true"), or NULL */
 	const char *help;		/* one line, lowercase, no final period */
 };
+
+/*
+ * A rule the core enforces on one option's values (since ABI 1.1), so a
+ * stage's init never sees a value outside it and need not check it:
+ *
+ *   - a range (GANTRY_OPT_INT): GANTRY_RANGE(lo, hi), GANTRY_AT_LEAST(lo)
+ *     or GANTRY_AT_MOST(hi), bounds included;
+ *   - choices (GANTRY_OPT_STRING, or GANTRY_OPT_LIST whose every member
+ *     is one of them): GANTRY_CHOICES("rolling", "blue-green").
+ *
+ * Rules live in their own table, named by option key and ended by an
+ * entry whose key is NULL; the option table keeps its ABI 1.0 layout.
+ *
+ *   static const struct gantry_option_rule my_rules[] = {
+ *           { .key = "timeout", GANTRY_RANGE(0, 3600) },
+ *           { .key = "strategy", GANTRY_CHOICES("rolling", "canary") },
+ *           { .key = NULL }
+ *   };
+ *   ... .options = my_options, .option_rules = my_rules, ...
+ *
+ * The loader refuses a plugin whose rule names no option, does not fit
+ * the option's type, or rejects the option's own default.  The core
+ * checks literal values at `config check` and before anything runs, and
+ * values holding ${...} references once they are resolved, before init.
+ * The element size is not fixed: GANTRY_STAGE_HEADER records it in the
+ * descriptor (option_rule_size), so fields appended here in later minors
+ * are read only when the plugin's size covers them.
+ */
+struct gantry_option_rule {
+	const char *key;		/* the option, as in the option table */
+	unsigned bounds;		/* GANTRY_BOUND_MIN | GANTRY_BOUND_MAX:
+					   which of min and max apply */
+	int64_t min, max;		/* GANTRY_OPT_INT, bounds included */
+	const char *const *choices;	/* NULL-terminated allowed values */
+};
+
+#define GANTRY_BOUND_MIN 0x1u
+#define GANTRY_BOUND_MAX 0x2u
+
+#define GANTRY_RANGE(lo, hi) \
+	.bounds = GANTRY_BOUND_MIN | GANTRY_BOUND_MAX, .min = (lo), .max = (hi)
+#define GANTRY_AT_LEAST(lo) .bounds = GANTRY_BOUND_MIN, .min = (lo)
+#define GANTRY_AT_MOST(hi) .bounds = GANTRY_BOUND_MAX, .max = (hi)
+#define GANTRY_CHOICES(...) \
+	.choices = (const char *const[]){ __VA_ARGS__, NULL }
+
+/* Size of a rule of ABI 1.1: the least the core accepts. */
+#define GANTRY_OPTION_RULE_SIZE_1_1 \
+	(offsetof(struct gantry_option_rule, choices) + sizeof(void *))
 
 /* What a plugin is: a pipeline stage, a notifier (event hook only), or both. */
 #define GANTRY_KIND_STAGE    0x1u
@@ -143,6 +194,13 @@ struct gantry_stage {
 	   failure never fails a deploy. */
 	int (*event)(void *state, struct gantry_ctx *ctx,
 		     const struct gantry_event *ev);
+
+	/* Since ABI 1.1.  Ranges and choices of options, NULL-key
+	   terminated; NULL for none. */
+	const struct gantry_option_rule *option_rules;
+	/* sizeof(struct gantry_option_rule) as built; GANTRY_STAGE_HEADER
+	   sets it. */
+	uint32_t option_rule_size;
 };
 
 /* Size of the descriptor of ABI 1.0: the least the core accepts. */
@@ -153,9 +211,11 @@ struct gantry_stage {
 #define GANTRY_STAGE_HAS_FIELD(d, f) \
 	((d)->header.size >= offsetof(struct gantry_stage, f) + sizeof((d)->f))
 
+/* Fills the header and the element sizes of the descriptor's tables. */
 #define GANTRY_STAGE_HEADER \
 	.header = { GANTRY_ABI_MAGIC, GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR, \
-		    (uint32_t)sizeof(struct gantry_stage), 0 }
+		    (uint32_t)sizeof(struct gantry_stage), 0 }, \
+	.option_rule_size = (uint32_t)sizeof(struct gantry_option_rule)
 
 #if defined(__GNUC__)
 #define GANTRY_EXPORT __attribute__((visibility("default")))
