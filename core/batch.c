@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -303,7 +302,8 @@ static const char *result_of_code(const struct batch *b, int code)
 /* The child is gone: what its JSON document says, else its exit code. */
 static void reap(struct batch *b, struct job *j, int status)
 {
-	json_object *doc, *v;
+	struct gantry_json *doc;
+	const char *v;
 	char why[64];
 	int code;
 
@@ -313,19 +313,18 @@ static void reap(struct batch *b, struct job *j, int status)
 		j->out_fd = -1;
 	}
 	follow_log(b, j);
-	doc = json_tokener_parse(j->out.buf);
-	if (doc && json_object_is_type(doc, json_type_object)) {
-		if (!b->o->dry_run && json_object_object_get_ex(doc, "id", &v))
-			j->deploy_id = gantry_xstrdup(json_object_get_string(v));
-		if (json_object_object_get_ex(doc, "result", &v) &&
-		    strcmp(json_object_get_string(v), "running"))
-			j->result = gantry_xstrdup(json_object_get_string(v));
-		if ((json_object_object_get_ex(doc, "reason", &v) ||
-		     json_object_object_get_ex(doc, "error", &v)) &&
-		    json_object_get_string(v) && *json_object_get_string(v))
-			j->reason = gantry_xstrdup(json_object_get_string(v));
-	}
-	json_object_put(doc);
+	doc = gantry_json_parse(j->out.buf, j->out.len, NULL, 0);
+	if (!b->o->dry_run && (v = gantry_json_string(doc, "id", NULL)))
+		j->deploy_id = gantry_xstrdup(v);
+	v = gantry_json_string(doc, "result", NULL);
+	if (v && strcmp(v, "running"))
+		j->result = gantry_xstrdup(v);
+	v = gantry_json_get(doc, "reason") ?
+		gantry_json_string(doc, "reason", NULL) :
+		gantry_json_string(doc, "error", NULL);
+	if (v && *v)
+		j->reason = gantry_xstrdup(v);
+	gantry_json_free(doc);
 	if (WIFSIGNALED(status)) {
 		code = 128 + WTERMSIG(status);
 		snprintf(why, sizeof(why), "killed by signal %d (%s)",
@@ -527,50 +526,46 @@ static int exit_code(const struct batch *b)
 	return worst;
 }
 
-static json_object *summary_json(const struct batch *b, int code)
+static struct gantry_json *summary_json(const struct batch *b, int code)
 {
-	json_object *doc = json_object_new_object(), *arr;
+	struct gantry_json *doc = gantry_json_new_object(), *arr;
 	size_t i;
 
-	json_object_object_add(doc, "batch", batch_jstr(b->id));
-	json_object_object_add(doc, "file", batch_jstr(b->file));
-	json_object_object_add(doc, "dry_run",
-			       json_object_new_boolean(b->o->dry_run));
-	arr = json_object_new_array();
+	gantry_json_set_string(doc, "batch", b->id);
+	gantry_json_set_string(doc, "file", b->file);
+	gantry_json_set_bool(doc, "dry_run", b->o->dry_run);
+	arr = gantry_json_set_array(doc, "deploys");
 	for (i = 0; i < b->n; i++) {
 		const struct job *j = &b->jobs[i];
-		json_object *o = json_object_new_object();
+		struct gantry_json *o = gantry_json_push_object(arr);
 		int ran = j->state == J_DONE;
 
-		json_object_object_add(o, "name", batch_jstr(j->name));
-		json_object_object_add(o, "config", batch_jstr(j->shown));
-		json_object_object_add(o, "env", batch_jstr(j->env));
-		json_object_object_add(o, "tag", batch_jstr(j->tag));
-		json_object_object_add(o, "result", batch_jstr(batch_job_word(j)));
-		json_object_object_add(o, "exit_code", ran ?
-				       json_object_new_int(j->code) : NULL);
-		json_object_object_add(o, "duration", ran ?
-				       json_object_new_double(j->t1 - j->t0) :
-				       NULL);
-		json_object_object_add(o, "deploy_id",
-				       batch_jstr(j->deploy_id));
-		json_object_object_add(o, "log", batch_jstr(j->log));
+		gantry_json_set_string(o, "name", j->name);
+		gantry_json_set_string(o, "config", j->shown);
+		gantry_json_set_string(o, "env", j->env);
+		gantry_json_set_string(o, "tag", j->tag);
+		gantry_json_set_string(o, "result", batch_job_word(j));
+		if (ran) {
+			gantry_json_set_int(o, "exit_code", j->code);
+			gantry_json_set_double(o, "duration", j->t1 - j->t0);
+		} else {
+			gantry_json_set_null(o, "exit_code");
+			gantry_json_set_null(o, "duration");
+		}
+		gantry_json_set_string(o, "deploy_id", j->deploy_id);
+		gantry_json_set_string(o, "log", j->log);
 		if (j->reason)
-			json_object_object_add(o, "reason",
-					       batch_jstr(j->reason));
-		json_object_array_add(arr, o);
+			gantry_json_set_string(o, "reason", j->reason);
 	}
-	json_object_object_add(doc, "deploys", arr);
-	json_object_object_add(doc, "exit_code", json_object_new_int(code));
+	gantry_json_set_int(doc, "exit_code", code);
 	return doc;
 }
 
 /* Keeps the summary next to the logs, for whoever looks later. */
-static void save_summary(const struct batch *b, json_object *doc)
+static void save_summary(const struct batch *b, struct gantry_json *doc)
 {
 	char *path = gantry_xasprintf("%s/summary.json", b->logdir);
-	const char *text = gantry_i_json_text(doc,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = gantry_i_json_text_ex(doc, GANTRY_I_JSON_PRETTY);
 	char *red = gantry_i_redact(text);
 	FILE *f = fopen(path, "w");
 
@@ -671,7 +666,7 @@ static int setup_logs(struct batch *b)
 int batch_main(const struct options *o, const char *file)
 {
 	struct batch b;
-	json_object *doc;
+	struct gantry_json *doc;
 	int code;
 
 	if (misuse(o))
@@ -705,7 +700,7 @@ int batch_main(const struct options *o, const char *file)
 		batch_print_doc(doc);
 	else
 		batch_print_table(&b, code);
-	json_object_put(doc);
+	gantry_json_free(doc);
 	release(&b);
 	return code;
 }

@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,54 +376,45 @@ int batch_validate(struct batch *b)
 
 /* ---- --matrix ------------------------------------------------------------ */
 
-void batch_print_doc(json_object *doc)
+void batch_print_doc(struct gantry_json *doc)
 {
-	char *text = gantry_i_redact(gantry_i_json_text(doc,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *text = gantry_i_redact(gantry_i_json_text_ex(doc,
+						GANTRY_I_JSON_PRETTY));
 
 	puts(text);
 	fflush(stdout);
 	free(text);
 }
 
-json_object *batch_jstr(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 int batch_print_matrix(struct batch *b)
 {
-	json_object *doc = json_object_new_object(), *waves;
+	struct gantry_json *doc = gantry_json_new_object(), *waves;
 	unsigned w, last = 0;
 	size_t i;
 
-	waves = json_object_new_array();
+	waves = gantry_json_set_array(doc, "waves");
 	for (i = 0; i < b->n; i++)
 		if (b->jobs[i].wave > last)
 			last = b->jobs[i].wave;
 	for (w = 1; w <= last; w++) {
-		json_object *wave = json_object_new_object();
-		json_object *inc = json_object_new_array();
+		struct gantry_json *wave = gantry_json_push_object(waves);
+		struct gantry_json *inc = gantry_json_set_array(wave,
+								"include");
 
 		for (i = 0; i < b->n; i++) {
 			struct job *j = &b->jobs[i];
-			json_object *o;
+			struct gantry_json *o;
 
 			if (j->wave != w)
 				continue;
-			o = json_object_new_object();
-			json_object_object_add(o, "name", batch_jstr(j->name));
-			json_object_object_add(o, "config",
-					       batch_jstr(j->shown));
-			json_object_object_add(o, "tag", batch_jstr(j->tag));
-			json_object_object_add(o, "env", batch_jstr(j->env));
-			json_object_array_add(inc, o);
+			o = gantry_json_push_object(inc);
+			gantry_json_set_string(o, "name", j->name);
+			gantry_json_set_string(o, "config", j->shown);
+			gantry_json_set_string(o, "tag", j->tag);
+			gantry_json_set_string(o, "env", j->env);
 		}
-		json_object_object_add(wave, "include", inc);
-		json_object_array_add(waves, wave);
 	}
-	json_object_object_add(doc, "waves", waves);
 	batch_print_doc(doc);
-	json_object_put(doc);
+	gantry_json_free(doc);
 	return EXIT_OK;
 }

@@ -6,7 +6,6 @@
 #ifndef GANTRY_BATCH_I_H
 #define GANTRY_BATCH_I_H
 
-#include <json-c/json.h>
 #include <limits.h>
 #include <sys/types.h>
 
@@ -65,9 +64,7 @@ int batch_validate(struct batch *b);
 /* batch_file.c: prints the deploys of a validated batch by wave (--matrix). */
 int batch_print_matrix(struct batch *b);
 /* batch_file.c: prints doc on stdout, pretty and redacted. */
-void batch_print_doc(json_object *doc);
-/* batch_file.c: a JSON string, or NULL (JSON null) for NULL. */
-json_object *batch_jstr(const char *s);
+void batch_print_doc(struct gantry_json *doc);
 
 /* batch_draw.c: the word for j's state ("running", "succeeded", ...). */
 const char *batch_job_word(const struct job *j);

@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,15 @@
 int cmd_version(const struct options *o)
 {
 	if (o->json) {
-		json_object *j = json_object_new_object();
+		struct gantry_json *j = gantry_json_new_object();
 		char abi[32];
 
 		snprintf(abi, sizeof(abi), "%d.%d", GANTRY_ABI_MAJOR,
 			 GANTRY_ABI_MINOR);
-		json_object_object_add(j, "version",
-				       json_object_new_string(PACKAGE_VERSION));
-		json_object_object_add(j, "abi", json_object_new_string(abi));
-		json_object_object_add(j, "plugin_dir",
-				       json_object_new_string(GANTRY_PLUGIN_DIR));
-		cli_print_json(j);
+		gantry_json_set_string(j, "version", PACKAGE_VERSION);
+		gantry_json_set_string(j, "abi", abi);
+		gantry_json_set_string(j, "plugin_dir", GANTRY_PLUGIN_DIR);
+		progress_print_json(j);
 	} else {
 		printf("gantry %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
 		       GANTRY_ABI_MAJOR, GANTRY_ABI_MINOR);
@@ -52,32 +49,30 @@ static const char *type_name(enum gantry_option_type t)
 
 int cmd_plugins_list(struct session *s)
 {
-	json_object *arr = NULL;
+	struct gantry_json *doc = NULL, *arr = NULL;
 	size_t i;
 
 	loader_scan(&s->loader);
-	if (s->opt->json)
-		arr = json_object_new_array();
+	if (s->opt->json) {
+		doc = gantry_json_new_object();
+		arr = gantry_json_set_array(doc, "plugins");
+	}
 	for (i = 0; i < s->loader.n; i++) {
 		const struct plugin *p = &s->loader.plugins[i];
 		const struct gantry_stage *d = p->desc;
 
 		if (arr) {
-			json_object *j = json_object_new_object();
+			struct gantry_json *j = gantry_json_push_object(arr);
 
-			json_object_object_add(j, "name",
-					       json_object_new_string(p->name));
-			json_object_object_add(j, "path",
-					       json_object_new_string(p->path));
-			json_object_object_add(j, "state",
-				json_object_new_string(state_word(p->state)));
+			gantry_json_set_string(j, "name", p->name);
+			gantry_json_set_string(j, "path", p->path);
+			gantry_json_set_string(j, "state",
+					       state_word(p->state));
 			if (p->refusal)
-				json_object_object_add(j, "reason",
-					json_object_new_string(p->refusal));
+				gantry_json_set_string(j, "reason", p->refusal);
 			if (d && d->summary)
-				json_object_object_add(j, "summary",
-					json_object_new_string(d->summary));
-			json_object_array_add(arr, j);
+				gantry_json_set_string(j, "summary",
+						       d->summary);
 			continue;
 		}
 		if (p->state == PLUGIN_LOADED)
@@ -87,11 +82,8 @@ int cmd_plugins_list(struct session *s)
 			cli_printf("%-16s %-9s %s\n", p->name,
 				   state_word(p->state), p->refusal);
 	}
-	if (arr) {
-		json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "plugins", arr);
-		cli_print_json(j);
+	if (doc) {
+		progress_print_json(doc);
 	} else if (!s->loader.n) {
 		gantry_log(NULL, GANTRY_LOG_WARN, "no plugins found; set "
 			   "--plugin-path or install them into %s",
@@ -113,24 +105,23 @@ static char *allowed(const struct gantry_stage *d, const char *key)
 }
 
 /* The rule of option key as JSON members: min, max, choices. */
-static void add_rule_json(json_object *o, const struct gantry_stage *d,
+static void add_rule_json(struct gantry_json *o, const struct gantry_stage *d,
 			  const char *key)
 {
 	const struct gantry_option_rule *r = optrules_find(d, key);
 	const char *const *c;
-	json_object *arr;
+	struct gantry_json *arr;
 
 	if (!r)
 		return;
 	if (r->bounds & GANTRY_BOUND_MIN)
-		json_object_object_add(o, "min", json_object_new_int64(r->min));
+		gantry_json_set_int(o, "min", r->min);
 	if (r->bounds & GANTRY_BOUND_MAX)
-		json_object_object_add(o, "max", json_object_new_int64(r->max));
+		gantry_json_set_int(o, "max", r->max);
 	if (r->choices) {
-		arr = json_object_new_array();
+		arr = gantry_json_set_array(o, "choices");
 		for (c = r->choices; *c; c++)
-			json_object_array_add(arr, json_object_new_string(*c));
-		json_object_object_add(o, "choices", arr);
+			gantry_json_push_string(arr, *c);
 	}
 }
 
@@ -233,38 +224,31 @@ int cmd_plugins_show(struct session *s, const char *name)
 		return refused ? EXIT_REFUSED : EXIT_USAGE;
 	}
 	if (s->opt->json) {
-		json_object *j = json_object_new_object(), *arr;
+		struct gantry_json *j = gantry_json_new_object(), *arr;
 
-		json_object_object_add(j, "name",
-				       json_object_new_string(p->desc->name));
-		json_object_object_add(j, "path", json_object_new_string(p->path));
-		json_object_object_add(j, "version", json_object_new_string(
-			p->desc->version ? p->desc->version : ""));
-		json_object_object_add(j, "summary", json_object_new_string(
-			p->desc->summary ? p->desc->summary : ""));
-		json_object_object_add(j, "rollback", json_object_new_boolean(
-			p->desc->rollback != NULL));
-		arr = json_object_new_array();
+		gantry_json_set_string(j, "name", p->desc->name);
+		gantry_json_set_string(j, "path", p->path);
+		gantry_json_set_string(j, "version", p->desc->version ?
+				       p->desc->version : "");
+		gantry_json_set_string(j, "summary", p->desc->summary ?
+				       p->desc->summary : "");
+		gantry_json_set_bool(j, "rollback", p->desc->rollback != NULL);
+		arr = gantry_json_set_array(j, "options");
 		for (op = p->desc->options; op && op->key; op++) {
-			json_object *o = json_object_new_object();
+			struct gantry_json *o = gantry_json_push_object(arr);
 
-			json_object_object_add(o, "key",
-					       json_object_new_string(op->key));
-			json_object_object_add(o, "type",
-				json_object_new_string(type_name(op->type)));
-			json_object_object_add(o, "required",
-				json_object_new_boolean(op->flags & GANTRY_OPT_REQUIRED));
-			json_object_object_add(o, "secret",
-				json_object_new_boolean(op->flags & GANTRY_OPT_SECRET));
-			json_object_object_add(o, "default", op->def ?
-				json_object_new_string(op->def) : NULL);
-			json_object_object_add(o, "help", json_object_new_string(
-				op->help ? op->help : ""));
+			gantry_json_set_string(o, "key", op->key);
+			gantry_json_set_string(o, "type", type_name(op->type));
+			gantry_json_set_bool(o, "required",
+					     op->flags & GANTRY_OPT_REQUIRED);
+			gantry_json_set_bool(o, "secret",
+					     op->flags & GANTRY_OPT_SECRET);
+			gantry_json_set_string(o, "default", op->def);
+			gantry_json_set_string(o, "help",
+					       op->help ? op->help : "");
 			add_rule_json(o, p->desc, op->key);
-			json_object_array_add(arr, o);
 		}
-		json_object_object_add(j, "options", arr);
-		cli_print_json(j);
+		progress_print_json(j);
 		return EXIT_OK;
 	}
 	if (s->opt->format && strcmp(s->opt->format, "text"))
@@ -295,7 +279,7 @@ int cmd_plugins_show(struct session *s, const char *name)
 /* ---- config check -------------------------------------------------------- */
 
 static int check_env(const struct options *o, const char *env, int *refused,
-		     json_object *arr)
+		     struct gantry_json *arr)
 {
 	struct session s;
 	struct options eo = *o;
@@ -321,16 +305,13 @@ static int check_env(const struct options *o, const char *env, int *refused,
 	if (rc == EXIT_REFUSED)
 		*refused = 1;
 	if (arr) {
-		json_object *j = json_object_new_object();
+		struct gantry_json *j = gantry_json_push_object(arr);
 
-		json_object_object_add(j, "environment",
-				       json_object_new_string(env));
-		json_object_object_add(j, "ok",
-				       json_object_new_boolean(rc == EXIT_OK));
+		gantry_json_set_string(j, "environment", env);
+		gantry_json_set_bool(j, "ok", rc == EXIT_OK);
 		if (rc != EXIT_OK && gantry_i_log_last_error())
-			json_object_object_add(j, "error", json_object_new_string(
-				gantry_i_log_last_error()));
-		json_object_array_add(arr, j);
+			gantry_json_set_string(j, "error",
+					       gantry_i_log_last_error());
 	}
 	session_close(&s);
 	return rc;
@@ -339,7 +320,7 @@ static int check_env(const struct options *o, const char *env, int *refused,
 int cmd_config_check(const struct options *o, const char *env)
 {
 	struct session s;
-	json_object *arr = NULL;
+	struct gantry_json *arr = NULL;
 	int rc, bad = 0, refused = 0;
 	size_t i;
 
@@ -351,7 +332,7 @@ int cmd_config_check(const struct options *o, const char *env)
 		return rc;
 	}
 	if (o->json)
-		arr = json_object_new_array();
+		arr = gantry_json_new_array();
 	if (env || o->env) {
 		const struct env_def *d = session_env_arg(&s, env);
 
@@ -366,13 +347,12 @@ int cmd_config_check(const struct options *o, const char *env)
 				bad = 1;
 	}
 	if (arr) {
-		json_object *j = json_object_new_object();
+		struct gantry_json *doc = gantry_json_new_object();
 
-		json_object_object_add(j, "config",
-				       json_object_new_string(s.conf.path));
-		json_object_object_add(j, "ok", json_object_new_boolean(!bad));
-		json_object_object_add(j, "environments", arr);
-		cli_print_json(j);
+		gantry_json_set_string(doc, "config", s.conf.path);
+		gantry_json_set_bool(doc, "ok", !bad);
+		gantry_json_set_json(doc, "environments", arr);
+		progress_print_json(doc);
 	} else if (!bad) {
 		fprintf(stderr, "%s: configuration ok\n", s.conf.path);
 	}

@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,30 +23,23 @@ static int is_rollback(const struct deploy_record *r)
 	return kv && !strcmp(kv->value, "true");
 }
 
-static json_object *record_summary(const struct deploy_record *r)
+static struct gantry_json *record_summary(const struct deploy_record *r)
 {
-	json_object *j = json_object_new_object();
+	struct gantry_json *j = gantry_json_new_object();
 
-	json_object_object_add(j, "id", json_object_new_string(r->id));
-	json_object_object_add(j, "environment",
-			       json_object_new_string(r->environment));
-	json_object_object_add(j, "tag", json_object_new_string(r->tag));
-	json_object_object_add(j, "rollback",
-			       json_object_new_boolean(is_rollback(r)));
-	json_object_object_add(j, "result", json_object_new_string(
-		r->result ? r->result : "running"));
-	json_object_object_add(j, "exit_code", json_object_new_int(r->exit_code));
-	json_object_object_add(j, "actor", json_object_new_string(
-		r->actor ? r->actor : ""));
-	json_object_object_add(j, "started", json_object_new_double(r->started));
-	json_object_object_add(j, "finished",
-			       json_object_new_double(r->finished));
+	gantry_json_set_string(j, "id", r->id);
+	gantry_json_set_string(j, "environment", r->environment);
+	gantry_json_set_string(j, "tag", r->tag);
+	gantry_json_set_bool(j, "rollback", is_rollback(r));
+	gantry_json_set_string(j, "result", r->result ? r->result : "running");
+	gantry_json_set_int(j, "exit_code", r->exit_code);
+	gantry_json_set_string(j, "actor", r->actor ? r->actor : "");
+	gantry_json_set_double(j, "started", r->started);
+	gantry_json_set_double(j, "finished", r->finished);
 	if (r->failed_stage)
-		json_object_object_add(j, "failed_stage",
-				       json_object_new_string(r->failed_stage));
+		gantry_json_set_string(j, "failed_stage", r->failed_stage);
 	if (r->reason)
-		json_object_object_add(j, "reason",
-				       json_object_new_string(r->reason));
+		gantry_json_set_string(j, "reason", r->reason);
 	return j;
 }
 
@@ -58,7 +50,7 @@ int cmd_history(struct session *s, const char *envname)
 	struct deploy_record *list = NULL;
 	struct errs e = { 0 };
 	size_t n = 0, i;
-	json_object *arr = NULL;
+	struct gantry_json *arr = NULL;
 
 	if (!st)
 		return EXIT_USAGE;
@@ -71,7 +63,7 @@ int cmd_history(struct session *s, const char *envname)
 		return EXIT_FAILED;
 	}
 	if (s->opt->json)
-		arr = json_object_new_array();
+		arr = gantry_json_new_array();
 	else if (n)
 		cli_printf("%-24s %-12s %-16s %-16s %-10s %s\n", "ID", "ENV",
 			   "TAG", "RESULT", "BY", "STARTED");
@@ -80,7 +72,7 @@ int cmd_history(struct session *s, const char *envname)
 		char when[32];
 
 		if (arr) {
-			json_object_array_add(arr, record_summary(r));
+			gantry_json_push_json(arr, record_summary(r));
 			continue;
 		}
 		cli_fmt_time(r->started, when, sizeof(when));
@@ -91,12 +83,11 @@ int cmd_history(struct session *s, const char *envname)
 			   is_rollback(r) ? "  (rollback)" : "");
 	}
 	if (arr) {
-		json_object *j = json_object_new_object();
+		struct gantry_json *j = gantry_json_new_object();
 
-		json_object_object_add(j, "service",
-				       json_object_new_string(s->conf.service));
-		json_object_object_add(j, "deploys", arr);
-		cli_print_json(j);
+		gantry_json_set_string(j, "service", s->conf.service);
+		gantry_json_set_json(j, "deploys", arr);
+		progress_print_json(j);
 	} else if (!n) {
 		gantry_i_term_printf(stderr, "no deploys of %s%s%s recorded "
 				     "in %s\n", s->conf.service,
@@ -107,22 +98,18 @@ int cmd_history(struct session *s, const char *envname)
 	return EXIT_OK;
 }
 
-static json_object *holder_json(const struct lock_holder *h, int rc)
+static struct gantry_json *holder_json(const struct lock_holder *h, int rc)
 {
-	json_object *j = json_object_new_object();
+	struct gantry_json *j = gantry_json_new_object();
 
-	json_object_object_add(j, "state", json_object_new_string(
-		rc == 0 ? "free" : rc == 1 ? "held" : "stale"));
+	gantry_json_set_string(j, "state",
+			       rc == 0 ? "free" : rc == 1 ? "held" : "stale");
 	if (rc > 0) {
-		json_object_object_add(j, "id", json_object_new_string(
-			h->id ? h->id : "?"));
-		json_object_object_add(j, "user", json_object_new_string(
-			h->user ? h->user : "?"));
-		json_object_object_add(j, "host", json_object_new_string(
-			h->host ? h->host : "?"));
-		json_object_object_add(j, "pid", json_object_new_int64(h->pid));
-		json_object_object_add(j, "started",
-				       json_object_new_double(h->started));
+		gantry_json_set_string(j, "id", h->id ? h->id : "?");
+		gantry_json_set_string(j, "user", h->user ? h->user : "?");
+		gantry_json_set_string(j, "host", h->host ? h->host : "?");
+		gantry_json_set_int(j, "pid", h->pid);
+		gantry_json_set_double(j, "started", h->started);
 	}
 	return j;
 }
@@ -147,7 +134,7 @@ int cmd_status(struct session *s, const char *envname)
 {
 	struct state *st = session_state(s);
 	const struct env_def *only = NULL;
-	json_object *arr = NULL;
+	struct gantry_json *arr = NULL;
 	size_t i;
 	int bad = 0;
 
@@ -156,7 +143,7 @@ int cmd_status(struct session *s, const char *envname)
 	if ((envname || s->opt->env) && !(only = session_env_arg(s, envname)))
 		return EXIT_USAGE;
 	if (s->opt->json)
-		arr = json_object_new_array();
+		arr = gantry_json_new_array();
 	for (i = 0; i < s->conf.nenvs; i++) {
 		const struct env_def *env = &s->conf.envs[i];
 		struct deploy_record *list = NULL;
@@ -182,17 +169,15 @@ int cmd_status(struct session *s, const char *envname)
 		errs_print(&e);
 		errs_clear(&e);
 		if (arr) {
-			json_object *j = json_object_new_object();
+			struct gantry_json *j = gantry_json_push_object(arr);
 
-			json_object_object_add(j, "environment",
-					       json_object_new_string(env->name));
-			json_object_object_add(j, "current", current ?
-				record_summary(current) : NULL);
-			json_object_object_add(j, "last", last ?
-				record_summary(last) : NULL);
-			json_object_object_add(j, "lock",
-					       holder_json(&h, lrc < 0 ? 0 : lrc));
-			json_object_array_add(arr, j);
+			gantry_json_set_string(j, "environment", env->name);
+			gantry_json_set_json(j, "current", current ?
+					     record_summary(current) : NULL);
+			gantry_json_set_json(j, "last", last ?
+					     record_summary(last) : NULL);
+			gantry_json_set_json(j, "lock", holder_json(&h,
+					     lrc < 0 ? 0 : lrc));
 		} else {
 			cli_printf("%s:\n", env->name);
 			if (current)
@@ -220,12 +205,11 @@ int cmd_status(struct session *s, const char *envname)
 		journal_list_free(list, n);
 	}
 	if (arr) {
-		json_object *j = json_object_new_object();
+		struct gantry_json *j = gantry_json_new_object();
 
-		json_object_object_add(j, "service",
-				       json_object_new_string(s->conf.service));
-		json_object_object_add(j, "environments", arr);
-		cli_print_json(j);
+		gantry_json_set_string(j, "service", s->conf.service);
+		gantry_json_set_json(j, "environments", arr);
+		progress_print_json(j);
 	}
 	return bad ? EXIT_FAILED : EXIT_OK;
 }
@@ -268,13 +252,11 @@ int cmd_lock(struct session *s, const char *envname, int remove)
 			return EXIT_LOCKED;
 		}
 		if (s->opt->json) {
-			json_object *j = json_object_new_object();
+			struct gantry_json *j = gantry_json_new_object();
 
-			json_object_object_add(j, "environment",
-					       json_object_new_string(env->name));
-			json_object_object_add(j, "unlocked",
-					       json_object_new_boolean(1));
-			cli_print_json(j);
+			gantry_json_set_string(j, "environment", env->name);
+			gantry_json_set_bool(j, "unlocked", 1);
+			progress_print_json(j);
 		} else {
 			cli_printf("%s: lock free\n", env->name);
 		}
@@ -289,11 +271,10 @@ int cmd_lock(struct session *s, const char *envname, int remove)
 		return EXIT_FAILED;
 	}
 	if (s->opt->json) {
-		json_object *j = holder_json(&h, rc);
+		struct gantry_json *j = holder_json(&h, rc);
 
-		json_object_object_add(j, "environment",
-				       json_object_new_string(env->name));
-		cli_print_json(j);
+		gantry_json_set_string(j, "environment", env->name);
+		progress_print_json(j);
 	} else {
 		print_holder(env->name, &h, rc);
 	}

@@ -9,13 +9,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <json.h>
 
 #include "journal.h"
 
@@ -116,23 +115,24 @@ void deploy_record_release(struct deploy_record *r)
  * Rendering.
  */
 
-static void put_str(json_object *o, const char *key, const char *value)
+static void put_str(struct gantry_json *o, const char *key,
+		    const char *value)
 {
 	char *red;
 
 	if (!value) {
-		json_object_object_add(o, key, NULL);
+		gantry_json_set_null(o, key);
 		return;
 	}
 	red = gantry_i_redact(value);
-	json_object_object_add(o, key, json_object_new_string(red));
+	gantry_json_set_string(o, key, red);
 	free(red);
 }
 
 /* Epoch seconds with millisecond precision, plus the same instant in
    ISO-8601 for people reading the file (null when not set). */
-static void put_time(json_object *o, const char *key, const char *iso_key,
-		     double t)
+static void put_time(struct gantry_json *o, const char *key,
+		     const char *iso_key, double t)
 {
 	char num[64], iso[32];
 	struct tm tm;
@@ -147,46 +147,43 @@ static void put_time(json_object *o, const char *key, const char *iso_key,
 	if (t < 0.0005)
 		t = 0;
 	snprintf(num, sizeof(num), "%.3f", t);
-	json_object_object_add(o, key, json_object_new_double_s(t, num));
+	gantry_i_json_set_number(o, key, t, num);
 	if (t <= 0) {
-		json_object_object_add(o, iso_key, NULL);
+		gantry_json_set_null(o, iso_key);
 		return;
 	}
 	secs = (time_t)t;
 	gmtime_r(&secs, &tm);
 	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_object_object_add(o, iso_key, json_object_new_string(iso));
+	gantry_json_set_string(o, iso_key, iso);
 }
 
-static json_object *kvlist_to_json(const struct gantry_kvlist *l)
+static void put_kvlist(struct gantry_json *o, const char *key,
+		       const struct gantry_kvlist *l)
 {
-	json_object *o = json_object_new_object();
+	struct gantry_json *obj = gantry_json_set_object(o, key);
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		put_str(o, l->v[i].key, l->v[i].secret ? "***" : l->v[i].value);
-	return o;
+		put_str(obj, l->v[i].key,
+			l->v[i].secret ? "***" : l->v[i].value);
 }
 
-static json_object *stage_to_json(const struct stage_record *s)
+static void put_stage(struct gantry_json *o, const struct stage_record *s)
 {
-	json_object *o = json_object_new_object();
-
 	put_str(o, "name", s->name);
 	put_str(o, "stage", s->stage);
 	put_str(o, "status", stage_status_name(s->status));
 	put_time(o, "started", "started_at", s->started);
 	put_time(o, "finished", "finished_at", s->finished);
-	json_object_object_add(o, "attempts", json_object_new_int(s->attempts));
+	gantry_json_set_int(o, "attempts", s->attempts);
 	put_str(o, "error", s->error);
-	json_object_object_add(o, "outputs", kvlist_to_json(&s->outputs));
-	return o;
+	put_kvlist(o, "outputs", &s->outputs);
 }
 
 char *deploy_record_to_json(const struct deploy_record *r, int pretty)
 {
-	json_object *o = json_object_new_object(), *stages;
-	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+	struct gantry_json *o = gantry_json_new_object(), *stages;
 	char *text;
 	size_t i;
 
@@ -200,28 +197,22 @@ char *deploy_record_to_json(const struct deploy_record *r, int pretty)
 	put_str(o, "actor", r->actor);
 	put_str(o, "host", r->host);
 	put_str(o, "approved_by", r->approved_by);
-	json_object_object_add(o, "forced_promotion",
-			       json_object_new_boolean(r->forced_promotion));
-	json_object_object_add(o, "dry_run",
-			       json_object_new_boolean(r->dry_run));
+	gantry_json_set_bool(o, "forced_promotion", r->forced_promotion);
+	gantry_json_set_bool(o, "dry_run", r->dry_run);
 	put_time(o, "started", "started_at", r->started);
 	put_time(o, "finished", "finished_at", r->finished);
 	put_str(o, "result", r->result);
-	json_object_object_add(o, "exit_code",
-			       json_object_new_int(r->exit_code));
+	gantry_json_set_int(o, "exit_code", r->exit_code);
 	put_str(o, "reason", r->reason);
 	put_str(o, "failed_stage", r->failed_stage);
-	json_object_object_add(o, "resumed", json_object_new_int(r->resumed));
-	json_object_object_add(o, "context", kvlist_to_json(&r->context));
-	stages = json_object_new_array();
+	gantry_json_set_int(o, "resumed", r->resumed);
+	put_kvlist(o, "context", &r->context);
+	stages = gantry_json_set_array(o, "stages");
 	for (i = 0; i < r->nstages; i++)
-		json_object_array_add(stages, stage_to_json(&r->stages[i]));
-	json_object_object_add(o, "stages", stages);
+		put_stage(gantry_json_push_object(stages), &r->stages[i]);
 
-	if (pretty)
-		flags |= JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
-	text = gantry_i_redact(gantry_i_json_text(o, flags));
-	json_object_put(o);
+	text = gantry_i_redact(gantry_json_text(o, pretty));
+	gantry_json_free(o);
 	return text;
 }
 
@@ -236,29 +227,29 @@ struct reader {
 	int bad;
 };
 
-static int type_ok(json_object *v, enum json_type want)
+static int type_ok(const struct gantry_json *v, enum gantry_json_type want)
 {
-	enum json_type t = json_object_get_type(v);
+	enum gantry_json_type t = gantry_json_type(v);
 
-	if (want == json_type_double)
-		return t == json_type_double || t == json_type_int;
-	if (want == json_type_boolean)
-		return t == json_type_boolean || t == json_type_int;
+	if (want == GANTRY_JSON_DOUBLE)
+		return t == GANTRY_JSON_DOUBLE || t == GANTRY_JSON_INT;
+	if (want == GANTRY_JSON_BOOL)
+		return t == GANTRY_JSON_BOOL || t == GANTRY_JSON_INT;
 	return t == want;
 }
 
-static const char *type_words(enum json_type t)
+static const char *type_words(enum gantry_json_type t)
 {
 	switch (t) {
-	case json_type_boolean:
+	case GANTRY_JSON_BOOL:
 		return "a boolean";
-	case json_type_double:
+	case GANTRY_JSON_DOUBLE:
 		return "a number";
-	case json_type_int:
+	case GANTRY_JSON_INT:
 		return "an integer";
-	case json_type_object:
+	case GANTRY_JSON_OBJECT:
 		return "an object";
-	case json_type_array:
+	case GANTRY_JSON_ARRAY:
 		return "an array";
 	default:
 		return "a string";
@@ -266,15 +257,18 @@ static const char *type_words(enum json_type t)
 }
 
 /* The value of key in o (null counts as absent), or NULL. */
-static json_object *rd_get(struct reader *rd, json_object *o,
-			   const char *pfx, const char *key,
-			   enum json_type want, int required)
+static struct gantry_json *rd_get(struct reader *rd,
+				  const struct gantry_json *o,
+				  const char *pfx, const char *key,
+				  enum gantry_json_type want, int required)
 {
-	json_object *v = NULL;
+	struct gantry_json *v;
 
 	if (rd->bad)
 		return NULL;
-	if (!json_object_object_get_ex(o, key, &v) || !v) {
+	/* The keys asked for are plain names, never paths. */
+	v = gantry_json_get(o, key);
+	if (!v) {
 		if (required) {
 			errs_add(rd->e, "journal record '%s': missing key "
 				 "'%s%s'; repair or remove the file",
@@ -293,48 +287,57 @@ static json_object *rd_get(struct reader *rd, json_object *o,
 	return v;
 }
 
-static char *rd_str(struct reader *rd, json_object *o, const char *pfx,
-		    const char *key, int required)
+static char *rd_str(struct reader *rd, const struct gantry_json *o,
+		    const char *pfx, const char *key, int required)
 {
-	json_object *v = rd_get(rd, o, pfx, key, json_type_string, required);
+	struct gantry_json *v = rd_get(rd, o, pfx, key, GANTRY_JSON_STRING,
+				       required);
 
-	return v ? gantry_xstrdup(json_object_get_string(v)) : NULL;
+	return v ? gantry_xstrdup(gantry_json_string(v, NULL, "")) : NULL;
 }
 
-static double rd_num(struct reader *rd, json_object *o, const char *pfx,
-		     const char *key)
+static double rd_num(struct reader *rd, const struct gantry_json *o,
+		     const char *pfx, const char *key)
 {
-	json_object *v = rd_get(rd, o, pfx, key, json_type_double, 0);
-
-	return v ? json_object_get_double(v) : 0;
+	return gantry_json_double(rd_get(rd, o, pfx, key, GANTRY_JSON_DOUBLE,
+					 0), NULL, 0);
 }
 
-static int rd_int(struct reader *rd, json_object *o, const char *pfx,
-		  const char *key)
+static int rd_int(struct reader *rd, const struct gantry_json *o,
+		  const char *pfx, const char *key)
 {
-	json_object *v = rd_get(rd, o, pfx, key, json_type_int, 0);
+	long long v = gantry_json_int(rd_get(rd, o, pfx, key, GANTRY_JSON_INT,
+					     0), NULL, 0);
 
-	return v ? json_object_get_int(v) : 0;
+	/* Out of range is the nearest int, as it has always read. */
+	return v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
 }
 
-static int rd_bool(struct reader *rd, json_object *o, const char *pfx,
-		   const char *key)
+static int rd_bool(struct reader *rd, const struct gantry_json *o,
+		   const char *pfx, const char *key)
 {
-	json_object *v = rd_get(rd, o, pfx, key, json_type_boolean, 0);
+	struct gantry_json *v = rd_get(rd, o, pfx, key, GANTRY_JSON_BOOL, 0);
 
-	return v ? json_object_get_boolean(v) : 0;
+	/* An integer is read as a boolean: 0 is false. */
+	if (gantry_json_type(v) == GANTRY_JSON_INT)
+		return gantry_json_int(v, NULL, 0) != 0;
+	return gantry_json_bool(v, NULL, 0);
 }
 
 /* Reads an object of strings; other scalars keep their JSON text. */
-static void rd_kvlist(struct reader *rd, json_object *o, const char *pfx,
-		      const char *key, struct gantry_kvlist *l)
+static void rd_kvlist(struct reader *rd, const struct gantry_json *o,
+		      const char *pfx, const char *key,
+		      struct gantry_kvlist *l)
 {
-	json_object *obj = rd_get(rd, o, pfx, key, json_type_object, 0);
+	struct gantry_json *obj = rd_get(rd, o, pfx, key, GANTRY_JSON_OBJECT,
+					 0);
+	size_t i, n = gantry_json_keys(obj);
 
-	if (!obj)
-		return;
-	json_object_object_foreach(obj, k, v) {
-		if (!v || rd->bad)
+	for (i = 0; i < n && !rd->bad; i++) {
+		const char *k = gantry_json_key_at(obj, i);
+		struct gantry_json *v = gantry_json_value_at(obj, i);
+
+		if (!v)
 			continue;
 		/* gantry writes only valid keys; another one (bytes that are
 		   not UTF-8 among them) would not survive a rewrite. */
@@ -348,12 +351,15 @@ static void rd_kvlist(struct reader *rd, json_object *o, const char *pfx,
 			rd->bad = 1;
 			continue;
 		}
-		gantry_i_kv_set(l, k, json_object_get_string(v), 0);
+		gantry_i_kv_set(l, k, gantry_json_string(v, NULL, NULL) ?
+				gantry_json_string(v, NULL, NULL) :
+				gantry_i_json_text_ex(v, GANTRY_I_JSON_SPACED),
+				0);
 	}
 }
 
-static void rd_stage(struct reader *rd, json_object *o, size_t i,
-		     struct deploy_record *r)
+static void rd_stage(struct reader *rd, const struct gantry_json *o,
+		     size_t i, struct deploy_record *r)
 {
 	struct stage_record *s;
 	char pfx[48];
@@ -361,7 +367,7 @@ static void rd_stage(struct reader *rd, json_object *o, size_t i,
 	int st;
 
 	snprintf(pfx, sizeof(pfx), "stages[%zu].", i);
-	if (!json_object_is_type(o, json_type_object)) {
+	if (gantry_json_type(o) != GANTRY_JSON_OBJECT) {
 		errs_add(rd->e, "journal record '%s': 'stages[%zu]' must be "
 			 "an object; repair or remove the file", rd->what, i);
 		rd->bad = 1;
@@ -397,23 +403,24 @@ int deploy_record_from_json(struct deploy_record *r, const char *text,
 			    const char *what, struct errs *e)
 {
 	struct reader rd = { what ? what : "?", e, 0 };
-	enum json_tokener_error jerr = json_tokener_success;
-	json_object *o, *stages;
+	struct gantry_json *o, *stages;
+	char err[128];
 	size_t i, n;
 
 	memset(r, 0, sizeof(*r));
-	o = json_tokener_parse_verbose(text ? text : "", &jerr);
+	/* Strict JSON and UTF-8 only: what gantry writes, and all that a
+	   rewrite of the record could write back the same. */
+	o = gantry_json_parse(text ? text : "", text ? strlen(text) : 0, err,
+			      sizeof(err));
 	if (!o) {
 		errs_add(e, "journal record '%s': not valid JSON (%s); repair "
-			 "or remove the file", rd.what,
-			 jerr == json_tokener_success ? "null document" :
-			 json_tokener_error_desc(jerr));
+			 "or remove the file", rd.what, err);
 		return -1;
 	}
-	if (!json_object_is_type(o, json_type_object)) {
+	if (gantry_json_type(o) != GANTRY_JSON_OBJECT) {
 		errs_add(e, "journal record '%s': not a JSON object; repair or "
 			 "remove the file", rd.what);
-		json_object_put(o);
+		gantry_json_free(o);
 		return -1;
 	}
 	r->id = rd_str(&rd, o, "", "id", 1);
@@ -436,11 +443,11 @@ int deploy_record_from_json(struct deploy_record *r, const char *text,
 	r->failed_stage = rd_str(&rd, o, "", "failed_stage", 0);
 	r->resumed = rd_int(&rd, o, "", "resumed");
 	rd_kvlist(&rd, o, "", "context", &r->context);
-	stages = rd_get(&rd, o, "", "stages", json_type_array, 0);
-	n = stages ? json_object_array_length(stages) : 0;
+	stages = rd_get(&rd, o, "", "stages", GANTRY_JSON_ARRAY, 0);
+	n = gantry_json_length(stages);
 	for (i = 0; i < n && !rd.bad; i++)
-		rd_stage(&rd, json_object_array_get_idx(stages, i), i, r);
-	json_object_put(o);
+		rd_stage(&rd, gantry_json_at(stages, i), i, r);
+	gantry_json_free(o);
 	if (rd.bad) {
 		deploy_record_release(r);
 		return -1;

@@ -33,7 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json.h>
 
 #include "filecheck.h"
 #include "lock.h"
@@ -75,68 +74,42 @@ static char *lock_path(const char *state_dir, const char *service,
 				  environment);
 }
 
-static const char *json_str(json_object *o, const char *key)
+void lock_holder_from_json(const char *text, struct lock_holder *h)
 {
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return "?";
-	return json_object_get_string(v);
-}
-
-/* Fills h from a record; a corrupt one gives "?" fields (still stale). */
-static void holder_parse(const char *text, struct lock_holder *h)
-{
-	json_object *o = json_tokener_parse(text), *v;
+	struct gantry_json *o = gantry_json_parse(text, text ? strlen(text) : 0,
+						  NULL, 0);
 
 	lock_holder_release(h);
-	if (o && !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
+	if (gantry_json_type(o) != GANTRY_JSON_OBJECT) {
+		gantry_json_free(o);
 		o = NULL;
 	}
-	h->id = gantry_xstrdup(o ? json_str(o, "id") : "?");
-	h->user = gantry_xstrdup(o ? json_str(o, "user") : "?");
-	h->host = gantry_xstrdup(o ? json_str(o, "host") : "?");
-	if (o && json_object_object_get_ex(o, "pid", &v) &&
-	    json_object_is_type(v, json_type_int))
-		h->pid = (long)json_object_get_int64(v);
-	if (o && json_object_object_get_ex(o, "started", &v) &&
-	    (json_object_is_type(v, json_type_double) ||
-	     json_object_is_type(v, json_type_int)))
-		h->started = json_object_get_double(v);
-	if (o)
-		json_object_put(o);
+	h->id = gantry_xstrdup(gantry_json_string(o, "id", "?"));
+	h->user = gantry_xstrdup(gantry_json_string(o, "user", "?"));
+	h->host = gantry_xstrdup(gantry_json_string(o, "host", "?"));
+	h->pid = (long)gantry_json_int(o, "pid", h->pid);
+	h->started = gantry_json_double(o, "started", h->started);
+	gantry_json_free(o);
 }
 
-static json_object *new_str(const char *s)
+char *lock_holder_to_json(const struct lock_holder *me)
 {
-	return json_object_new_string(s ? s : "?");
-}
-
-static char *holder_json(const struct lock_holder *me)
-{
-	json_object *o = json_object_new_object();
+	struct gantry_json *o = gantry_json_new_object();
 	double started = me->started;
-	char num[64], *text, *red;
+	char num[64], *text;
 
 	if (!isfinite(started) || started < 0)
 		started = 0;
 	snprintf(num, sizeof(num), "%.3f", started);
-	json_object_object_add(o, "id", new_str(me->id));
-	json_object_object_add(o, "user", new_str(me->user));
-	json_object_object_add(o, "host", new_str(me->host));
-	json_object_object_add(o, "pid", json_object_new_int64(
-		me->pid > 0 ? (int64_t)me->pid : (int64_t)getpid()));
-	json_object_object_add(o, "started",
-			       json_object_new_double_s(started, num));
-	text = gantry_xasprintf("%s\n", gantry_i_json_text(o,
-				  JSON_C_TO_STRING_PLAIN |
-				  JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	red = gantry_i_redact(text);
-	free(text);
-	return red;
+	gantry_json_set_string(o, "id", me->id ? me->id : "?");
+	gantry_json_set_string(o, "user", me->user ? me->user : "?");
+	gantry_json_set_string(o, "host", me->host ? me->host : "?");
+	gantry_json_set_int(o, "pid", me->pid > 0 ? (long long)me->pid :
+			    (long long)getpid());
+	gantry_i_json_set_number(o, "started", started, num);
+	text = gantry_i_redact(gantry_json_text(o, 0));
+	gantry_json_free(o);
+	return text;
 }
 
 /* The record (possibly ""), or NULL with errno. */
@@ -194,7 +167,7 @@ static int take_flock(int fd, int op, struct lock_holder *h)
 		if (!rec)
 			return -1;
 		if (!is_blank(rec) || tries >= EMPTY_RECORD_TRIES) {
-			holder_parse(rec, h);
+			lock_holder_from_json(rec, h);
 			free(rec);
 			return 1;
 		}
@@ -294,7 +267,7 @@ int lock_acquire(struct deploy_lock *l, const char *state_dir,
 {
 	struct lock_holder scratch = { 0 };
 	struct lock_holder *h = prev ? prev : &scratch;
-	char *dir, *rec, *text;
+	char *dir, *rec, *json, *text;
 	int fd, rc, err;
 
 	l->fd = -1;
@@ -332,12 +305,14 @@ int lock_acquire(struct deploy_lock *l, const char *state_dir,
 	}
 	rec = read_record(fd);
 	if (rec && !is_blank(rec)) {
-		holder_parse(rec, h);
+		lock_holder_from_json(rec, h);
 		if (stale)
 			*stale = 1;
 	}
 	free(rec);
-	text = holder_json(me);
+	json = lock_holder_to_json(me);
+	text = gantry_xasprintf("%s\n", json);
+	free(json);
 	rc = write_record(fd, text);
 	err = errno;
 	free(text);
@@ -420,7 +395,7 @@ int lock_inspect(const char *state_dir, const char *service,
 		if (!rec) {
 			rc = -1;
 		} else if (!is_blank(rec)) {
-			holder_parse(rec, h);
+			lock_holder_from_json(rec, h);
 			rc = 2;
 		}
 		free(rec);
@@ -461,7 +436,7 @@ int lock_remove(const char *state_dir, const char *service,
 		   can say whose lock it was. */
 		rec = read_record(fd);
 		if (rec && !is_blank(rec))
-			holder_parse(rec, h);
+			lock_holder_from_json(rec, h);
 		free(rec);
 		if (ftruncate(fd, 0) < 0 || fsync(fd) < 0)
 			rc = -1;

@@ -28,6 +28,13 @@ struct deploy_lock {
 };
 
 void lock_holder_release(struct lock_holder *h);
+/* A holder record, as both state backends keep it: one line of JSON
+   (id, user, host, pid, started), redacted; free it.  me's pid when
+   set, else this process's. */
+char *lock_holder_to_json(const struct lock_holder *me);
+/* Fills h from a holder record (text may be NULL); what is missing or
+   corrupt reads as "?" (the lock is then stale to whoever asks). */
+void lock_holder_from_json(const char *text, struct lock_holder *h);
 
 /*
  * Takes the lock for a deploy described by me.  Returns 0 when taken

@@ -14,7 +14,6 @@
  */
 #include "config.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,7 @@
 int pipeline_plan(struct session *s, const char *tag)
 {
 	struct deploy d;
-	json_object *doc = NULL, *stages = NULL;
+	struct gantry_json *doc = NULL, *stages = NULL;
 	size_t i, idx = 0, total = 0;
 	int bad = 0;
 
@@ -33,16 +32,12 @@ int pipeline_plan(struct session *s, const char *tag)
 		if (!s->conf.entries[i].notifier)
 			total++;
 	if (s->opt->json) {
-		doc = json_object_new_object();
-		json_object_object_add(doc, "service",
-				       json_object_new_string(s->conf.service));
-		json_object_object_add(doc, "environment",
-				       json_object_new_string(s->conf.env->name));
-		json_object_object_add(doc, "tag", json_object_new_string(tag));
-		json_object_object_add(doc, "approval",
-			json_object_new_boolean(s->conf.env->approval));
-		stages = json_object_new_array();
-		json_object_object_add(doc, "stages", stages);
+		doc = gantry_json_new_object();
+		gantry_json_set_string(doc, "service", s->conf.service);
+		gantry_json_set_string(doc, "environment", s->conf.env->name);
+		gantry_json_set_string(doc, "tag", tag);
+		gantry_json_set_bool(doc, "approval", s->conf.env->approval);
+		stages = gantry_json_set_array(doc, "stages");
 	}
 	progress_plan_start(s->conf.service, tag, s->conf.env->name,
 			    s->conf.env->approval, &d.ctx);
@@ -82,28 +77,23 @@ int pipeline_plan(struct session *s, const char *tag)
 				bad = 1;
 		}
 		if (doc) {
-			json_object *st = json_object_new_object();
+			struct gantry_json *st = gantry_json_push_object(
+				stages);
 
-			json_object_object_add(st, "name",
-					       json_object_new_string(en->name));
-			json_object_object_add(st, "stage",
-					       json_object_new_string(en->stage));
-			json_object_object_add(st, "selected",
-					       json_object_new_boolean(sel));
-			json_object_object_add(st, "on_failure",
-				json_object_new_string(policy_name(en->on_failure)));
-			json_object_object_add(st, "timeout",
-					       json_object_new_int((int)en->timeout));
+			gantry_json_set_string(st, "name", en->name);
+			gantry_json_set_string(st, "stage", en->stage);
+			gantry_json_set_bool(st, "selected", sel);
+			gantry_json_set_string(st, "on_failure",
+					       policy_name(en->on_failure));
+			gantry_json_set_int(st, "timeout", (int)en->timeout);
 			gantry_i_config_to_json(opts, &js);
-			json_object_object_add(st, "options",
-					       json_tokener_parse(js.buf));
+			gantry_json_set_json(st, "options",
+					     gantry_json_parse(js.buf, js.len,
+							       NULL, 0));
 			if (res.plan)
-				json_object_object_add(st, "plan",
-					json_object_new_string(res.plan));
+				gantry_json_set_string(st, "plan", res.plan);
 			if (res.error)
-				json_object_object_add(st, "error",
-					json_object_new_string(res.error));
-			json_object_array_add(stages, st);
+				gantry_json_set_string(st, "error", res.error);
 		}
 		gantry_buf_release(&js);
 		errs_clear(&e);
@@ -111,14 +101,8 @@ int pipeline_plan(struct session *s, const char *tag)
 		gantry_i_config_free(opts);
 	}
 	if (doc) {
-		char *text;
-
-		json_object_object_add(doc, "ok", json_object_new_boolean(!bad));
-		text = gantry_i_redact(gantry_i_json_text(doc,
-				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		puts(text);
-		free(text);
-		json_object_put(doc);
+		gantry_json_set_bool(doc, "ok", !bad);
+		progress_print_json(doc);
 	}
 	deploy_record_release(&d.rec);
 	gantry_i_kv_clear(&d.ctx);

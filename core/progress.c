@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,20 +193,24 @@ void progress_plan_stage(size_t idx, size_t total, const struct entry *en,
 			   en->name, res->error ? res->error : "failed");
 }
 
-void progress_json_error(const char *command, int code)
+void progress_print_json(struct gantry_json *doc)
 {
-	json_object *o = json_object_new_object();
-	const char *last = gantry_i_log_last_error();
-	char *text;
+	char *text = gantry_i_redact(gantry_i_json_text_ex(doc,
+						GANTRY_I_JSON_PRETTY));
 
-	json_object_object_add(o, "command", json_object_new_string(command));
-	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "exit_code", json_object_new_int(code));
-	json_object_object_add(o, "error",
-			       json_object_new_string(last ? last : ""));
-	text = gantry_i_redact(gantry_i_json_text(o,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	puts(text);
 	free(text);
-	json_object_put(o);
+	gantry_json_free(doc);
+}
+
+void progress_json_error(const char *command, int code)
+{
+	struct gantry_json *o = gantry_json_new_object();
+	const char *last = gantry_i_log_last_error();
+
+	gantry_json_set_string(o, "command", command);
+	gantry_json_set_bool(o, "ok", 0);
+	gantry_json_set_int(o, "exit_code", code);
+	gantry_json_set_string(o, "error", last ? last : "");
+	progress_print_json(o);
 }

@@ -30,6 +30,9 @@ void progress_plan_start(const char *service, const char *tag,
 void progress_plan_stage(size_t idx, size_t total, const struct entry *en,
 			 const struct gantry_config *opts,
 			 const struct run_result *res);
+/* Prints doc on stdout, indented as --json documents have always been
+   ("key":value) and redacted, and frees it. */
+void progress_print_json(struct gantry_json *doc);
 /* With --json, a failed command still prints one JSON document. */
 void progress_json_error(const char *command, int code);
 

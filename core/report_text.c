@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <json-c/json.h>
 #include <stdint.h>
 
 #include "report.h"
@@ -98,157 +97,144 @@ char *report_text(const struct report *rep)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static json_object *jnum(double v)
+/* v, or null when unknown (< 0). */
+static void set_num(struct gantry_json *o, const char *key, double v)
 {
-	return v < 0 ? NULL : json_object_new_double(v);
+	if (v < 0)
+		gantry_json_set_null(o, key);
+	else
+		gantry_json_set_double(o, key, v);
 }
 
-static json_object *jstr(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-static json_object *jtime(double epoch)
+/* ISO-8601 UTC, or null when not set. */
+static void set_time(struct gantry_json *o, const char *key, double epoch)
 {
 	char buf[32];
 
-	if (epoch <= 0)
-		return NULL;
+	if (epoch <= 0) {
+		gantry_json_set_null(o, key);
+		return;
+	}
 	report_fmt_time(epoch, REPORT_ISO, buf, sizeof(buf));
-	return json_object_new_string(buf);
+	gantry_json_set_string(o, key, buf);
 }
 
-static json_object *jcount(size_t n)
+static void set_count(struct gantry_json *o, const char *key, size_t n)
 {
-	return json_object_new_int64((int64_t)n);
+	gantry_json_set_int(o, key, (long long)n);
 }
 
-static void jadd(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add(o, key, v);
-}
-
-static json_object *json_deploy(const struct report_deploy *d)
+/* gantry_json_set_string writes null for NULL, which is what unknown
+   text is here. */
+static void json_deploy(struct gantry_json *j, const struct report_deploy *d)
 {
 	const struct deploy_record *r = d->r;
-	json_object *j = json_object_new_object();
-	json_object *st = json_object_new_array();
+	struct gantry_json *st;
 	const char *stage = NULL, *msg = NULL;
 	size_t i;
 
 	if (d->change_failure)
 		report_failure_of(d, &stage, &msg);
-	jadd(j, "id", jstr(r->id));
-	jadd(j, "tag", jstr(r->tag));
-	jadd(j, "actor", jstr(r->actor));
-	jadd(j, "result", json_object_new_string(d->outcome));
-	jadd(j, "rollback", json_object_new_boolean(d->rollback));
-	jadd(j, "change_failure", json_object_new_boolean(d->change_failure));
-	jadd(j, "reverted", json_object_new_boolean(d->reverted));
-	jadd(j, "started", jtime(r->started));
-	jadd(j, "finished", jtime(r->finished));
-	jadd(j, "duration", jnum(d->duration));
-	jadd(j, "failed_stage", jstr(stage));
-	jadd(j, "reason", jstr(msg));
+	gantry_json_set_string(j, "id", r->id);
+	gantry_json_set_string(j, "tag", r->tag);
+	gantry_json_set_string(j, "actor", r->actor);
+	gantry_json_set_string(j, "result", d->outcome);
+	gantry_json_set_bool(j, "rollback", d->rollback);
+	gantry_json_set_bool(j, "change_failure", d->change_failure);
+	gantry_json_set_bool(j, "reverted", d->reverted);
+	set_time(j, "started", r->started);
+	set_time(j, "finished", r->finished);
+	set_num(j, "duration", d->duration);
+	gantry_json_set_string(j, "failed_stage", stage);
+	gantry_json_set_string(j, "reason", msg);
+	st = gantry_json_set_array(j, "stages");
 	for (i = 0; i < r->nstages; i++) {
 		const struct stage_record *s = &r->stages[i];
-		json_object *o = json_object_new_object();
+		struct gantry_json *o = gantry_json_push_object(st);
 
-		jadd(o, "name", jstr(s->name));
-		jadd(o, "status", json_object_new_string(
-			stage_status_name(s->status)));
-		jadd(o, "duration", report_stage_measured(s) ?
-		     json_object_new_double(s->finished - s->started) : NULL);
-		json_object_array_add(st, o);
+		gantry_json_set_string(o, "name", s->name);
+		gantry_json_set_string(o, "status",
+				       stage_status_name(s->status));
+		if (report_stage_measured(s))
+			gantry_json_set_double(o, "duration",
+					       s->finished - s->started);
+		else
+			gantry_json_set_null(o, "duration");
 	}
-	jadd(j, "stages", st);
-	return j;
 }
 
-static json_object *json_group(const struct report_group *g)
+static void json_group(struct gantry_json *j, const struct report_group *g)
 {
-	json_object *j = json_object_new_object(), *a, *o;
+	struct gantry_json *a, *o;
 	size_t i;
 
-	jadd(j, "service", jstr(g->service));
-	jadd(j, "environment", jstr(g->environment));
-	jadd(j, "deploys", jcount(g->ndeploys));
-	jadd(j, "finished", jcount(g->finished));
-	jadd(j, "succeeded", jcount(g->succeeded));
-	jadd(j, "change_failures", jcount(g->failures));
-	jadd(j, "running", jcount(g->running));
-	jadd(j, "interrupted", jcount(g->interrupted));
-	jadd(j, "rollback_deploys", jcount(g->rollbacks));
-	jadd(j, "clock_skew", jcount(g->skewed));
-	jadd(j, "deploys_per_day", json_object_new_double(g->per_day));
-	jadd(j, "deploys_per_week", json_object_new_double(g->per_week));
-	jadd(j, "change_failure_rate", jnum(g->cfr));
-	o = json_object_new_object();
-	jadd(o, "median", jnum(g->lead_median));
-	jadd(o, "p90", jnum(g->lead_p90));
-	jadd(o, "count", jcount(g->lead_n));
-	jadd(o, "unknown", jcount(g->lead_unknown));
-	jadd(j, "lead_time", o);
-	o = json_object_new_object();
-	jadd(o, "median", jnum(g->restore_median));
-	jadd(o, "count", jcount(g->restore_n));
-	jadd(o, "open", json_object_new_boolean(g->restore_open));
-	jadd(j, "time_to_restore", o);
-	a = json_object_new_array();
+	gantry_json_set_string(j, "service", g->service);
+	gantry_json_set_string(j, "environment", g->environment);
+	set_count(j, "deploys", g->ndeploys);
+	set_count(j, "finished", g->finished);
+	set_count(j, "succeeded", g->succeeded);
+	set_count(j, "change_failures", g->failures);
+	set_count(j, "running", g->running);
+	set_count(j, "interrupted", g->interrupted);
+	set_count(j, "rollback_deploys", g->rollbacks);
+	set_count(j, "clock_skew", g->skewed);
+	gantry_json_set_double(j, "deploys_per_day", g->per_day);
+	gantry_json_set_double(j, "deploys_per_week", g->per_week);
+	set_num(j, "change_failure_rate", g->cfr);
+	o = gantry_json_set_object(j, "lead_time");
+	set_num(o, "median", g->lead_median);
+	set_num(o, "p90", g->lead_p90);
+	set_count(o, "count", g->lead_n);
+	set_count(o, "unknown", g->lead_unknown);
+	o = gantry_json_set_object(j, "time_to_restore");
+	set_num(o, "median", g->restore_median);
+	set_count(o, "count", g->restore_n);
+	gantry_json_set_bool(o, "open", g->restore_open);
+	a = gantry_json_set_array(j, "days");
 	for (i = 0; i < g->ndays; i++) {
-		o = json_object_new_object();
-		jadd(o, "date", json_object_new_string(g->days[i].date));
-		jadd(o, "deploys", jcount(g->days[i].deploys));
-		jadd(o, "succeeded",
-		     jcount(g->days[i].succeeded));
-		json_object_array_add(a, o);
+		o = gantry_json_push_object(a);
+		gantry_json_set_string(o, "date", g->days[i].date);
+		set_count(o, "deploys", g->days[i].deploys);
+		set_count(o, "succeeded", g->days[i].succeeded);
 	}
-	jadd(j, "days", a);
-	a = json_object_new_array();
+	a = gantry_json_set_array(j, "stages");
 	for (i = 0; i < g->nstages; i++) {
-		o = json_object_new_object();
-		jadd(o, "name", jstr(g->stages[i].name));
-		jadd(o, "count", jcount(g->stages[i].count));
-		jadd(o, "median", jnum(g->stages[i].median));
-		jadd(o, "p90", jnum(g->stages[i].p90));
-		json_object_array_add(a, o);
+		o = gantry_json_push_object(a);
+		gantry_json_set_string(o, "name", g->stages[i].name);
+		set_count(o, "count", g->stages[i].count);
+		set_num(o, "median", g->stages[i].median);
+		set_num(o, "p90", g->stages[i].p90);
 	}
-	jadd(j, "stages", a);
-	jadd(j, "slowest_stage", jstr(g->slowest));
-	a = json_object_new_array();
+	gantry_json_set_string(j, "slowest_stage", g->slowest);
+	a = gantry_json_set_array(j, "failure_reasons");
 	for (i = 0; i < g->nreasons; i++) {
-		o = json_object_new_object();
-		jadd(o, "stage", jstr(g->reasons[i].stage));
-		jadd(o, "class", jstr(g->reasons[i].cls));
-		jadd(o, "count", jcount(g->reasons[i].count));
-		jadd(o, "example", jstr(g->reasons[i].example));
-		json_object_array_add(a, o);
+		o = gantry_json_push_object(a);
+		gantry_json_set_string(o, "stage", g->reasons[i].stage);
+		gantry_json_set_string(o, "class", g->reasons[i].cls);
+		set_count(o, "count", g->reasons[i].count);
+		gantry_json_set_string(o, "example", g->reasons[i].example);
 	}
-	jadd(j, "failure_reasons", a);
-	a = json_object_new_array();
+	a = gantry_json_set_array(j, "timeline");
 	for (i = 0; i < g->ndeploys; i++)
-		json_object_array_add(a, json_deploy(&g->deploys[i]));
-	jadd(j, "timeline", a);
-	return j;
+		json_deploy(gantry_json_push_object(a), &g->deploys[i]);
 }
 
 char *report_json(const struct report *rep)
 {
-	json_object *j = json_object_new_object(), *a = json_object_new_array();
+	struct gantry_json *j = gantry_json_new_object(), *a;
 	char *text;
 	size_t i;
 
-	jadd(j, "since", jtime(rep->since));
-	jadd(j, "until", jtime(rep->until));
-	jadd(j, "days",
-	     json_object_new_double((rep->until - rep->since) / 86400));
-	jadd(j, "generated", jtime(rep->generated));
-	jadd(j, "skipped", jcount(rep->skipped));
+	set_time(j, "since", rep->since);
+	set_time(j, "until", rep->until);
+	gantry_json_set_double(j, "days", (rep->until - rep->since) / 86400);
+	set_time(j, "generated", rep->generated);
+	set_count(j, "skipped", rep->skipped);
+	a = gantry_json_set_array(j, "groups");
 	for (i = 0; i < rep->ngroups; i++)
-		json_object_array_add(a, json_group(&rep->groups[i]));
-	jadd(j, "groups", a);
-	text = gantry_xasprintf("%s\n", gantry_i_json_text(j,
-		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(j);
+		json_group(gantry_json_push_object(a), &rep->groups[i]);
+	text = gantry_xasprintf("%s\n", gantry_i_json_text_ex(j,
+						GANTRY_I_JSON_PRETTY));
+	gantry_json_free(j);
 	return text;
 }

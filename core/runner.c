@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,39 +70,31 @@ static void write_all(int fd, const char *p, size_t n)
 /* In the child: report the outcome as one JSON document. */
 static void child_report(int fd, struct gantry_ctx *ctx, int rc)
 {
-	json_object *o = json_object_new_object(), *outs, *secs;
+	struct gantry_json *o = gantry_json_new_object(), *outs, *secs;
 	size_t i;
 	const char *text;
 
-	json_object_object_add(o, "rc", json_object_new_int(rc));
+	gantry_json_set_int(o, "rc", rc);
 	if (rc != GANTRY_OK)
-		json_object_object_add(o, "error", json_object_new_string(
-			ctx->err_msg ? ctx->err_msg : "failed without a message"));
-	outs = json_object_new_array();
+		gantry_json_set_string(o, "error", ctx->err_msg ? ctx->err_msg :
+				       "failed without a message");
+	outs = gantry_json_set_array(o, "outputs");
 	for (i = 0; i < ctx->outputs.n; i++) {
-		json_object *kv = json_object_new_object();
+		struct gantry_json *kv = gantry_json_push_object(outs);
 
-		json_object_object_add(kv, "k", json_object_new_string(
-			ctx->outputs.v[i].key));
-		json_object_object_add(kv, "v", json_object_new_string(
-			ctx->outputs.v[i].value));
-		json_object_object_add(kv, "s", json_object_new_boolean(
-			ctx->outputs.v[i].secret));
-		json_object_array_add(outs, kv);
+		gantry_json_set_string(kv, "k", ctx->outputs.v[i].key);
+		gantry_json_set_string(kv, "v", ctx->outputs.v[i].value);
+		gantry_json_set_bool(kv, "s", ctx->outputs.v[i].secret);
 	}
-	json_object_object_add(o, "outputs", outs);
 	/* Secrets the stage registered: the core must redact them too. */
-	secs = json_object_new_array();
+	secs = gantry_json_set_array(o, "secrets");
 	for (i = 0; i < gantry_i_secret_count(); i++)
-		json_object_array_add(secs, json_object_new_string(
-			gantry_i_secret_at(i)));
-	json_object_object_add(o, "secrets", secs);
+		gantry_json_push_string(secs, gantry_i_secret_at(i));
 	if (ctx->plan.len)
-		json_object_object_add(o, "plan", json_object_new_string(
-			ctx->plan.buf));
-	text = gantry_i_json_text(o, JSON_C_TO_STRING_PLAIN);
+		gantry_json_set_string(o, "plan", ctx->plan.buf);
+	text = gantry_json_text(o, 0);
 	write_all(fd, text, strlen(text));
-	json_object_put(o);
+	gantry_json_free(o);
 }
 
 /*
@@ -200,43 +191,37 @@ static void child_main(const struct run_request *req, int fd, pid_t parent)
 
 static void parse_report(const char *text, size_t len, struct run_result *res)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *o = json_tokener_parse_ex(tok, text, (int)len), *v;
+	struct gantry_json *o = gantry_json_parse(text, len, NULL, 0), *v;
+	const char *str;
 	size_t i;
 
-	json_tokener_free(tok);
-	if (!o || !json_object_is_type(o, json_type_object)) {
+	if (gantry_json_type(o) != GANTRY_JSON_OBJECT) {
 		res->rc = GANTRY_EFAIL;
 		res->error = gantry_xstrdup("stage ended without reporting "
 					      "a result");
-		json_object_put(o);
+		gantry_json_free(o);
 		return;
 	}
-	if (json_object_object_get_ex(o, "secrets", &v))
-		for (i = 0; i < json_object_array_length(v); i++)
-			gantry_secret_add(json_object_get_string(
-				json_object_array_get_idx(v, i)));
-	res->rc = json_object_object_get_ex(o, "rc", &v) ?
-		json_object_get_int(v) : GANTRY_EFAIL;
-	if (json_object_object_get_ex(o, "error", &v))
-		res->error = gantry_i_redact(json_object_get_string(v));
-	if (json_object_object_get_ex(o, "plan", &v))
-		res->plan = gantry_xstrdup(json_object_get_string(v));
-	if (json_object_object_get_ex(o, "outputs", &v)) {
-		for (i = 0; i < json_object_array_length(v); i++) {
-			json_object *kv = json_object_array_get_idx(v, i);
-			json_object *k, *val, *s;
+	v = gantry_json_get(o, "secrets");
+	for (i = 0; i < gantry_json_length(v); i++)
+		gantry_secret_add(gantry_json_string(gantry_json_at(v, i),
+						     NULL, NULL));
+	res->rc = (int)gantry_json_int(o, "rc", GANTRY_EFAIL);
+	if ((str = gantry_json_string(o, "error", NULL)))
+		res->error = gantry_i_redact(str);
+	if ((str = gantry_json_string(o, "plan", NULL)))
+		res->plan = gantry_xstrdup(str);
+	v = gantry_json_get(o, "outputs");
+	for (i = 0; i < gantry_json_length(v); i++) {
+		struct gantry_json *kv = gantry_json_at(v, i);
+		const char *key = gantry_json_string(kv, "k", NULL);
+		const char *val = gantry_json_string(kv, "v", NULL);
 
-			if (json_object_object_get_ex(kv, "k", &k) &&
-			    json_object_object_get_ex(kv, "v", &val) &&
-			    json_object_object_get_ex(kv, "s", &s))
-				gantry_i_kv_set(&res->outputs,
-						json_object_get_string(k),
-						json_object_get_string(val),
-						json_object_get_boolean(s));
-		}
+		if (key && val && gantry_json_get(kv, "s"))
+			gantry_i_kv_set(&res->outputs, key, val,
+					gantry_json_bool(kv, "s", 0));
 	}
-	json_object_put(o);
+	gantry_json_free(o);
 }
 
 static const char *callback_name(enum callback c)

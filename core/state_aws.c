@@ -70,59 +70,43 @@ void state_aws_ddb_error(struct state *st, struct errs *e)
 }
 
 /*
- * DynamoDB requests are built with json-c (the values are user text and
- * must be escaped) and sent through the libgantry client.
+ * DynamoDB requests are built as JSON documents (the values are user
+ * text and must be escaped) and sent through the libgantry client.
  */
 
-json_object *state_aws_attr_s(const char *v)
+void state_aws_attr_s(struct gantry_json *o, const char *key, const char *v)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "S", json_object_new_string(v));
-	return o;
+	gantry_json_set_string(gantry_json_set_object(o, key), "S", v);
 }
 
 /* A request on the item id of the table: {"TableName", "Key"}. */
-json_object *state_aws_request(struct aws_state *a, const char *id)
+struct gantry_json *state_aws_request(struct aws_state *a, const char *id)
 {
-	json_object *req = json_object_new_object(), *key;
+	struct gantry_json *req = gantry_json_new_object();
 
-	json_object_object_add(req, "TableName",
-			       json_object_new_string(a->table));
-	key = json_object_new_object();
-	json_object_object_add(key, "id", state_aws_attr_s(id));
-	json_object_object_add(req, "Key", key);
+	gantry_json_set_string(req, "TableName", a->table);
+	state_aws_attr_s(gantry_json_set_object(req, "Key"), "id", id);
 	return req;
 }
 
-void state_aws_add_str(json_object *o, const char *key, const char *v)
+/* ExpressionAttributeValues, created on first use. */
+struct gantry_json *state_aws_values(struct gantry_json *req)
 {
-	json_object_object_add(o, key, json_object_new_string(v));
-}
+	struct gantry_json *vals = gantry_json_get(req,
+						   "ExpressionAttributeValues");
 
-/* Adds ExpressionAttributeValues (created on first use) name = v. */
-void state_aws_add_value(json_object *req, const char *name, json_object *v)
-{
-	json_object *vals;
-
-	if (!json_object_object_get_ex(req, "ExpressionAttributeValues",
-				       &vals)) {
-		vals = json_object_new_object();
-		json_object_object_add(req, "ExpressionAttributeValues", vals);
-	}
-	json_object_object_add(vals, name, v);
+	return vals ? vals : gantry_json_set_object(req,
+					"ExpressionAttributeValues");
 }
 
 /* Sends req (consumed); 0 with *out (may be NULL), or a negative code. */
-int state_aws_ddb(struct aws_state *a, const char *op, json_object *req,
-		  struct gantry_json **out)
+int state_aws_ddb(struct aws_state *a, const char *op,
+		  struct gantry_json *req, struct gantry_json **out)
 {
 	int rc = gantry_aws_json(a->aws, "dynamodb", op,
-				 gantry_i_json_text(req,
-					JSON_C_TO_STRING_PLAIN |
-					JSON_C_TO_STRING_NOSLASHESCAPE), out);
+				 gantry_json_text(req, 0), out);
 
-	json_object_put(req);
+	gantry_json_free(req);
 	return rc;
 }
 
@@ -131,13 +115,12 @@ int state_aws_ddb(struct aws_state *a, const char *op, json_object *req,
 int state_aws_get(struct aws_state *a, const char *id,
 		  struct gantry_json **item)
 {
-	json_object *req = state_aws_request(a, id);
+	struct gantry_json *req = state_aws_request(a, id);
 	struct gantry_json *out = NULL;
 	int rc;
 
 	*item = NULL;
-	json_object_object_add(req, "ConsistentRead",
-			       json_object_new_boolean(1));
+	gantry_json_set_bool(req, "ConsistentRead", 1);
 	rc = state_aws_ddb(a, "GetItem", req, &out);
 	if (rc)
 		return rc;

@@ -6,7 +6,6 @@
 #ifndef GANTRY_STATE_AWS_H
 #define GANTRY_STATE_AWS_H
 
-#include <json.h>
 #include <gantry/aws.h>
 
 #include "state.h"
@@ -34,18 +33,17 @@ static inline struct aws_state *state_aws_priv(struct state *st)
    the client's last DynamoDB error. */
 void state_aws_ddb_error(struct state *st, struct errs *e);
 
-/* Builders for DynamoDB JSON: a string attribute value {"S": v}; a
-   request on item id ({"TableName", "Key"}); a string member; a member
-   of ExpressionAttributeValues (created on first use). */
-json_object *state_aws_attr_s(const char *v);
-json_object *state_aws_request(struct aws_state *a, const char *id);
-void state_aws_add_str(json_object *o, const char *key, const char *v);
-void state_aws_add_value(json_object *req, const char *name, json_object *v);
+/* Builders for DynamoDB JSON: o.key = the string attribute value
+   {"S": v}; a request on item id ({"TableName", "Key"}); the request's
+   ExpressionAttributeValues (created on first use), to add values to. */
+void state_aws_attr_s(struct gantry_json *o, const char *key, const char *v);
+struct gantry_json *state_aws_request(struct aws_state *a, const char *id);
+struct gantry_json *state_aws_values(struct gantry_json *req);
 
 /* Sends req (consumed) as operation op: 0 with *out (when out is not
    NULL; free it), or a negative code (gantry_aws_error_*). */
-int state_aws_ddb(struct aws_state *a, const char *op, json_object *req,
-		  struct gantry_json **out);
+int state_aws_ddb(struct aws_state *a, const char *op,
+		  struct gantry_json *req, struct gantry_json **out);
 /* Reads item id consistently: 0 with *item (NULL when there is none,
    else the response: attributes under "Item."), or a negative code. */
 int state_aws_get(struct aws_state *a, const char *id,

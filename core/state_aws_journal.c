@@ -37,16 +37,16 @@ static void s3_error(struct state *st, struct errs *e)
 		 gantry_aws_error_line(a->aws), s3_fix(a));
 }
 
-static json_object *attr_ss(const char *const *v, size_t n)
+/* o.key = the string set attribute value {"SS": [v...]}. */
+static void attr_ss(struct gantry_json *o, const char *key,
+		    const char *const *v, size_t n)
 {
-	json_object *o = json_object_new_object(), *arr;
+	struct gantry_json *arr = gantry_json_set_array(
+		gantry_json_set_object(o, key), "SS");
 	size_t i;
 
-	arr = json_object_new_array();
 	for (i = 0; i < n; i++)
-		json_object_array_add(arr, json_object_new_string(v[i]));
-	json_object_object_add(o, "SS", arr);
-	return o;
+		gantry_json_push_string(arr, v[i]);
 }
 
 /*
@@ -176,7 +176,7 @@ static void index_trim(struct aws_state *a, const char *index,
 {
 	size_t n = gantry_json_length(set), i;
 	const char **ids;
-	json_object *req;
+	struct gantry_json *req;
 
 	if (n <= INDEX_KEEP)
 		return;
@@ -185,9 +185,9 @@ static void index_trim(struct aws_state *a, const char *index,
 		ids[i] = gantry_json_string(gantry_json_at(set, i), "", "");
 	qsort(ids, n, sizeof(*ids), cmp_desc);
 	req = state_aws_request(a, index);
-	state_aws_add_str(req, "UpdateExpression", "DELETE ids :old");
-	state_aws_add_value(req, ":old",
-			    attr_ss(ids + INDEX_KEEP, n - INDEX_KEEP));
+	gantry_json_set_string(req, "UpdateExpression", "DELETE ids :old");
+	attr_ss(state_aws_values(req), ":old", ids + INDEX_KEEP,
+		n - INDEX_KEEP);
 	/* A failure leaves a longer index, which still works. */
 	state_aws_ddb(a, "UpdateItem", req, NULL);
 	free(ids);
@@ -198,13 +198,14 @@ static int index_add(struct aws_state *a, const char *index, const char *attr,
 		     const char *value, int trim)
 {
 	struct gantry_json *out = NULL;
-	json_object *req = state_aws_request(a, index);
+	struct gantry_json *req = state_aws_request(a, index);
 	char *expr = gantry_xasprintf("ADD %s :v", attr);
 	int rc;
 
-	state_aws_add_str(req, "UpdateExpression", expr);
-	state_aws_add_value(req, ":v", attr_ss(&value, 1));
-	state_aws_add_str(req, "ReturnValues", trim ? "UPDATED_NEW" : "NONE");
+	gantry_json_set_string(req, "UpdateExpression", expr);
+	attr_ss(state_aws_values(req), ":v", &value, 1);
+	gantry_json_set_string(req, "ReturnValues",
+			       trim ? "UPDATED_NEW" : "NONE");
 	rc = state_aws_ddb(a, "UpdateItem", req, &out);
 	if (!rc && trim)
 		index_trim(a, index, gantry_json_get(out, "Attributes.ids.SS"));

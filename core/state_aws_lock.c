@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +22,13 @@ static int ddb_condition_failed(struct aws_state *a)
 		       "ConditionalCheckFailedException");
 }
 
-static json_object *attr_n(long long v)
+/* o.key = {"N": "v"}: DynamoDB numbers travel as strings. */
+static void attr_n(struct gantry_json *o, const char *key, long long v)
 {
-	json_object *o = json_object_new_object();
 	char num[32];
 
 	snprintf(num, sizeof(num), "%lld", v);
-	json_object_object_add(o, "N", json_object_new_string(num));
-	return o;
+	gantry_json_set_string(gantry_json_set_object(o, key), "N", num);
 }
 
 static long long item_num(const struct gantry_json *doc, const char *path)
@@ -45,68 +43,12 @@ static long long wall_now(void)
 	return (long long)time(NULL);
 }
 
-/*
- * Holder records: the same JSON object as lock.c's (id, user, host,
- * pid, started), so both backends show a refused deploy the same thing.
- */
-
-static char *holder_json(const struct lock_holder *me)
-{
-	json_object *o = json_object_new_object();
-	double started = me->started;
-	char num[64], *text;
-
-	if (!isfinite(started) || started < 0)
-		started = 0;
-	snprintf(num, sizeof(num), "%.3f", started);
-	state_aws_add_str(o, "id", me->id ? me->id : "?");
-	state_aws_add_str(o, "user", me->user ? me->user : "?");
-	state_aws_add_str(o, "host", me->host ? me->host : "?");
-	json_object_object_add(o, "pid", json_object_new_int64(
-		me->pid > 0 ? (int64_t)me->pid : (int64_t)getpid()));
-	json_object_object_add(o, "started",
-			       json_object_new_double_s(started, num));
-	text = gantry_i_redact(gantry_i_json_text(o,
-			       JSON_C_TO_STRING_PLAIN |
-			       JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return text;
-}
-
-static const char *json_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return "?";
-	return json_object_get_string(v);
-}
-
-/* Fills h from the holder attribute at path of doc; "?" when corrupt. */
+/* Fills h from the holder attribute at path of doc (a record as lock.c
+   writes it); "?" when corrupt. */
 static void holder_from(const struct gantry_json *doc, const char *path,
 			struct lock_holder *h)
 {
-	json_object *o = json_tokener_parse(gantry_json_string(doc, path, ""));
-	json_object *v;
-
-	lock_holder_release(h);
-	if (o && !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	h->id = gantry_xstrdup(json_str(o, "id"));
-	h->user = gantry_xstrdup(json_str(o, "user"));
-	h->host = gantry_xstrdup(json_str(o, "host"));
-	if (o && json_object_object_get_ex(o, "pid", &v) &&
-	    json_object_is_type(v, json_type_int))
-		h->pid = (long)json_object_get_int64(v);
-	if (o && json_object_object_get_ex(o, "started", &v) &&
-	    (json_object_is_type(v, json_type_double) ||
-	     json_object_is_type(v, json_type_int)))
-		h->started = json_object_get_double(v);
-	if (o)
-		json_object_put(o);
+	lock_holder_from_json(gantry_json_string(doc, path, NULL), h);
 }
 
 static char *lock_id(const char *service, const char *environment,
@@ -164,22 +106,22 @@ static void held_clear(struct aws_state *a)
 static int lease_put(struct aws_state *a, const char *id, const char *holder,
 		     const char *token, struct lock_holder *prev, int *stale)
 {
-	json_object *req = json_object_new_object(), *item;
+	struct gantry_json *req = gantry_json_new_object(), *item;
 	struct gantry_json *out = NULL;
 	long long now = wall_now();
 	int rc;
 
-	state_aws_add_str(req, "TableName", a->table);
-	item = json_object_new_object();
-	json_object_object_add(item, "id", state_aws_attr_s(id));
-	json_object_object_add(item, "holder", state_aws_attr_s(holder));
-	json_object_object_add(item, "lease_until", attr_n(now + a->lease));
-	json_object_object_add(item, "token", state_aws_attr_s(token));
-	json_object_object_add(req, "Item", item);
-	state_aws_add_str(req, "ConditionExpression",
-			  "attribute_not_exists(id) OR lease_until < :now");
-	state_aws_add_value(req, ":now", attr_n(now));
-	state_aws_add_str(req, "ReturnValues", "ALL_OLD");
+	gantry_json_set_string(req, "TableName", a->table);
+	item = gantry_json_set_object(req, "Item");
+	state_aws_attr_s(item, "id", id);
+	state_aws_attr_s(item, "holder", holder);
+	attr_n(item, "lease_until", now + a->lease);
+	state_aws_attr_s(item, "token", token);
+	gantry_json_set_string(req, "ConditionExpression",
+			       "attribute_not_exists(id) OR "
+			       "lease_until < :now");
+	attr_n(state_aws_values(req), ":now", now);
+	gantry_json_set_string(req, "ReturnValues", "ALL_OLD");
 	rc = state_aws_ddb(a, "PutItem", req, &out);
 	if (rc)
 		return ddb_condition_failed(a) ? 1 : rc;
@@ -211,7 +153,7 @@ int state_aws_lock_acquire(struct state *st, const char *service,
 	*stale = 0;
 	if (!(id = lock_id(service, environment, e)))
 		return -1;
-	holder = holder_json(me);
+	holder = lock_holder_to_json(me);
 	token = new_token();
 	for (tries = 0; tries < RACE_TRIES; tries++) {
 		rc = lease_put(a, id, holder, token, h, stale);
@@ -258,15 +200,15 @@ int state_aws_lock_acquire(struct state *st, const char *service,
 }
 
 /* Makes req conditional on the lease still being ours. */
-static void if_mine(json_object *req, const char *token)
+static void if_mine(struct gantry_json *req, const char *token)
 {
-	json_object *names = json_object_new_object();
+	struct gantry_json *names = gantry_json_set_object(req,
+						"ExpressionAttributeNames");
 
 	/* "token" is a DynamoDB reserved word. */
-	state_aws_add_str(names, "#t", "token");
-	json_object_object_add(req, "ExpressionAttributeNames", names);
-	state_aws_add_str(req, "ConditionExpression", "#t = :mine");
-	state_aws_add_value(req, ":mine", state_aws_attr_s(token));
+	gantry_json_set_string(names, "#t", "token");
+	gantry_json_set_string(req, "ConditionExpression", "#t = :mine");
+	state_aws_attr_s(state_aws_values(req), ":mine", token);
 }
 
 /* Logs who holds the lock we lost, once. */
@@ -297,14 +239,15 @@ void state_aws_tick(struct state *st)
 {
 	struct aws_state *a = state_aws_priv(st);
 	double now = gantry_now();
-	json_object *req;
+	struct gantry_json *req;
 	int rc;
 
 	if (!a->lock_id || a->lost || now - a->renewed < a->lease / 3.0)
 		return;
 	req = state_aws_request(a, a->lock_id);
-	state_aws_add_str(req, "UpdateExpression", "SET lease_until = :until");
-	state_aws_add_value(req, ":until", attr_n(wall_now() + a->lease));
+	gantry_json_set_string(req, "UpdateExpression",
+			       "SET lease_until = :until");
+	attr_n(state_aws_values(req), ":until", wall_now() + a->lease);
 	if_mine(req, a->token);
 	rc = state_aws_ddb(a, "UpdateItem", req, NULL);
 	if (!rc) {
@@ -330,7 +273,7 @@ void state_aws_tick(struct state *st)
 void state_aws_lock_release(struct state *st)
 {
 	struct aws_state *a = state_aws_priv(st);
-	json_object *req;
+	struct gantry_json *req;
 
 	if (!a->lock_id)
 		return;
@@ -384,7 +327,7 @@ int state_aws_lock_remove(struct state *st, const char *service,
 	struct aws_state *a = state_aws_priv(st);
 	struct lock_holder scratch = { 0 };
 	struct gantry_json *out = NULL;
-	json_object *req;
+	struct gantry_json *req;
 	char *id;
 	int rc = -1, tries;
 
@@ -395,11 +338,11 @@ int state_aws_lock_remove(struct state *st, const char *service,
 		return -1;
 	for (tries = 0; tries < RACE_TRIES; tries++) {
 		req = state_aws_request(a, id);
-		state_aws_add_str(req, "ConditionExpression",
-				  "attribute_not_exists(id) OR "
-				  "lease_until < :now");
-		state_aws_add_value(req, ":now", attr_n(wall_now()));
-		state_aws_add_str(req, "ReturnValues", "ALL_OLD");
+		gantry_json_set_string(req, "ConditionExpression",
+				       "attribute_not_exists(id) OR "
+				       "lease_until < :now");
+		attr_n(state_aws_values(req), ":now", wall_now());
+		gantry_json_set_string(req, "ReturnValues", "ALL_OLD");
 		rc = state_aws_ddb(a, "DeleteItem", req, &out);
 		if (!rc) {
 			/* h names whose stale lease went, if any. */

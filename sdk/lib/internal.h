@@ -91,6 +91,26 @@ void gantry_i_buf_add_json_n(struct gantry_buf *b, const char *s, size_t len);
 const char *gantry_i_json_text(struct json_object *o, int flags);
 
 /*
+ * What the core needs of struct gantry_json beyond gantry/json.h, for
+ * text that must stay as it has always been written.
+ *
+ * gantry_i_json_text_ex is gantry_json_text with the layout spelled out:
+ * 0 is compact, GANTRY_I_JSON_PRETTY indents one member a line,
+ * GANTRY_I_JSON_SPACED writes "key": value (and "{ ... }" when not
+ * pretty).  gantry_json_text(j, 1) is PRETTY | SPACED (journal records);
+ * the --json documents, the batch summary and report --format json are
+ * PRETTY alone, which scripts have always read.
+ *
+ * gantry_i_json_set_number sets obj.key to the number value written as
+ * text, which must be a JSON number for value ("%.3f" epoch times).
+ */
+#define GANTRY_I_JSON_PRETTY 1
+#define GANTRY_I_JSON_SPACED 2
+const char *gantry_i_json_text_ex(struct gantry_json *j, int layout);
+void gantry_i_json_set_number(struct gantry_json *obj, const char *key,
+			      double value, const char *text);
+
+/*
  * Key/value lists: the deploy's context and a stage's outputs.
  */
 struct gantry_kv {

@@ -355,6 +355,26 @@ struct gantry_json *gantry_json_set_array(struct gantry_json *obj,
 	return gj(v);
 }
 
+void gantry_json_set_double(struct gantry_json *obj, const char *key,
+			    double value)
+{
+	set_member(obj, key, json_object_new_double(value));
+}
+
+void gantry_i_json_set_number(struct gantry_json *obj, const char *key,
+			      double value, const char *text)
+{
+	set_member(obj, key, json_object_new_double_s(value, text));
+}
+
+/* doc becomes part of obj, or is freed when it cannot (obj is not an
+   object, key is NULL): either way the caller no longer holds it. */
+void gantry_json_set_json(struct gantry_json *obj, const char *key,
+			  struct gantry_json *doc)
+{
+	set_member(obj, key, jo(doc));
+}
+
 static void push(struct gantry_json *arr, struct json_object *v)
 {
 	if (!json_object_is_type(jo(arr), json_type_array) ||
@@ -365,6 +385,42 @@ static void push(struct gantry_json *arr, struct json_object *v)
 void gantry_json_push_string(struct gantry_json *arr, const char *value)
 {
 	push(arr, value ? json_object_new_string(value) : NULL);
+}
+
+void gantry_json_push_int(struct gantry_json *arr, long long value)
+{
+	push(arr, json_object_new_int64((int64_t)value));
+}
+
+void gantry_json_push_double(struct gantry_json *arr, double value)
+{
+	push(arr, json_object_new_double(value));
+}
+
+void gantry_json_push_bool(struct gantry_json *arr, int value)
+{
+	push(arr, json_object_new_boolean(value != 0));
+}
+
+void gantry_json_push_null(struct gantry_json *arr)
+{
+	push(arr, NULL);
+}
+
+void gantry_json_push_json(struct gantry_json *arr, struct gantry_json *doc)
+{
+	push(arr, jo(doc));
+}
+
+struct gantry_json *gantry_json_push_array(struct gantry_json *arr)
+{
+	struct json_object *v;
+
+	if (!json_object_is_type(jo(arr), json_type_array))
+		return NULL;
+	v = json_object_new_array();
+	push(arr, v);
+	return gj(v);
 }
 
 struct gantry_json *gantry_json_push_object(struct gantry_json *arr)
@@ -499,11 +555,19 @@ const char *gantry_i_json_text(struct json_object *o, int flags)
 	return json_object_to_json_string_ext(o, flags);
 }
 
+const char *gantry_i_json_text_ex(struct gantry_json *j, int layout)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	if (layout & GANTRY_I_JSON_PRETTY)
+		flags |= JSON_C_TO_STRING_PRETTY;
+	if (layout & GANTRY_I_JSON_SPACED)
+		flags |= JSON_C_TO_STRING_SPACED;
+	return gantry_i_json_text(jo(j), flags);
+}
+
 const char *gantry_json_text(struct gantry_json *j, int pretty)
 {
-	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
-		(pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED :
-		 JSON_C_TO_STRING_PLAIN);
-
-	return gantry_i_json_text(jo(j), flags);
+	return gantry_i_json_text_ex(j, pretty ? GANTRY_I_JSON_PRETTY |
+				     GANTRY_I_JSON_SPACED : 0);
 }

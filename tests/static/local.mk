@@ -5,6 +5,10 @@ TESTS += tests/static/run-cppcheck.sh tests/static/run-clang-tidy.sh
 EXTRA_DIST += tests/static/run-cppcheck.sh tests/static/run-clang-tidy.sh \
 	tests/static/cppcheck.supp tests/static/clang-tidy.supp .clang-tidy
 
+# The core uses JSON through gantry/json.h only (no json-c).
+TESTS += tests/static/t-core-json.sh
+EXTRA_DIST += tests/static/t-core-json.sh
+
 # What the checks leave in the build tree (and the report test's
 # screenshot artifact).
 clean-local: clean-static

@@ -280,6 +280,74 @@ START_TEST(text_layout_unchanged)
 }
 END_TEST
 
+/*
+ * What the core builds its documents with: every kind of value set or
+ * pushed, documents moved into others (and freed with them: valgrind
+ * sees no leak), and the layouts its files have always had.
+ */
+START_TEST(builders_cover_the_core)
+{
+	struct gantry_json *doc = gantry_json_new_object();
+	struct gantry_json *arr, *sub, *kid;
+	static const int layouts[] = {
+		0, GANTRY_I_JSON_SPACED, GANTRY_I_JSON_PRETTY,
+		GANTRY_I_JSON_PRETTY | GANTRY_I_JSON_SPACED,
+	};
+	static const int flags[] = {
+		JSON_C_TO_STRING_PLAIN, JSON_C_TO_STRING_SPACED,
+		JSON_C_TO_STRING_PRETTY,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED,
+	};
+	size_t i;
+
+	gantry_json_set_double(doc, "d", 2.5);
+	gantry_i_json_set_number(doc, "t", 1700000000.1, "1700000000.100");
+	arr = gantry_json_set_array(doc, "a");
+	gantry_json_push_int(arr, -7);
+	gantry_json_push_double(arr, 0.5);
+	gantry_json_push_bool(arr, 2);
+	gantry_json_push_null(arr);
+	gantry_json_push_string(gantry_json_push_array(arr), "in");
+	sub = gantry_json_new_object();
+	gantry_json_set_string(sub, "k", "v");
+	gantry_json_set_json(doc, "moved", sub);
+	kid = gantry_json_new_array();
+	gantry_json_push_int(kid, 1);
+	gantry_json_push_json(arr, kid);
+	gantry_json_set_json(doc, "none", NULL);
+	/* Refused moves free the document instead of leaking it. */
+	gantry_json_set_json(arr, "x", gantry_json_new_object());
+	gantry_json_push_json(doc, gantry_json_new_array());
+
+	ck_assert_str_eq(gantry_json_text(doc, 0),
+		"{\"d\":2.5,\"t\":1700000000.100,"
+		"\"a\":[-7,0.5,true,null,[\"in\"],[1]],"
+		"\"moved\":{\"k\":\"v\"},\"none\":null}");
+	ck_assert(gantry_json_double(doc, "t", 0) > 1700000000.0);
+	ck_assert_str_eq(gantry_json_string(doc, "moved.k", NULL), "v");
+	ck_assert_int_eq(gantry_json_int(doc, "a[5][0]", 0), 1);
+
+	/* gantry_json_text(j, 1) is PRETTY | SPACED; every layout is
+	   json-c's own for the same flags. */
+	ck_assert_str_eq(gantry_json_text(doc, 1),
+			 gantry_i_json_text_ex(doc, GANTRY_I_JSON_PRETTY |
+					       GANTRY_I_JSON_SPACED));
+	for (i = 0; i < GANTRY_ARRAY_SIZE(layouts); i++) {
+		static const char in[] =
+			"{\"a\": [1, {\"b\": true}, [], {}], \"c\": null}";
+		struct gantry_json *ours = parse(in);
+		json_object *theirs = json_tokener_parse(in);
+
+		ck_assert_str_eq(gantry_i_json_text_ex(ours, layouts[i]),
+			json_object_to_json_string_ext(theirs, flags[i] |
+				JSON_C_TO_STRING_NOSLASHESCAPE));
+		gantry_json_free(ours);
+		json_object_put(theirs);
+	}
+	gantry_json_free(doc);
+}
+END_TEST
+
 START_TEST(parse_errors_name_the_line)
 {
 	char err[128];
@@ -339,6 +407,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, paths_reach_nested_values);
 	tcase_add_test(tc, arrays_and_objects_iterate);
 	tcase_add_test(tc, builders_make_documents);
+	tcase_add_test(tc, builders_cover_the_core);
 	tcase_add_test(tc, parse_errors_name_the_line);
 	tcase_add_test(tc, text_is_always_valid_utf8);
 	tcase_add_test(tc, text_layout_unchanged);

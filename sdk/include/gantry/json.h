@@ -75,12 +75,33 @@ void gantry_json_set_int(struct gantry_json *obj, const char *key,
 			 long long value);
 void gantry_json_set_bool(struct gantry_json *obj, const char *key, int value);
 void gantry_json_set_null(struct gantry_json *obj, const char *key);
+/* A double: written as json-c writes doubles ("%.17g", with ".0" when
+   that has no fraction), so 0.1 comes out as 0.10000000000000001.
+   Since ABI 1.0 (libgantry 0.1). */
+void gantry_json_set_double(struct gantry_json *obj, const char *key,
+			    double value);
+/* Moves the document doc (from gantry_json_new_object/new_array/parse,
+   never a value inside a document) into obj under key: doc now belongs
+   to obj's document and must not be freed.  When it cannot be added (obj
+   is not an object, key is NULL), doc is freed.  A NULL doc sets null.
+   Since ABI 1.0 (libgantry 0.1). */
+void gantry_json_set_json(struct gantry_json *obj, const char *key,
+			  struct gantry_json *doc);
 struct gantry_json *gantry_json_set_object(struct gantry_json *obj,
 					   const char *key);
 struct gantry_json *gantry_json_set_array(struct gantry_json *obj,
 					  const char *key);
 void gantry_json_push_string(struct gantry_json *arr, const char *value);
 struct gantry_json *gantry_json_push_object(struct gantry_json *arr);
+/* Appending other values to an array, as the set_ forms do for objects;
+   gantry_json_push_json moves doc as gantry_json_set_json does.  Since
+   ABI 1.0 (libgantry 0.1). */
+void gantry_json_push_int(struct gantry_json *arr, long long value);
+void gantry_json_push_double(struct gantry_json *arr, double value);
+void gantry_json_push_bool(struct gantry_json *arr, int value);
+void gantry_json_push_null(struct gantry_json *arr);
+void gantry_json_push_json(struct gantry_json *arr, struct gantry_json *doc);
+struct gantry_json *gantry_json_push_array(struct gantry_json *arr);
 
 /* Serialises compactly (pretty != 0: indented); the string belongs to j
    and lives until j or its document changes or is freed.  The text is
