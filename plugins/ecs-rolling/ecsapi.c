@@ -286,7 +286,7 @@ int ecs_register(struct ecs *e, struct gantry_json *doc, const char *container,
 				 "definition: %s",
 				 gantry_aws_error_line(e->aws));
 	if (rc == GANTRY_OK)
-		*arn = ecs_strdup(gantry_json_string(out,
+		*arn = gantry_xstrdup(gantry_json_string(out,
 				"taskDefinition.taskDefinitionArn", ""));
 	gantry_json_free(out);
 	return rc;
@@ -365,13 +365,14 @@ int ecs_update(struct ecs *e, const char *td, int with_config, int track)
 				   "PRIMARY"))
 				continue;
 			free(e->dep_id);
-			e->dep_id = ecs_strdup(gantry_json_string(d, "id", ""));
+			e->dep_id = gantry_xstrdup(gantry_json_string(d,
+								"id", ""));
 			break;
 		}
 		sd = gantry_json_string(out, "service.currentServiceDeployment",
 					NULL);
 		free(e->sd_arn);
-		e->sd_arn = sd ? ecs_strdup(sd) : NULL;
+		e->sd_arn = sd ? gantry_xstrdup(sd) : NULL;
 		e->sd_api = sd ? 1 : -1;
 	}
 	gantry_json_free(out);
@@ -434,10 +435,10 @@ char *ecs_sd_status(struct ecs *e, char **reason, double *created)
 	gantry_buf_adds(&b, "]}");
 	if (gantry_aws_json(e->aws, "ecs", "DescribeServiceDeployments",
 			    b.buf, &out) == 0) {
-		status = ecs_strdup(gantry_json_string(out,
+		status = gantry_xstrdup(gantry_json_string(out,
 				"serviceDeployments[0].status", ""));
 		if (reason)
-			*reason = ecs_strdup(gantry_json_string(out,
+			*reason = gantry_xstrdup(gantry_json_string(out,
 				"serviceDeployments[0].statusReason", ""));
 		if (created)
 			*created = gantry_json_double(out,
@@ -487,8 +488,8 @@ static char *alarm_chunk(struct ecs *e, size_t from, int *rc)
 		struct gantry_json *a = gantry_json_at(list, i);
 
 		if (!strcmp(gantry_json_string(a, "StateValue", ""), "ALARM"))
-			hit = ecs_strdup(gantry_json_string(a, "AlarmName",
-							    "?"));
+			hit = gantry_xstrdup(gantry_json_string(a,
+							"AlarmName", "?"));
 	}
 	gantry_json_free(out);
 	return hit;
