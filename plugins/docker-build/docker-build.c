@@ -101,11 +101,7 @@ static void kvlist_clear(struct kvlist *l)
 
 static void kvlist_add(struct kvlist *l, char *owned)
 {
-	char **v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
-
-	if (!v)
-		abort();
-	l->v = v;
+	l->v = gantry_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
 	l->v[l->n++] = owned;
 }
 
@@ -144,8 +140,8 @@ static int read_group(const struct gantry_config *cfg, const char *key,
 				"%s: %s.%s must be a string, number or "
 				"boolean", gantry_config_where(v), key,
 				gantry_config_name(v));
-		kvlist_add(out, xasprintf("%s=%s", gantry_config_name(v),
-					  text));
+		kvlist_add(out, gantry_xasprintf("%s=%s",
+						 gantry_config_name(v), text));
 	}
 	return GANTRY_OK;
 }
@@ -163,7 +159,7 @@ static int read_strings(const struct gantry_config *cfg, const char *key,
 			return gantry_fail(ctx, GANTRY_ECONFIG,
 				"%s: %s[%zu] must be a non-empty string",
 				where(cfg, key), key, i);
-		kvlist_add(out, xasprintf("%s", text));
+		kvlist_add(out, gantry_xstrdup(text));
 	}
 	return GANTRY_OK;
 }
@@ -184,7 +180,7 @@ static int build_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	int rc;
 
 	*state = NULL;
-	st = xcalloc(1, sizeof(*st));
+	st = gantry_xcalloc(1, sizeof(*st));
 	st->builder = -1;
 	if (builder && (st->builder = builder_parse(builder)) < 0) {
 		rc = gantry_fail(ctx, GANTRY_ECONFIG,
@@ -244,8 +240,8 @@ fail:
 static char *resolve(const char *base, const char *path)
 {
 	if (path[0] == '/' || !base || !*base)
-		return xasprintf("%s", path);
-	return xasprintf("%s/%s", base, path);
+		return gantry_xstrdup(path);
+	return gantry_xasprintf("%s/%s", base, path);
 }
 
 /* A tag as registries accept it: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
@@ -305,17 +301,17 @@ static void oci_labels(struct build_job *j, const struct build_state *st,
 		const char *v = nonempty(gantry_ctx_get(ctx, from_ctx[i].key));
 
 		if (v)
-			kvlist_add(&j->labels, xasprintf(
+			kvlist_add(&j->labels, gantry_xasprintf(
 				"org.opencontainers.image.%s=%s",
 				from_ctx[i].label, v));
 	}
 	if (gmtime_r(&j->started, &tm) &&
 	    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		kvlist_add(&j->labels, xasprintf(
+		kvlist_add(&j->labels, gantry_xasprintf(
 			"org.opencontainers.image.created=%s", now));
 	/* The user's come last, so that the builder lets them win. */
 	for (i = 0; i < st->labels.n; i++)
-		kvlist_add(&j->labels, xasprintf("%s", st->labels.v[i]));
+		kvlist_add(&j->labels, gantry_xstrdup(st->labels.v[i]));
 }
 
 static int job_tags(struct build_job *j, const struct build_state *st,
@@ -330,10 +326,10 @@ static int job_tags(struct build_job *j, const struct build_state *st,
 			return gantry_fail(ctx, GANTRY_ECONFIG,
 				"no tag to give the image: release.tag is "
 				"not known; set option 'tags'");
-		kvlist_add(&j->tags, xasprintf("%s", tag));
+		kvlist_add(&j->tags, gantry_xstrdup(tag));
 	} else {
 		for (i = 0; i < gantry_config_length(st->tags); i++)
-			kvlist_add(&j->tags, xasprintf("%s", gantry_config_text(
+			kvlist_add(&j->tags, gantry_xstrdup(gantry_config_text(
 				gantry_config_at(st->tags, i))));
 	}
 	for (i = 0; i < j->tags.n; i++)
@@ -358,10 +354,10 @@ static int job_prepare(struct build_job *j, const struct build_state *st,
 	if (st->context)
 		j->context = resolve(dir, st->context);
 	else if (nonempty(gantry_ctx_get(ctx, "release.worktree")))
-		j->context = xasprintf("%s", gantry_ctx_get(ctx,
+		j->context = gantry_xstrdup(gantry_ctx_get(ctx,
 						"release.worktree"));
 	else
-		j->context = xasprintf("%s", dir ? dir : ".");
+		j->context = gantry_xstrdup(dir ? dir : ".");
 	j->dockerfile = resolve(j->context, st->dockerfile);
 
 	name = st->image_name ? st->image_name : service;
@@ -374,7 +370,7 @@ static int job_prepare(struct build_job *j, const struct build_state *st,
 			"image name '%s' is not valid; use lowercase letters, "
 			"digits and '.', '_', '-', '/' (set option "
 			"'image_name')", name);
-	j->image = xasprintf("%s", name);
+	j->image = gantry_xstrdup(name);
 	rc = job_tags(j, st, ctx);
 	if (rc < 0)
 		return rc;
@@ -427,10 +423,10 @@ static int choose_builder(struct build_job *j, const struct build_state *st,
 		if (builder_probe(k, ctx, why[k], sizeof(why[k]))) {
 			j->spec.kind = k;
 			if (k == BUILDER_PODMAN)
-				j->auto_note = xasprintf("%s", why[0]);
+				j->auto_note = gantry_xstrdup(why[0]);
 			else if (k == BUILDER_BUILDAH)
-				j->auto_note = xasprintf("%s, %s", why[0],
-							 why[1]);
+				j->auto_note = gantry_xasprintf("%s, %s",
+								why[0], why[1]);
 			goto chosen;
 		}
 	}
@@ -449,19 +445,12 @@ chosen:
 
 static char *joined(const struct kvlist *l, const char *sep)
 {
-	size_t i, len = 1;
-	char *s;
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		len += strlen(l->v[i]) + strlen(sep);
-	s = xcalloc(len, 1);
-	for (i = 0; i < l->n; i++) {
-		size_t used = strlen(s);
-
-		snprintf(s + used, len - used, "%s%s", i ? sep : "",
-			 l->v[i]);
-	}
-	return s;
+		gantry_buf_addf(&b, "%s%s", i ? sep : "", l->v[i]);
+	return gantry_buf_detach(&b);
 }
 
 static void plan_command(struct gantry_ctx *ctx, const char *what,
@@ -486,7 +475,8 @@ static int build_plan(void *state, struct gantry_ctx *ctx)
 		rc = choose_builder(&j, st, ctx);
 	if (rc < 0)
 		goto out;
-	j.workdir = xasprintf("%s/gantry-build.XXXXXX", dirs_tmp_base());
+	j.workdir = gantry_xasprintf("%s/gantry-build.XXXXXX",
+				     dirs_tmp_base());
 	j.spec.workdir = j.workdir;
 
 	gantry_plan_line(ctx, "would build %s:%s from %s with %s (%s)",
@@ -554,7 +544,8 @@ static int job_setup(struct build_job *j, struct gantry_ctx *ctx)
 				   strerror(errno));
 	if (j->layout && (rc = dirs_fresh_layout(j->layout, ctx)) < 0)
 		return rc;
-	j->workdir = xasprintf("%s/gantry-build.XXXXXX", dirs_tmp_base());
+	j->workdir = gantry_xasprintf("%s/gantry-build.XXXXXX",
+				      dirs_tmp_base());
 	if (!mkdtemp(j->workdir))
 		return gantry_fail(ctx, GANTRY_EFAIL, "cannot create a "
 				   "temporary directory in '%s': %s",
@@ -639,7 +630,7 @@ static int run_step(const struct build_job *j, const struct build_state *st,
    malloc'd. */
 static char *read_image_id(const char *dir, const char *name)
 {
-	char *path = xasprintf("%s/%s", dir, name);
+	char *path = gantry_xasprintf("%s/%s", dir, name);
 	FILE *f = fopen(path, "r");
 	char buf[256];
 	size_t n;
@@ -654,8 +645,8 @@ static char *read_image_id(const char *dir, const char *name)
 	buf[n] = '\0';
 	if (!n || strspn(buf, "sha256:0123456789abcdef") != n)
 		return NULL;
-	return strchr(buf, ':') ? xasprintf("%s", buf)
-				: xasprintf("sha256:%s", buf);
+	return strchr(buf, ':') ? gantry_xstrdup(buf)
+				: gantry_xasprintf("sha256:%s", buf);
 }
 
 /* Labels and tags the image the cached build made (see builders.h). */
@@ -673,7 +664,8 @@ static int label_step(const struct build_job *j,
 				   "no image id to '%s/%s'",
 				   builder_build_verb(j->spec.kind),
 				   j->workdir, BUILD_LAYERS_ID);
-	path = xasprintf("%s/%s", j->workdir, BUILD_LABEL_DOCKERFILE);
+	path = gantry_xasprintf("%s/%s", j->workdir,
+				BUILD_LABEL_DOCKERFILE);
 	f = fopen(path, "w");
 	rc = !f || fprintf(f, "FROM %s\n", id) < 0;
 	if (f && fclose(f) != 0)
@@ -723,7 +715,7 @@ static int publish(const struct build_job *j, struct gantry_ctx *ctx,
 		   const char *id)
 {
 	char *tags = joined(&j->tags, ",");
-	char *local = xasprintf("%s:%s", j->image, j->tags.v[0]);
+	char *local = gantry_xasprintf("%s:%s", j->image, j->tags.v[0]);
 	int rc = 0;
 
 	rc |= gantry_ctx_set(ctx, "image.id", id);
