@@ -85,6 +85,23 @@ void argvec_clear(struct argvec *av)
 	av->n = av->alloc = 0;
 }
 
+void kvlist_clear(struct kvlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void kvlist_add(struct kvlist *l, char *owned)
+{
+	l->v = gantry_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = owned;
+}
+
 static int plain_word(const char *s)
 {
 	if (!*s)

@@ -101,4 +101,9 @@ void argvec_pushf(struct argvec *av, const char *fmt, ...)
 char *argvec_join(const struct argvec *av);
 void argvec_clear(struct argvec *av);
 
+/* Appends owned (a malloc'd "K=V" or plain string) to l. */
+void kvlist_add(struct kvlist *l, char *owned);
+/* Frees the strings and empties l. */
+void kvlist_clear(struct kvlist *l);
+
 #endif
