@@ -207,22 +207,23 @@ static int run_step(const struct build_job *j, const struct build_state *st,
 static char *read_image_id(const char *dir, const char *name)
 {
 	char *path = gantry_xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(path, "r");
-	char buf[256];
+	char *buf = gantry_read_file(path, 255, NULL), *id;
 	size_t n;
 
 	free(path);
-	if (!f)
+	if (!buf)
 		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	n = strlen(buf);
 	while (n && strchr(" \t\r\n", buf[n - 1]))
 		n--;
 	buf[n] = '\0';
 	if (!n || strspn(buf, "sha256:0123456789abcdef") != n)
-		return NULL;
-	return strchr(buf, ':') ? gantry_xstrdup(buf)
-				: gantry_xasprintf("sha256:%s", buf);
+		id = NULL;
+	else
+		id = strchr(buf, ':') ? gantry_xstrdup(buf)
+				      : gantry_xasprintf("sha256:%s", buf);
+	free(buf);
+	return id;
 }
 
 /* Labels and tags the image the cached build made (see builders.h). */
