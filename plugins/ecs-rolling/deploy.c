@@ -238,8 +238,6 @@ int ecs_run(void *state, struct gantry_ctx *ctx)
 	rc = ecs_describe(e, &s);
 	if (rc < 0)
 		return rc;
-	e->has_lb = gantry_json_length(gantry_json_get(s.svc,
-						       "loadBalancers")) > 0;
 	ecs_events_seen(e, &s);
 	rc = ecs_following(e) ? run_follow(e, &s) : run_update(e, &s);
 	ecs_snap_free(&s);

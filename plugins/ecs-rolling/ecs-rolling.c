@@ -272,8 +272,6 @@ static int ecs_plan(void *state, struct gantry_ctx *ctx)
 	rc = ecs_describe(e, &s);
 	if (rc < 0)
 		return rc;
-	e->has_lb = gantry_json_length(gantry_json_get(s.svc,
-						       "loadBalancers")) > 0;
 	cur = ecs_current_td(&s);
 	rc = ecs_describe_td(e, cur, 0, &td);
 	if (rc < 0)

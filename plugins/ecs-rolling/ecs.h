@@ -56,7 +56,8 @@ struct ecs {
 	double deadline;		/* monotonic end of the whole budget */
 	unsigned budget;		/* seconds: entry timeout or option */
 	int sd_api;			/* 1 yes, 0 unknown, -1 absent */
-	int has_lb;			/* the service has load balancers */
+	int has_lb;			/* the service has load balancers (as
+					   the last ecs_describe saw it) */
 
 	/* the deployment being followed */
 	char *dep_id, *td, *prev_td, *sd_arn;

@@ -81,6 +81,9 @@ int ecs_describe(struct ecs *e, struct ecs_snap *snap)
 		ecs_snap_free(snap);
 		return rc;
 	}
+	/* The grace period applies only with a load balancer. */
+	e->has_lb = gantry_json_length(gantry_json_get(snap->svc,
+						       "loadBalancers")) > 0;
 	snap->desired = gantry_json_int(snap->svc, "desiredCount", 0);
 	snap->running = gantry_json_int(snap->svc, "runningCount", 0);
 	deps = gantry_json_get(snap->svc, "deployments");

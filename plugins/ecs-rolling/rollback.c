@@ -267,8 +267,6 @@ int ecs_rollback(void *state, struct gantry_ctx *ctx)
 	rc = ecs_describe(e, &s);
 	if (rc < 0)
 		return rc;
-	e->has_lb = gantry_json_length(gantry_json_get(s.svc,
-						       "loadBalancers")) > 0;
 	ecs_events_seen(e, &s);
 	p = ecs_find(&s, NULL);
 	there = p && s.ndeps == 1 && !strcmp(p->td, prev) &&
