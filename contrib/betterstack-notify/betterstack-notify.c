@@ -73,9 +73,7 @@ static int bs_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 			"http://), not '%s'",
 			gantry_config_where(gantry_config_lookup(cfg, "url")),
 			url);
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	st = gantry_xcalloc(1, sizeof(*st));
 	st->url = url;
 	st->token = gantry_config_string(cfg, "token", "");
 	gantry_secret_add(st->token);
@@ -183,13 +181,7 @@ static int bs_event(void *state, struct gantry_ctx *ctx,
 		rc = gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
 		goto out;
 	}
-	n = strlen(st->token) + sizeof("Bearer ");
-	auth = malloc(n);
-	if (!auth) {
-		rc = gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-		goto out;
-	}
-	snprintf(auth, n, "Bearer %s", st->token);
+	auth = gantry_xasprintf("Bearer %s", st->token);
 	gantry_http_header(req, "Authorization", auth);
 	gantry_http_header(req, "Content-Type", "application/json");
 	gantry_http_body(req, body, strlen(body));

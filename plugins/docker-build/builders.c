@@ -52,63 +52,13 @@ const char *builder_build_verb(enum builder_kind kind)
 	}
 }
 
-/*
- * Each callback runs in its own child of the core, which records a crash
- * as the stage failing; running out of memory while assembling a few
- * arguments is not worth a recovery path.
- */
-void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p)
-		abort();
-	return p;
-}
-
-char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	s = xcalloc((size_t)n + 1, 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-/* As above: out of memory aborts. */
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p)
-		abort();
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (!d)
-		abort();
-	return d;
-}
-
 void argvec_push(struct argvec *av, const char *arg)
 {
 	if (av->n + 2 > av->alloc) {
 		av->alloc = av->alloc ? av->alloc * 2 : 16;
-		av->v = xrealloc(av->v, av->alloc * sizeof(*av->v));
+		av->v = gantry_xrealloc(av->v, av->alloc * sizeof(*av->v));
 	}
-	av->v[av->n++] = xstrdup(arg);
+	av->v[av->n++] = gantry_xstrdup(arg);
 	av->v[av->n] = NULL;
 }
 
@@ -116,16 +66,9 @@ void argvec_pushf(struct argvec *av, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	s = xrealloc(NULL, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	s = gantry_xvasprintf(fmt, ap);
 	va_end(ap);
 	argvec_push(av, s);
 	free(s);
@@ -140,6 +83,23 @@ void argvec_clear(struct argvec *av)
 	free(av->v);
 	av->v = NULL;
 	av->n = av->alloc = 0;
+}
+
+void kvlist_clear(struct kvlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void kvlist_add(struct kvlist *l, char *owned)
+{
+	l->v = gantry_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = owned;
 }
 
 static int plain_word(const char *s)
@@ -161,7 +121,7 @@ char *argvec_join(const struct argvec *av)
 
 	for (i = 0; i < av->n; i++)
 		len += strlen(av->v[i]) * 4 + 3;
-	s = p = xrealloc(NULL, len);
+	s = p = gantry_xmalloc(len);
 	for (i = 0; i < av->n; i++) {
 		const char *a = av->v[i];
 

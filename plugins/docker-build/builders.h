@@ -93,11 +93,6 @@ void builder_export_argv(const struct build_spec *s, const char *tag,
 /* The builder's build step as users know it ("buildah bud"). */
 const char *builder_build_verb(enum builder_kind kind);
 
-/* Allocation that aborts on failure: a callback runs in its own child
-   of the core, which records the crash as the stage failing. */
-void *xcalloc(size_t n, size_t size);
-char *xasprintf(const char *fmt, ...) GANTRY_PRINTF(1, 2);
-
 void argvec_push(struct argvec *av, const char *arg);
 void argvec_pushf(struct argvec *av, const char *fmt, ...)
 	GANTRY_PRINTF(2, 3);
@@ -105,5 +100,10 @@ void argvec_pushf(struct argvec *av, const char *fmt, ...)
    malloc'd. */
 char *argvec_join(const struct argvec *av);
 void argvec_clear(struct argvec *av);
+
+/* Appends owned (a malloc'd "K=V" or plain string) to l. */
+void kvlist_add(struct kvlist *l, char *owned);
+/* Frees the strings and empties l. */
+void kvlist_clear(struct kvlist *l);
 
 #endif

@@ -15,7 +15,6 @@
 
 #include <gantry/gantry.h>
 
-#include "builders.h"
 #include "dirs.h"
 #include "banned.h"
 
@@ -32,11 +31,11 @@ char *dirs_default_storage(void)
 	const char *home = getenv("HOME");
 
 	if (xdg && *xdg == '/')
-		return xasprintf("%s/gantry/buildah", xdg);
+		return gantry_xasprintf("%s/gantry/buildah", xdg);
 	if (home && *home == '/')
-		return xasprintf("%s/.cache/gantry/buildah", home);
-	return xasprintf("%s/gantry-buildah-%lu", dirs_tmp_base(),
-			 (unsigned long)geteuid());
+		return gantry_xasprintf("%s/.cache/gantry/buildah", home);
+	return gantry_xasprintf("%s/gantry-buildah-%lu", dirs_tmp_base(),
+				(unsigned long)geteuid());
 }
 
 /*
@@ -50,14 +49,14 @@ char *dirs_layout(struct gantry_ctx *ctx, const char *service)
 	const char *id = gantry_ctx_get(ctx, "deploy.id");
 
 	if (state && *state)
-		return xasprintf("%s/image", state);
-	return xasprintf("%s/gantry-images/%s/%s", dirs_tmp_base(), service,
-			 id && *id ? id : "current");
+		return gantry_xasprintf("%s/image", state);
+	return gantry_xasprintf("%s/gantry-images/%s/%s", dirs_tmp_base(),
+				service, id && *id ? id : "current");
 }
 
 int dirs_make(const char *path)
 {
-	char *p = xasprintf("%s", path), *s;
+	char *p = gantry_xstrdup(path), *s;
 	int rc = 0;
 
 	for (s = p + 1; rc == 0; s++) {
@@ -122,7 +121,7 @@ int dirs_fresh_layout(const char *path, struct gantry_ctx *ctx)
 	int rc;
 
 	if (!state || !*state) {
-		top = xasprintf("%s/gantry-images", dirs_tmp_base());
+		top = gantry_xasprintf("%s/gantry-images", dirs_tmp_base());
 		rc = private_dir(top, ctx);
 		free(top);
 		if (rc < 0)

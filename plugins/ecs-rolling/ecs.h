@@ -2,6 +2,14 @@
  * ecs.h - the ecs-rolling stage's private interface: its options, the
  * ECS calls it makes, the wait for a deployment and the explanation of a
  * failed one.  Nothing here is seen outside the plugin.
+ *
+ *   ecs-rolling.c  the descriptor, options, init/fini and plan
+ *   deploy.c       run: start or find the deployment and wait for it
+ *   rollback.c     going back: the stage's own recovery, ECS's rollback
+ *                  told from success, the rollback callback
+ *   ecsapi.c       the ECS and CloudWatch calls
+ *   watch.c        polling a deployment until a verdict
+ *   explain.c      why a deployment failed
  */
 #ifndef ECS_ROLLING_H
 #define ECS_ROLLING_H
@@ -48,7 +56,8 @@ struct ecs {
 	double deadline;		/* monotonic end of the whole budget */
 	unsigned budget;		/* seconds: entry timeout or option */
 	int sd_api;			/* 1 yes, 0 unknown, -1 absent */
-	int has_lb;			/* the service has load balancers */
+	int has_lb;			/* the service has load balancers (as
+					   the last ecs_describe saw it) */
 
 	/* the deployment being followed */
 	char *dep_id, *td, *prev_td, *sd_arn;
@@ -62,8 +71,16 @@ struct ecs {
 	int completed;			/* the deployment completed */
 };
 
-double ecs_now(void);
-char *ecs_strdup(const char *s);
+/* ---- deploy.c */
+/* The stage's run callback. */
+int ecs_run(void *state, struct gantry_ctx *ctx);
+/* Publishes ecs.task_definition, ecs.previous_task_definition,
+   ecs.deployment_id, ecs.outcome and ecs.seconds. */
+void ecs_publish(struct ecs *e, const char *outcome);
+/* 1 in follow mode. */
+int ecs_following(const struct ecs *e);
+/* The COMPLETED deployment's task definition, else the service's. */
+const char *ecs_current_td(const struct ecs_snap *s);
 
 /* ---- ecsapi.c */
 /* One ECS call; on failure returns the code with the message recorded
@@ -124,6 +141,25 @@ enum ecs_verdict ecs_wait_restored(struct ecs *e, const char *td,
 enum ecs_verdict ecs_bake(struct ecs *e, double seconds, char **alarm);
 /* The poll interval after n polls without change, in seconds. */
 double ecs_poll_interval(const struct ecs *e, unsigned quiet);
+
+/* ---- rollback.c */
+/* The stage's rollback callback. */
+int ecs_rollback(void *state, struct gantry_ctx *ctx);
+/* The stage's own recovery: back to prev_td within until. */
+enum ecs_verdict ecs_recover(struct ecs *e, double until);
+/* After ecs_recover gave r: the stage's result, rolled back (outcome)
+   or the recovery failed; why is what went wrong first. */
+int ecs_recovered(struct ecs *e, enum ecs_verdict r, const char *outcome,
+		  const char *why);
+/* The deployment failed in ECS: whether ECS rolled back, as the stage's
+   result. */
+int ecs_failed(struct ecs *e);
+/* Interrupted while waiting: rolls back when allowed, in the little time
+   left; the stage's result. */
+int ecs_interrupted(struct ecs *e);
+/* Follow mode: 1 when ECS has not rolled the release back already,
+   else the stage's result. */
+int ecs_rolled_back_first(struct ecs *e, const struct ecs_dep *p);
 
 /* ---- explain.c */
 /* "stopped tasks: ...; last events: ...; log lines: ..." for the

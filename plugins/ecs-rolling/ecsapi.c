@@ -81,6 +81,9 @@ int ecs_describe(struct ecs *e, struct ecs_snap *snap)
 		ecs_snap_free(snap);
 		return rc;
 	}
+	/* The grace period applies only with a load balancer. */
+	e->has_lb = gantry_json_length(gantry_json_get(snap->svc,
+						       "loadBalancers")) > 0;
 	snap->desired = gantry_json_int(snap->svc, "desiredCount", 0);
 	snap->running = gantry_json_int(snap->svc, "runningCount", 0);
 	deps = gantry_json_get(snap->svc, "deployments");
@@ -286,7 +289,7 @@ int ecs_register(struct ecs *e, struct gantry_json *doc, const char *container,
 				 "definition: %s",
 				 gantry_aws_error_line(e->aws));
 	if (rc == GANTRY_OK)
-		*arn = ecs_strdup(gantry_json_string(out,
+		*arn = gantry_xstrdup(gantry_json_string(out,
 				"taskDefinition.taskDefinitionArn", ""));
 	gantry_json_free(out);
 	return rc;
@@ -365,13 +368,14 @@ int ecs_update(struct ecs *e, const char *td, int with_config, int track)
 				   "PRIMARY"))
 				continue;
 			free(e->dep_id);
-			e->dep_id = ecs_strdup(gantry_json_string(d, "id", ""));
+			e->dep_id = gantry_xstrdup(gantry_json_string(d,
+								"id", ""));
 			break;
 		}
 		sd = gantry_json_string(out, "service.currentServiceDeployment",
 					NULL);
 		free(e->sd_arn);
-		e->sd_arn = sd ? ecs_strdup(sd) : NULL;
+		e->sd_arn = sd ? gantry_xstrdup(sd) : NULL;
 		e->sd_api = sd ? 1 : -1;
 	}
 	gantry_json_free(out);
@@ -434,10 +438,10 @@ char *ecs_sd_status(struct ecs *e, char **reason, double *created)
 	gantry_buf_adds(&b, "]}");
 	if (gantry_aws_json(e->aws, "ecs", "DescribeServiceDeployments",
 			    b.buf, &out) == 0) {
-		status = ecs_strdup(gantry_json_string(out,
+		status = gantry_xstrdup(gantry_json_string(out,
 				"serviceDeployments[0].status", ""));
 		if (reason)
-			*reason = ecs_strdup(gantry_json_string(out,
+			*reason = gantry_xstrdup(gantry_json_string(out,
 				"serviceDeployments[0].statusReason", ""));
 		if (created)
 			*created = gantry_json_double(out,
@@ -487,8 +491,8 @@ static char *alarm_chunk(struct ecs *e, size_t from, int *rc)
 		struct gantry_json *a = gantry_json_at(list, i);
 
 		if (!strcmp(gantry_json_string(a, "StateValue", ""), "ALARM"))
-			hit = ecs_strdup(gantry_json_string(a, "AlarmName",
-							    "?"));
+			hit = gantry_xstrdup(gantry_json_string(a,
+							"AlarmName", "?"));
 	}
 	gantry_json_free(out);
 	return hit;

@@ -36,7 +36,7 @@ static void count_reason(struct reason *r, size_t *n, const char *text)
 			return;
 		}
 	if (*n < REASONS) {
-		r[*n].text = ecs_strdup(text);
+		r[*n].text = gantry_xstrdup(text);
 		r[*n].count = 1;
 		(*n)++;
 	}
@@ -69,9 +69,9 @@ static void task_reason(struct gantry_buf *b, struct gantry_json *t,
 			const char *arn = gantry_json_string(t, "taskArn", "");
 			const char *slash = strrchr(arn, '/');
 
-			f->task_id = ecs_strdup(slash ? slash + 1 : arn);
-			f->container = ecs_strdup(gantry_json_string(c, "name",
-								     ""));
+			f->task_id = gantry_xstrdup(slash ? slash + 1 : arn);
+			f->container = gantry_xstrdup(gantry_json_string(c,
+								"name", ""));
 		}
 	}
 	if (open)
@@ -164,7 +164,7 @@ static int log_stream(struct ecs *e, const char *td, const struct failing *f,
 			continue;
 		prefix = gantry_json_string(c, "logConfiguration.options."
 					    "awslogs-stream-prefix", NULL);
-		*group = ecs_strdup(gantry_json_string(c,
+		*group = gantry_xstrdup(gantry_json_string(c,
 			"logConfiguration.options.awslogs-group", ""));
 		/* The stream name awslogs gives ECS tasks. */
 		if (prefix)
@@ -172,7 +172,7 @@ static int log_stream(struct ecs *e, const char *td, const struct failing *f,
 				 f->container, f->task_id);
 		else
 			snprintf(buf, sizeof(buf), "%s", f->task_id);
-		*stream = ecs_strdup(buf);
+		*stream = gantry_xstrdup(buf);
 		found = **group != '\0';
 	}
 	gantry_json_free(doc);
@@ -226,7 +226,6 @@ char *ecs_explain(struct ecs *e, const char *dep_id, const char *td)
 {
 	struct gantry_buf out = GANTRY_BUF_INIT;
 	struct failing f = { NULL, NULL };
-	char *text;
 
 	stopped_tasks(e, dep_id, &out, &f);
 	if (e->events.len)
@@ -234,7 +233,5 @@ char *ecs_explain(struct ecs *e, const char *dep_id, const char *td)
 	log_lines(e, td, &f, &out);
 	free(f.task_id);
 	free(f.container);
-	text = ecs_strdup(out.buf);
-	gantry_buf_release(&out);
-	return text;
+	return gantry_buf_detach(&out);
 }

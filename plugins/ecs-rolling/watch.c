@@ -47,10 +47,10 @@ double ecs_poll_interval(const struct ecs *e, unsigned quiet)
    seconds meanwhile. */
 static int nap(const struct ecs *e, double seconds)
 {
-	double end = ecs_now() + seconds, shown = 0;
+	double end = gantry_now() + seconds, shown = 0;
 
 	while (!gantry_ctx_interrupted(e->ctx)) {
-		double now = ecs_now(), left = end - now;
+		double now = gantry_now(), left = end - now;
 		struct timespec ts;
 
 		if (now - shown >= 1) {
@@ -83,12 +83,8 @@ static int among(const struct ecs *e, const char *id, size_t n)
 
 static void remember(struct ecs *e, const char *id)
 {
-	char **p = realloc(e->seen, (e->nseen + 1) * sizeof(*p));
-
-	if (!p)
-		abort();
-	e->seen = p;
-	e->seen[e->nseen++] = ecs_strdup(id);
+	e->seen = gantry_xrealloc(e->seen, (e->nseen + 1) * sizeof(*e->seen));
+	e->seen[e->nseen++] = gantry_xstrdup(id);
 }
 
 void ecs_events_seen(struct ecs *e, const struct ecs_snap *snap)
@@ -164,7 +160,7 @@ static int progress(struct ecs *e, const struct ecs_dep *d)
 	if (e->last_progress && !strcmp(e->last_progress, line))
 		return 0;
 	free(e->last_progress);
-	e->last_progress = ecs_strdup(line);
+	e->last_progress = gantry_xstrdup(line);
 	gantry_info(e->ctx, "%s", line);
 	return 1;
 }
@@ -180,7 +176,7 @@ static void set_reason(struct ecs *e, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	free(e->reason);
-	e->reason = ecs_strdup(buf);
+	e->reason = gantry_xstrdup(buf);
 }
 
 /* Done: PRIMARY, COMPLETED, alone, running == desired.  Without a
@@ -250,7 +246,7 @@ enum ecs_verdict ecs_wait(struct ecs *e, double until, char **alarm)
 			return (enum ecs_verdict)v;
 		if (e->o.nalarms && (*alarm = ecs_alarm_firing(e)))
 			return V_ALARM;
-		left = until - ecs_now();
+		left = until - gantry_now();
 		if (left <= 0)
 			return V_TIMEOUT;
 		iv = ecs_poll_interval(e, quiet++);
@@ -295,7 +291,7 @@ enum ecs_verdict ecs_wait_restored(struct ecs *e, const char *td,
 		ecs_snap_free(&s);
 		if (done)
 			return v;
-		left = until - ecs_now();
+		left = until - gantry_now();
 		if (left <= 0)
 			return V_TIMEOUT;
 		iv = ecs_poll_interval(e, quiet++);
@@ -306,7 +302,7 @@ enum ecs_verdict ecs_wait_restored(struct ecs *e, const char *td,
 
 enum ecs_verdict ecs_bake(struct ecs *e, double seconds, char **alarm)
 {
-	double end = ecs_now() + seconds;
+	double end = gantry_now() + seconds;
 
 	*alarm = NULL;
 	gantry_info(e->ctx, "watching %zu alarm%s for %.0f s of bake time",
@@ -316,7 +312,7 @@ enum ecs_verdict ecs_bake(struct ecs *e, double seconds, char **alarm)
 
 		if (e->o.nalarms && (*alarm = ecs_alarm_firing(e)))
 			return V_ALARM;
-		left = end - ecs_now();
+		left = end - gantry_now();
 		if (left <= 0)
 			return V_DONE;
 		if (nap(e, iv < left ? iv : left) < 0)

@@ -99,24 +99,12 @@ static int valid_env_name(const char *name)
 
 static char *join_argv(const char *const *argv, size_t argc)
 {
-	size_t i, len = 1;
-	char *s, *p;
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	size_t i;
 
 	for (i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = p = malloc(len);
-	if (!s)
-		return NULL;
-	for (i = 0; i < argc; i++) {
-		size_t n = strlen(argv[i]);
-
-		if (i)
-			*p++ = ' ';
-		memcpy(p, argv[i], n);
-		p += n;
-	}
-	*p = '\0';
-	return s;
+		gantry_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
+	return gantry_buf_detach(&b);
 }
 
 static int check_env(const struct gantry_config *env, struct gantry_ctx *ctx)
@@ -160,11 +148,8 @@ static int exec_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 			"its arguments, e.g. [\"go\", \"test\", \"./...\"]",
 			where);
 
-	st = calloc(1, sizeof(*st));
-	if (!st || !(st->argv = calloc(n + 1, sizeof(*st->argv)))) {
-		free(st);
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-	}
+	st = gantry_xcalloc(1, sizeof(*st));
+	st->argv = gantry_xcalloc(n + 1, sizeof(*st->argv));
 	st->argc = n;
 	st->where = where;
 	for (i = 0; i < n; i++) {
@@ -215,10 +200,6 @@ static int exec_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 		st->cwd = NULL;
 
 	st->display = join_argv(st->argv, st->argc);
-	if (!st->display) {
-		rc = gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-		goto fail;
-	}
 	*state = st;
 	return GANTRY_OK;
 
@@ -236,18 +217,12 @@ static char *resolve_cwd(const struct exec_state *st,
 			 const struct gantry_ctx *ctx)
 {
 	const char *base = gantry_ctx_get(ctx, "config.dir");
-	size_t len;
-	char *dir;
 
 	if (!st->cwd)
-		return base && *base ? strdup(base) : NULL;
+		return base && *base ? gantry_xstrdup(base) : NULL;
 	if (st->cwd[0] == '/' || !base || !*base)
-		return strdup(st->cwd);
-	len = strlen(base) + strlen(st->cwd) + 2;
-	dir = malloc(len);
-	if (dir)
-		snprintf(dir, len, "%s/%s", base, st->cwd);
-	return dir;
+		return gantry_xstrdup(st->cwd);
+	return gantry_xasprintf("%s/%s", base, st->cwd);
 }
 
 static unsigned effective_timeout(const struct exec_state *st,
@@ -288,7 +263,6 @@ static int exec_plan(void *state, struct gantry_ctx *ctx)
 static void publish_member(struct gantry_ctx *ctx, const char *key,
 			   const char *member, struct gantry_json *v)
 {
-	size_t len = strlen(key) + strlen(member) + 2;
 	char num[32], *name;
 	const char *text;
 
@@ -312,10 +286,7 @@ static void publish_member(struct gantry_ctx *ctx, const char *key,
 	default:
 		return;		/* only scalars become context values */
 	}
-	name = malloc(len);
-	if (!name)
-		return;
-	snprintf(name, len, "%s.%s", key, member);
+	name = gantry_xasprintf("%s.%s", key, member);
 	if (!valid_key(name) || gantry_ctx_set(ctx, name, text) < 0)
 		gantry_warn(ctx, "captured member '%s' is not a valid context "
 			    "key name; not published", member);
@@ -336,11 +307,7 @@ static void publish_capture(const struct exec_state *st,
 		end--;
 	for (start = end; start > out && start[-1] != '\n'; start--)
 		;
-	line = malloc((size_t)(end - start) + 1);
-	if (!line)
-		return;
-	memcpy(line, start, (size_t)(end - start));
-	line[end - start] = '\0';
+	line = gantry_xstrndup(start, (size_t)(end - start));
 	gantry_ctx_set(ctx, st->capture, line);
 
 	if (line[0] == '{' &&

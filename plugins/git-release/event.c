@@ -25,49 +25,6 @@
 /* GitHub's payloads are a few kilobytes; anything near this is not one. */
 #define GR_EVENT_MAX (16u << 20)
 
-/* The file's text, malloc'd, in *text; 0, or an errno value. */
-static int slurp(const char *path, char **text, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t have = 0, alloc = 8192, n;
-	char *buf, *bigger;
-	int err;
-
-	*text = NULL;
-	if (!f)
-		return errno;
-	buf = malloc(alloc);
-	while (buf) {
-		n = fread(buf + have, 1, alloc - have - 1, f);
-		have += n;
-		if (have < alloc - 1)
-			break;
-		if (alloc >= GR_EVENT_MAX) {
-			free(buf);
-			fclose(f);
-			return EFBIG;
-		}
-		bigger = realloc(buf, alloc * 2);
-		if (!bigger) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = bigger;
-		alloc *= 2;
-	}
-	err = !buf ? ENOMEM : ferror(f) ? EIO : 0;
-	fclose(f);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[have] = '\0';
-	*text = buf;
-	*len = have;
-	return 0;
-}
-
 void gr_event_clear(struct gr_event *ev)
 {
 	free(ev->repository);
@@ -78,7 +35,7 @@ void gr_event_clear(struct gr_event *ev)
 
 static char *dup_or_null(const char *s)
 {
-	return s ? strdup(s) : NULL;
+	return s ? gantry_xstrdup(s) : NULL;
 }
 
 static int check_release(struct gantry_ctx *ctx, const struct gantry_json *doc,
@@ -134,7 +91,8 @@ int gr_event_check(struct gantry_ctx *ctx, const char *path, int explicit,
 	int rc;
 
 	memset(ev, 0, sizeof(*ev));
-	rc = slurp(path, &text, &len);
+	text = gantry_read_file(path, GR_EVENT_MAX, &len);
+	rc = text ? 0 : errno;
 	if (rc == ENOENT) {
 		if (explicit)
 			gantry_warn(ctx, "event file '%s' does not exist; no "

@@ -103,24 +103,6 @@ static void release_clear(struct release *r)
 	gr_event_clear(&r->ev);
 }
 
-static char *xprintf(const char *fmt, ...) GANTRY_PRINTF(1, 2);
-static char *xprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (len < 0 || !(s = malloc((size_t)len + 1)))
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
 /* One line of what the stage checked: a plan line in plan, a log line
    in run. */
 static void say(struct gantry_ctx *ctx, const char *fmt, ...)
@@ -151,9 +133,7 @@ static int grel_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	const char *env;
 
 	*state = NULL;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	st = gantry_xcalloc(1, sizeof(*st));
 	st->repo = gantry_config_string(cfg, "repo", NULL);
 	if (st->repo && !*st->repo)
 		st->repo = NULL;
@@ -243,9 +223,7 @@ static int check_tag(struct gantry_ctx *ctx, struct release *r)
 
 	if (!prefix)
 		prefix = "v";
-	r->tag = strdup(tag ? tag : "");
-	if (!r->tag)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	r->tag = gantry_xstrdup(tag ? tag : "");
 	if (!release_tag(r->tag, prefix, &r->candidate))
 		return gantry_fail(ctx, GANTRY_ECONFIG, "tag '%s' is not a "
 				   "release tag: use %sMAJOR.MINOR.PATCH or "
@@ -266,25 +244,21 @@ static char *resolve_repo(const struct grel *st, const struct gantry_ctx *ctx)
 	if (!base || !*base)
 		base = ".";
 	if (!st->repo)
-		return strdup(base);
+		return gantry_xstrdup(base);
 	if (st->repo[0] == '/')
-		return strdup(st->repo);
-	return xprintf("%s/%s", base, st->repo);
+		return gantry_xstrdup(st->repo);
+	return gantry_xasprintf("%s/%s", base, st->repo);
 }
 
 /* The tag's commit, whether it is annotated, and its message. */
 static int find_commit(const struct grel *st, struct gantry_ctx *ctx,
 		       struct release *r)
 {
-	char *ref = xprintf("refs/tags/%s", r->tag);
-	char *peeled = xprintf("refs/tags/%s^{commit}", r->tag);
+	char *ref = gantry_xasprintf("refs/tags/%s", r->tag);
+	char *peeled = gantry_xasprintf("refs/tags/%s^{commit}", r->tag);
 	struct gr_git g = { 0 };
 	int rc;
 
-	if (!ref || !peeled) {
-		rc = gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-		goto out;
-	}
 	rc = gr_git(ctx, r->repo, &g, "rev-parse", "--verify", "--quiet",
 		    peeled, NULL);
 	if (rc < 0)
@@ -368,23 +342,20 @@ static int check_branch(const struct grel *st, struct gantry_ctx *ctx,
 	int rc;
 
 	if (st->remote) {
-		r->branch_ref = xprintf("refs/remotes/%s/%s", st->remote,
-					st->branch);
-		r->branch_shown = xprintf("%s/%s", st->remote, st->branch);
+		r->branch_ref = gantry_xasprintf("refs/remotes/%s/%s",
+						 st->remote, st->branch);
+		r->branch_shown = gantry_xasprintf("%s/%s", st->remote,
+						   st->branch);
 	} else {
-		r->branch_ref = xprintf("refs/heads/%s", st->branch);
-		r->branch_shown = strdup(st->branch);
+		r->branch_ref = gantry_xasprintf("refs/heads/%s", st->branch);
+		r->branch_shown = gantry_xstrdup(st->branch);
 	}
-	if (!r->branch_ref || !r->branch_shown)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
 	if (!st->on_branch) {
 		say(ctx, "branch check off (require_on_branch = false)");
 		return GANTRY_OK;
 	}
 
-	peeled = xprintf("%s^{commit}", r->branch_ref);
-	if (!peeled)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	peeled = gantry_xasprintf("%s^{commit}", r->branch_ref);
 	rc = gr_git(ctx, r->repo, &g, "rev-parse", "--verify", "--quiet",
 		    peeled, NULL);
 	free(peeled);
@@ -452,11 +423,7 @@ static int check_promotion(struct gantry_ctx *ctx, struct release *r)
 		env = "this environment";
 	if (found && *found && !r->candidate) {
 		n = strcspn(found, ",");
-		r->promoted_from = malloc(n + 1);
-		if (!r->promoted_from)
-			return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-		memcpy(r->promoted_from, found, n);
-		r->promoted_from[n] = '\0';
+		r->promoted_from = gantry_xstrndup(found, n);
 		say(ctx, "promotion: %s passed %s, so %s may go to %s",
 		    r->promoted_from, from, r->tag, env);
 		return GANTRY_OK;
@@ -500,8 +467,6 @@ static int check_all(const struct grel *st, struct gantry_ctx *ctx,
 	if (rc < 0)
 		return rc;
 	r->repo = resolve_repo(st, ctx);
-	if (!r->repo)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
 	rc = find_commit(st, ctx, r);
 	if (rc == GANTRY_OK)
 		rc = check_branch(st, ctx, r);
@@ -515,10 +480,10 @@ static int check_all(const struct grel *st, struct gantry_ctx *ctx,
 /* The deploy id as a directory name. */
 static char *dir_name(const char *id)
 {
-	char *name = strdup(id && *id && *id != '.' ? id : "deploy");
+	char *name = gantry_xstrdup(id && *id && *id != '.' ? id : "deploy");
 	char *p;
 
-	for (p = name; p && *p; p++)
+	for (p = name; *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyz"
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
 			*p = '_';
@@ -552,10 +517,6 @@ static int make_worktree(struct gantry_ctx *ctx, const struct release *r)
 		return rc;
 	gr_worktree_prune(ctx, r->repo, base, GR_WORKTREE_MAX_AGE);
 	name = dir_name(gantry_ctx_get(ctx, "deploy.id"));
-	if (!name) {
-		rc = gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-		goto out;
-	}
 	rc = gr_worktree_add(ctx, r->repo, base, name, r->commit, &dir);
 	if (rc < 0)
 		goto out;
@@ -624,8 +585,6 @@ static int grel_rollback(void *state, struct gantry_ctx *ctx)
 	if (!dir || !*dir)
 		return GANTRY_OK;
 	repo = resolve_repo(st, ctx);
-	if (!repo)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
 	rc = gr_worktree_base(ctx, repo, &base);
 	/* Never remove what is not one of ours. */
 	if (rc == GANTRY_OK && (strncmp(dir, base, strlen(base)) ||

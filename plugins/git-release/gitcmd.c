@@ -35,7 +35,6 @@ static int quiet_line(void *arg, enum gantry_cmd_stream stream,
 char *gr_trimmed(const char *s, size_t max)
 {
 	size_t len = strlen(s);
-	char *copy;
 
 	if (len > max) {
 		len = max;
@@ -45,12 +44,7 @@ char *gr_trimmed(const char *s, size_t max)
 	}
 	while (len && strchr(" \t\r\n", s[len - 1]))
 		len--;
-	copy = malloc(len + 1);
-	if (!copy)
-		return NULL;
-	memcpy(copy, s, len);
-	copy[len] = '\0';
-	return copy;
+	return gantry_xstrndup(s, len);
 }
 
 void gr_git_clear(struct gr_git *res)
@@ -97,10 +91,6 @@ int gr_git(struct gantry_ctx *ctx, const char *repo, struct gr_git *res, ...)
 		res->status = gantry_cmd_exit_status(cmd);
 		res->out = gr_trimmed(gantry_cmd_stdout(cmd), (size_t)-1);
 		res->tail = gr_trimmed(gantry_cmd_tail(cmd), (size_t)-1);
-		if (!res->out || !res->tail) {
-			gr_git_clear(res);
-			rc = gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-		}
 		break;
 	case GANTRY_ETIMEOUT:
 		rc = gantry_fail(ctx, rc, "'git %s' in '%s' did not finish "

@@ -37,7 +37,7 @@ int gr_git(struct gantry_ctx *ctx, const char *repo, struct gr_git *res,
 void gr_git_clear(struct gr_git *res);
 
 /* A malloc'd copy of s with trailing blanks and newlines removed, and
-   cut to at most max bytes on a UTF-8 character boundary. */
+   cut to at most max bytes on a UTF-8 character boundary; never NULL. */
 char *gr_trimmed(const char *s, size_t max);
 
 /* Worktrees older than this many seconds are removed by later runs. */

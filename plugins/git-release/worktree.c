@@ -29,16 +29,6 @@
 
 #include "banned.h"
 
-static char *join(const char *dir, const char *name)
-{
-	size_t len = strlen(dir) + strlen(name) + 2;
-	char *path = malloc(len);
-
-	if (path)
-		snprintf(path, len, "%s/%s", dir, name);
-	return path;
-}
-
 int gr_worktree_base(struct gantry_ctx *ctx, const char *repo, char **base)
 {
 	struct gr_git g;
@@ -59,10 +49,8 @@ int gr_worktree_base(struct gantry_ctx *ctx, const char *repo, char **base)
 		gr_git_clear(&g);
 		return rc;
 	}
-	*base = join(g.out, "gantry-worktrees");
+	*base = gantry_xasprintf("%s/gantry-worktrees", g.out);
 	gr_git_clear(&g);
-	if (!*base)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
 	return GANTRY_OK;
 }
 
@@ -101,8 +89,8 @@ void gr_worktree_prune(struct gantry_ctx *ctx, const char *repo,
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		path = join(base, de->d_name);
-		if (path && !lstat(path, &sb) && S_ISDIR(sb.st_mode) &&
+		path = gantry_xasprintf("%s/%s", base, de->d_name);
+		if (!lstat(path, &sb) && S_ISDIR(sb.st_mode) &&
 		    now - sb.st_mtime > max_age) {
 			gantry_info(ctx, "removing the worktree of an old "
 				    "deploy: %s", path);
@@ -131,9 +119,7 @@ int gr_worktree_add(struct gantry_ctx *ctx, const char *repo,
 		return gantry_fail(ctx, GANTRY_EFAIL, "cannot create '%s': "
 				   "%s; check the repository's permissions",
 				   base, strerror(errno));
-	*dir = join(base, name);
-	if (!*dir)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	*dir = gantry_xasprintf("%s/%s", base, name);
 	/* A resumed deploy re-runs the stage with the same id. */
 	if (!lstat(*dir, &sb)) {
 		rc = gr_worktree_remove(ctx, repo, *dir);

@@ -132,9 +132,7 @@ static int slack_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	struct slack_state *st;
 
 	*state = NULL;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	st = gantry_xcalloc(1, sizeof(*st));
 	st->webhook = gantry_config_string(cfg, "webhook_url", NULL);
 	st->token = gantry_config_string(cfg, "token", NULL);
 	st->channel = gantry_config_string(cfg, "channel", NULL);

@@ -184,14 +184,14 @@ int smoke_attempt(struct smoke_state *st, struct check *ck,
 
 		ok = judge(ck, req, &b);
 		gantry_buf_addf(&b, " (%.0f ms)", ms);
-		st->latency = smoke_xrealloc(st->latency, (st->nlatency + 1) *
-				       sizeof(*st->latency));
+		st->latency = gantry_xrealloc(st->latency, (st->nlatency + 1) *
+					      sizeof(*st->latency));
 		st->latency[st->nlatency++] = ms;
 	}
 	gantry_http_free(req);
 
-	ck->results = smoke_xrealloc(ck->results,
-			       (ck->tries + 1) * sizeof(*ck->results));
+	ck->results = gantry_xrealloc(ck->results,
+				      (ck->tries + 1) * sizeof(*ck->results));
 	ck->results[ck->tries++] = gantry_buf_detach(&b);
 	gantry_info(ctx, "%s %s: attempt %u/%u: %s%s", ck->method, ck->url,
 		    ck->tries, st->attempts, ck->results[ck->tries - 1],

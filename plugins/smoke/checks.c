@@ -64,9 +64,9 @@ static int known_check_key(const char *key)
 static void add_expectation(struct check *ck, const char *path,
 			    const char *want)
 {
-	ck->json = smoke_xrealloc(ck->json,
-				  (ck->njson + 1) * sizeof(*ck->json));
-	ck->json[ck->njson].path = smoke_xstrdup(path);
+	ck->json = gantry_xrealloc(ck->json,
+				   (ck->njson + 1) * sizeof(*ck->json));
+	ck->json[ck->njson].path = gantry_xstrdup(path);
 	ck->json[ck->njson].want = want;
 	ck->njson++;
 }
@@ -221,8 +221,8 @@ static struct check *new_check(struct smoke_state *st)
 {
 	struct check *ck;
 
-	st->checks = smoke_xrealloc(st->checks,
-				    (st->n + 1) * sizeof(*st->checks));
+	st->checks = gantry_xrealloc(st->checks,
+				     (st->n + 1) * sizeof(*st->checks));
 	ck = &st->checks[st->n++];
 	memset(ck, 0, sizeof(*ck));
 	return ck;
@@ -251,7 +251,7 @@ static int read_tls(struct smoke_state *st, const struct gantry_config *cfg,
 		gantry_buf_addf(&b, "%s/%s", dir, ca);
 		st->ca_file = gantry_buf_detach(&b);
 	} else {
-		st->ca_file = smoke_xstrdup(ca);
+		st->ca_file = gantry_xstrdup(ca);
 	}
 	if (access(st->ca_file, R_OK) < 0)
 		return gantry_fail(ctx, GANTRY_ECONFIG,

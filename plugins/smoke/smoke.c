@@ -70,11 +70,10 @@ static void smoke_fini(void *state)
 static int smoke_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 		      void **state)
 {
-	struct smoke_state *st = smoke_xrealloc(NULL, sizeof(*st));
+	struct smoke_state *st = gantry_xcalloc(1, sizeof(*st));
 	int rc;
 
 	*state = NULL;
-	memset(st, 0, sizeof(*st));
 	st->budget_ms = -1;
 	rc = smoke_read_config(st, cfg, ctx);
 	if (rc < 0) {

@@ -6,7 +6,6 @@
  *   smoke.c    the descriptor, plan, and run's rounds of attempts
  *   checks.c   the options read into checks
  *   attempt.c  one request of a check, judged and described
- *   util.c     allocators
  */
 #ifndef GANTRY_PLUGIN_SMOKE_H
 #define GANTRY_PLUGIN_SMOKE_H
@@ -59,11 +58,6 @@ struct smoke_state {
 	double *latency;		/* ms of every answer */
 	size_t nlatency;
 };
-
-/* Allocators: the stage runs in its own child process, where running
-   out of memory fails this stage only, so abort is the answer. */
-void *smoke_xrealloc(void *p, size_t n);
-char *smoke_xstrdup(const char *s);
 
 /* Reads the options into st (checks, attempts, TLS...); a negative code
    with the message recorded when they cannot work. */

@@ -180,9 +180,7 @@ static int tf_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	int rc;
 
 	*state = NULL;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
+	st = gantry_xcalloc(1, sizeof(*st));
 
 	st->dir = gantry_config_string(cfg, "dir", NULL);
 	st->dir_where = where(cfg, "dir");
@@ -245,16 +243,10 @@ fail:
 static char *from_config_dir(const struct gantry_ctx *ctx, const char *path)
 {
 	const char *base = gantry_ctx_get(ctx, "config.dir");
-	size_t len;
-	char *s;
 
 	if (path[0] == '/' || !base || !*base)
-		return strdup(path);
-	len = strlen(base) + strlen(path) + 2;
-	s = malloc(len);
-	if (s)
-		snprintf(s, len, "%s/%s", base, path);
-	return s;
+		return gantry_xstrdup(path);
+	return gantry_xasprintf("%s/%s", base, path);
 }
 
 /*
@@ -270,7 +262,7 @@ static int job_start(struct tf_job *job, const struct tf_state *st,
 	memset(job, 0, sizeof(*job));
 	*binary = NULL;
 	job->ctx = ctx;
-	clock_gettime(CLOCK_MONOTONIC, &job->started);
+	job->started = gantry_now();
 	job->limit = st->timeout ? st->timeout : gantry_ctx_timeout(ctx);
 	job->workspace = st->workspace;
 	job->vars = st->vars;
@@ -286,8 +278,6 @@ static int job_start(struct tf_job *job, const struct tf_state *st,
 		job->binary = st->binary;
 	}
 	job->dir = from_config_dir(ctx, st->dir);
-	if (!job->dir || !job->binary)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
 	if (stat(job->dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
 		return gantry_fail(ctx, GANTRY_ECONFIG, "terraform directory "
 			"'%s' does not exist; fix option 'dir' (%s), relative "
@@ -338,10 +328,7 @@ static int tf_initialise(struct tf_job *job, const struct tf_state *st)
 		char *path = from_config_dir(job->ctx,
 					     st->backend_config_file);
 
-		if (path)
-			tf_args_addf(&a, "-backend-config=%s", path);
-		else
-			a.oom = 1;
+		tf_args_addf(&a, "-backend-config=%s", path);
 		free(path);
 	}
 	for (i = 0; i < gantry_config_length(st->backend_config); i++) {
@@ -440,10 +427,7 @@ static int tf_plan_to(struct tf_job *job, const struct tf_state *st,
 		char *path = from_config_dir(job->ctx, gantry_config_text(
 				gantry_config_at(st->var_files, i)));
 
-		if (path)
-			tf_args_addf(&a, "-var-file=%s", path);
-		else
-			a.oom = 1;
+		tf_args_addf(&a, "-var-file=%s", path);
 		free(path);
 	}
 	rc = tf_exec(job, "plan", &a, TF_WORKSPACE, &res);

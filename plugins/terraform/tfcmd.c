@@ -23,26 +23,11 @@
 
 void tf_args_add(struct tf_args *a, const char *arg)
 {
-	char **v;
-
-	if (a->oom)
-		return;
 	if (a->n + 2 > a->alloc) {
-		size_t alloc = a->alloc ? a->alloc * 2 : 16;
-
-		v = realloc(a->v, alloc * sizeof(*v));
-		if (!v) {
-			a->oom = 1;
-			return;
-		}
-		a->v = v;
-		a->alloc = alloc;
+		a->alloc = a->alloc ? a->alloc * 2 : 16;
+		a->v = gantry_xrealloc(a->v, a->alloc * sizeof(*a->v));
 	}
-	a->v[a->n] = strdup(arg);
-	if (!a->v[a->n]) {
-		a->oom = 1;
-		return;
-	}
+	a->v[a->n] = gantry_xstrdup(arg);
 	a->v[++a->n] = NULL;
 }
 
@@ -50,17 +35,9 @@ void tf_args_addf(struct tf_args *a, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int len;
 
 	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (len < 0 || !(s = malloc((size_t)len + 1))) {
-		a->oom = 1;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
+	s = gantry_xvasprintf(fmt, ap);
 	va_end(ap);
 	tf_args_add(a, s);
 	free(s);
@@ -94,10 +71,8 @@ static void append(char **s, const char *sep, const char *add)
 {
 	size_t have = *s ? strlen(*s) : 0;
 	size_t len = have + (have ? strlen(sep) : 0) + strlen(add) + 1;
-	char *n = realloc(*s, len);
+	char *n = gantry_xrealloc(*s, len);
 
-	if (!n)
-		return;
 	snprintf(n + have, len - have, "%s%s", have ? sep : "", add);
 	*s = n;
 }
@@ -136,7 +111,7 @@ static void note_lock_field(struct tf_result *res, const char *line)
 		while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
 			len--;
 		free(res->lock[i]);
-		res->lock[i] = strndup(line, len);
+		res->lock[i] = gantry_xstrndup(line, len);
 		return;
 	}
 }
@@ -154,10 +129,10 @@ static int on_line(void *arg, enum gantry_cmd_stream stream,
 	gantry_info(res->ctx, "%s", line);
 
 	if (res->nring < TF_TAIL_LINES) {
-		res->ring[res->nring++] = strdup(line);
+		res->ring[res->nring++] = gantry_xstrdup(line);
 	} else {
 		free(res->ring[res->pos]);
-		res->ring[res->pos] = strdup(line);
+		res->ring[res->pos] = gantry_xstrdup(line);
 		res->pos = (res->pos + 1) % TF_TAIL_LINES;
 	}
 
@@ -184,20 +159,18 @@ char *tf_tail(const struct tf_result *res)
 
 	for (i = 0; i < res->nring; i++)
 		append(&s, "\n", res->ring[(res->pos + i) % res->nring]);
-	return s ? s : strdup("");
+	return s ? s : gantry_xstrdup("");
 }
 
 /* Seconds left of the callback's budget: -1 without one, else at
    least 0. */
 static long time_left(const struct tf_job *job)
 {
-	struct timespec now;
 	long used;
 
 	if (!job->limit)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	used = (long)(now.tv_sec - job->started.tv_sec);
+	used = (long)(gantry_now() - job->started);
 	return used >= (long)job->limit ? 0 : (long)job->limit - used;
 }
 
@@ -229,8 +202,6 @@ int tf_exec(struct tf_job *job, const char *what, struct tf_args *args,
 	res->ctx = job->ctx;
 	res->flags = flags;
 	res->status = -1;
-	if (args->oom)
-		return gantry_fail(job->ctx, GANTRY_EFAIL, "out of memory");
 	if (gantry_ctx_interrupted(job->ctx))
 		return gantry_fail(job->ctx, GANTRY_EINTERRUPTED,
 			"interrupted before terraform %s", what);
@@ -252,15 +223,9 @@ int tf_exec(struct tf_job *job, const char *what, struct tf_args *args,
 		gantry_cmd_env(cmd, "TF_VAR_image_tag", job->image_tag);
 	for (i = 0; i < gantry_config_length(job->vars); i++) {
 		const struct gantry_config *v = gantry_config_at(job->vars, i);
-		size_t len = strlen(gantry_config_name(v)) + 8;
-		char *name = malloc(len);
+		char *name = gantry_xasprintf("TF_VAR_%s",
+					      gantry_config_name(v));
 
-		if (!name) {
-			gantry_cmd_free(cmd);
-			return gantry_fail(job->ctx, GANTRY_EFAIL,
-					   "out of memory");
-		}
-		snprintf(name, len, "TF_VAR_%s", gantry_config_name(v));
 		gantry_cmd_env(cmd, name, gantry_config_text(v));
 		free(name);
 	}
@@ -279,11 +244,8 @@ int tf_exec(struct tf_job *job, const char *what, struct tf_args *args,
 	switch (rc) {
 	case GANTRY_OK:
 		res->status = gantry_cmd_exit_status(cmd);
-		if ((flags & TF_CAPTURE) && gantry_cmd_stdout(cmd))
-			res->out = strdup(gantry_cmd_stdout(cmd));
-		if ((flags & TF_CAPTURE) && !res->out)
-			rc = gantry_fail(job->ctx, GANTRY_EFAIL,
-					 "out of memory");
+		if (flags & TF_CAPTURE)
+			res->out = gantry_xstrdup(gantry_cmd_stdout(cmd));
 		break;
 	case GANTRY_ETIMEOUT:
 		rc = timed_out(job, what, res);

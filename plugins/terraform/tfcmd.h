@@ -31,14 +31,13 @@ struct tf_job {
 	/* allow_replace: address globs whose replacement is let through. */
 	const struct gantry_config *allow_replace;
 	unsigned limit;		/* seconds for the whole callback, 0: none */
-	struct timespec started;
+	double started;		/* gantry_now() at its start */
 };
 
-/* A growing, NULL-terminated argv; an allocation failure sticks in oom. */
+/* A growing, NULL-terminated argv. */
 struct tf_args {
 	char **v;
 	size_t n, alloc;
-	int oom;
 };
 
 void tf_args_add(struct tf_args *a, const char *arg);

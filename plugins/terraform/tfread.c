@@ -69,9 +69,7 @@ static void guard_note(struct tf_summary *sum, const char *address)
 		return;
 	have = sum->guarded ? strlen(sum->guarded) : 0;
 	len = have + strlen(address) + 3;
-	s = realloc(sum->guarded, len);
-	if (!s)
-		return;
+	s = gantry_xrealloc(sum->guarded, len);
 	snprintf(s + have, len - have, "%s%s", have ? ", " : "", address);
 	sum->guarded = s;
 }

@@ -105,6 +105,11 @@ const char *gantry_version(void)
 
 char *gantry_i_read_file(const char *path, size_t max)
 {
+	return gantry_read_file(path, max, NULL);
+}
+
+char *gantry_read_file(const char *path, size_t max, size_t *len)
+{
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	char chunk[8192];
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
@@ -128,5 +133,7 @@ char *gantry_i_read_file(const char *path, size_t max)
 		gantry_buf_add(&b, chunk, (size_t)got);
 	}
 	close(fd);
+	if (len)
+		*len = b.len;
 	return gantry_buf_detach(&b);
 }

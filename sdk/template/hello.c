@@ -9,11 +9,13 @@
  * the stage (.name, which must equal the installed file name without
  * ".so") and the plugin in Makefile.am, then replace the options and
  * callbacks.  Everything a stage needs comes from <gantry/gantry.h>; no
- * other gantry header, and no libconfig, json-c or libcurl type.
+ * other gantry header, and no libconfig, json-c or libcurl type.  Its
+ * helpers (gantry/util.h: gantry_xstrdup, gantry_xasprintf, gantry_now
+ * ...; gantry/buf.h: a growing string) save writing your own: they abort
+ * rather than return NULL, since a stage runs in a child process whose
+ * crash the core records as the stage failing.
  */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <gantry/gantry.h>
 
@@ -44,16 +46,6 @@ struct hello {
 	char *who;
 };
 
-static char *hello_strdup(const char *s)
-{
-	size_t len = strlen(s) + 1;
-	char *p = malloc(len);
-
-	if (p)
-		memcpy(p, s, len);
-	return p;
-}
-
 static void hello_fini(void *state)
 {
 	struct hello *h = state;
@@ -80,15 +72,9 @@ static int hello_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 				   "in the entry in gantry.cfg or in the "
 				   "profile");
 
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-	h->greeting = hello_strdup(greeting);
-	h->who = hello_strdup(who);
-	if (!h->greeting || !h->who) {
-		hello_fini(h);
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-	}
+	h = gantry_xcalloc(1, sizeof(*h));
+	h->greeting = gantry_xstrdup(greeting);
+	h->who = gantry_xstrdup(who);
 	*state = h;
 	return GANTRY_OK;
 }
@@ -106,14 +92,8 @@ static int hello_plan(void *state, struct gantry_ctx *ctx)
 static int hello_run(void *state, struct gantry_ctx *ctx)
 {
 	struct hello *h = state;
-	int len = snprintf(NULL, 0, "%s, %s", h->greeting, h->who);
-	char *msg;
+	char *msg = gantry_xasprintf("%s, %s", h->greeting, h->who);
 	int rc;
-
-	msg = len < 0 ? NULL : malloc((size_t)len + 1);
-	if (!msg)
-		return gantry_fail(ctx, GANTRY_EFAIL, "out of memory");
-	snprintf(msg, (size_t)len + 1, "%s, %s", h->greeting, h->who);
 
 	gantry_info(ctx, "%s", msg);
 	rc = gantry_ctx_set(ctx, "hello.message", msg);

@@ -5,8 +5,11 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -171,6 +174,48 @@ START_TEST(did_you_mean_finds_close_words)
 }
 END_TEST
 
+/* gantry_read_file: the whole file with its length (NULs included), an
+   empty one, and errno for one too large or missing. */
+START_TEST(read_file_reads_whole_or_says_why)
+{
+	char dir[] = "/tmp/check_util.XXXXXX", *path, *text;
+	FILE *f;
+	size_t len = 99;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = gantry_xasprintf("%s/f", dir);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite("ab\0cd\n", 1, 6, f), 6);
+	ck_assert_int_eq(fclose(f), 0);
+
+	text = gantry_read_file(path, 6, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(len, 6);
+	ck_assert_int_eq(memcmp(text, "ab\0cd\n", 7), 0);
+	free(text);
+
+	errno = 0;
+	ck_assert_ptr_null(gantry_read_file(path, 5, &len));
+	ck_assert_int_eq(errno, EFBIG);
+
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fclose(f), 0);
+	text = gantry_read_file(path, 0, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "");
+	free(text);
+
+	ck_assert_int_eq(unlink(path), 0);
+	errno = 0;
+	ck_assert_ptr_null(gantry_read_file(path, 100, NULL));
+	ck_assert_int_eq(errno, ENOENT);
+	free(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -183,6 +228,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, term_clean_neutralises_controls);
 	tcase_add_test(tc, config_merge_overrides_and_keeps);
 	tcase_add_test(tc, did_you_mean_finds_close_words);
+	tcase_add_test(tc, read_file_reads_whole_or_says_why);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 /*
- * gantry/util.h - allocation that cannot fail, formatted strings and a
- * monotonic clock: what every stage needs and none should write again.
+ * gantry/util.h - allocation that cannot fail, formatted strings, a
+ * monotonic clock and reading a whole file: what every stage needs and
+ * none should write again.
  *
  *	char *url = gantry_xasprintf("https://%s/v2/%s/", host, repo);
  *	double t0 = gantry_now();
@@ -41,6 +42,13 @@ char *gantry_xvasprintf(const char *fmt, va_list ap) GANTRY_PRINTF(1, 0);
 /* Seconds on the monotonic clock (CLOCK_MONOTONIC): for durations and
    deadlines, never for dates. */
 double gantry_now(void);
+
+/* The whole of the file at path, malloc'd and NUL-terminated (it may
+   hold NULs of its own: its length, without the final NUL, goes to *len
+   when len is not NULL).  NULL with errno set when it cannot be opened
+   or read, and EFBIG when it holds more than max bytes; only allocation
+   failure aborts. */
+char *gantry_read_file(const char *path, size_t max, size_t *len);
 
 #ifdef __cplusplus
 }
