@@ -9,6 +9,7 @@ CLI_TESTS = \
 	tests/cli/t0300-deploy.sh \
 	tests/cli/t0310-status-line.sh \
 	tests/cli/t0320-untrusted-text.sh \
+	tests/cli/t0321-untrusted-text-git.sh \
 	tests/cli/t0400-policies.sh \
 	tests/cli/t0500-containment.sh \
 	tests/cli/t0600-lock.sh \
@@ -27,6 +28,7 @@ CLI_TESTS = \
 	tests/cli/t2300-betterstack.sh \
 	tests/cli/t2400-git-release.sh \
 	tests/cli/t2500-docker-build.sh \
+	tests/cli/t2510-docker-build-docker.sh \
 	tests/cli/t2600-ecs-rolling.sh \
 	tests/cli/t2610-ecs-requests.sh \
 	tests/cli/t2700-ecr.sh \
@@ -36,3 +38,8 @@ CLI_TESTS = \
 	tests/cli/t3300-harness.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += $(CLI_TESTS)
+# Setup shared by the tests of one topic (sourced after tests/lib.sh).
+CLI_LIBS = \
+	tests/cli/lib-docker-build.sh \
+	tests/cli/lib-untrusted-text.sh
+EXTRA_DIST += $(CLI_LIBS)
