@@ -20,6 +20,7 @@ CLI_TESTS = \
 	tests/cli/t1100-shared-state.sh \
 	tests/cli/t1200-batch.sh \
 	tests/cli/t1300-report.sh \
+	tests/cli/t1310-report-chromium.sh \
 	tests/cli/t1400-secrets-audit.sh \
 	tests/cli/t1500-loading-audit.sh \
 	tests/cli/t2000-terraform.sh \
@@ -41,5 +42,6 @@ EXTRA_DIST += $(CLI_TESTS)
 # Setup shared by the tests of one topic (sourced after tests/lib.sh).
 CLI_LIBS = \
 	tests/cli/lib-docker-build.sh \
+	tests/cli/lib-report.sh \
 	tests/cli/lib-untrusted-text.sh
 EXTRA_DIST += $(CLI_LIBS)
