@@ -24,6 +24,7 @@ CLI_TESTS = \
 	tests/cli/t1400-secrets-audit.sh \
 	tests/cli/t1500-loading-audit.sh \
 	tests/cli/t2000-terraform.sh \
+	tests/cli/t2010-terraform-realworld.sh \
 	tests/cli/t2100-smoke.sh \
 	tests/cli/t2200-slack.sh \
 	tests/cli/t2300-betterstack.sh \
@@ -43,5 +44,6 @@ EXTRA_DIST += $(CLI_TESTS)
 CLI_LIBS = \
 	tests/cli/lib-docker-build.sh \
 	tests/cli/lib-report.sh \
+	tests/cli/lib-terraform.sh \
 	tests/cli/lib-untrusted-text.sh
 EXTRA_DIST += $(CLI_LIBS)
