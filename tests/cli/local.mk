@@ -33,6 +33,7 @@ CLI_TESTS = \
 	tests/cli/t2510-docker-build-docker.sh \
 	tests/cli/t2600-ecs-rolling.sh \
 	tests/cli/t2610-ecs-requests.sh \
+	tests/cli/t2611-ecs-requests-realworld.sh \
 	tests/cli/t2700-ecr.sh \
 	tests/cli/t3000-demo.sh \
 	tests/cli/t3100-contrib.sh \
@@ -43,6 +44,7 @@ EXTRA_DIST += $(CLI_TESTS)
 # Setup shared by the tests of one topic (sourced after tests/lib.sh).
 CLI_LIBS = \
 	tests/cli/lib-docker-build.sh \
+	tests/cli/lib-ecs-requests.sh \
 	tests/cli/lib-report.sh \
 	tests/cli/lib-terraform.sh \
 	tests/cli/lib-untrusted-text.sh
