@@ -23,6 +23,7 @@ CLI_TESTS = \
 	tests/cli/t1310-report-chromium.sh \
 	tests/cli/t1400-secrets-audit.sh \
 	tests/cli/t1500-loading-audit.sh \
+	tests/cli/t1510-loading-audit-owner.sh \
 	tests/cli/t2000-terraform.sh \
 	tests/cli/t2010-terraform-realworld.sh \
 	tests/cli/t2100-smoke.sh \
@@ -45,6 +46,7 @@ EXTRA_DIST += $(CLI_TESTS)
 CLI_LIBS = \
 	tests/cli/lib-docker-build.sh \
 	tests/cli/lib-ecs-requests.sh \
+	tests/cli/lib-loading-audit.sh \
 	tests/cli/lib-report.sh \
 	tests/cli/lib-terraform.sh \
 	tests/cli/lib-untrusted-text.sh
