@@ -27,6 +27,7 @@ CLI_TESTS = \
 	tests/cli/t2000-terraform.sh \
 	tests/cli/t2010-terraform-realworld.sh \
 	tests/cli/t2100-smoke.sh \
+	tests/cli/t2110-smoke-tls.sh \
 	tests/cli/t2200-slack.sh \
 	tests/cli/t2300-betterstack.sh \
 	tests/cli/t2400-git-release.sh \
@@ -48,6 +49,7 @@ CLI_LIBS = \
 	tests/cli/lib-ecs-requests.sh \
 	tests/cli/lib-loading-audit.sh \
 	tests/cli/lib-report.sh \
+	tests/cli/lib-smoke.sh \
 	tests/cli/lib-terraform.sh \
 	tests/cli/lib-untrusted-text.sh
 EXTRA_DIST += $(CLI_LIBS)
