@@ -39,6 +39,7 @@ CLI_TESTS = \
 	tests/cli/t2700-ecr.sh \
 	tests/cli/t3000-demo.sh \
 	tests/cli/t3100-contrib.sh \
+	tests/cli/t3110-contrib-workflows.sh \
 	tests/cli/t3200-docs.sh \
 	tests/cli/t3300-harness.sh
 TESTS += $(CLI_TESTS)
