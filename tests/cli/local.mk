@@ -22,6 +22,8 @@ CLI_TESTS = \
 	tests/cli/t1300-report.sh \
 	tests/cli/t1310-report-chromium.sh \
 	tests/cli/t1400-secrets-audit.sh \
+	tests/cli/t1410-secrets-audit-registry.sh \
+	tests/cli/t1420-secrets-audit-terraform.sh \
 	tests/cli/t1500-loading-audit.sh \
 	tests/cli/t1510-loading-audit-owner.sh \
 	tests/cli/t2000-terraform.sh \
@@ -50,6 +52,7 @@ CLI_LIBS = \
 	tests/cli/lib-ecs-requests.sh \
 	tests/cli/lib-loading-audit.sh \
 	tests/cli/lib-report.sh \
+	tests/cli/lib-secrets-audit.sh \
 	tests/cli/lib-smoke.sh \
 	tests/cli/lib-terraform.sh \
 	tests/cli/lib-untrusted-text.sh
