@@ -4,6 +4,11 @@
 # failed check ends the script with exit 1 (automake counts it as FAIL),
 # exit 77 means SKIP.  Every test works in its own temporary directory and
 # stops every process it started.
+#
+# A skip is always a whole test: a part that needs an optional tool or
+# file is a test script of its own that calls skip (or need) before it
+# checks anything; no test prints a skip note and goes on to pass
+# (tests/static/check-skips.sh enforces it).
 
 set -u
 
@@ -80,6 +85,15 @@ fail() {
 }
 
 ok() { echo "ok - $*"; }
+
+# skip WHY: the whole test is skipped (exit 77, automake's SKIP); WHY says
+# what is missing and how to install it.  Called before any check ran.
+skip() { echo "SKIP: $*"; exit 77; }
+
+# need COMMAND HOW: skips unless COMMAND is on PATH; HOW installs it.
+need() {
+	command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed ($2)"
+}
 
 expect_rc() {
 	[ "$rc" = "$1" ] || fail "expected exit $1, got $rc${2:+ ($2)}"
@@ -166,13 +180,26 @@ start_httpd() {
 }
 
 # realworld_dir: the shared collection of real-world files no one here
-# wrote (GANTRY_REALWORLD, else shared/realworld beside the checkout, as
-# CI lays it out, else the workplace's copy); prints nothing without one.
+# wrote: GANTRY_REALWORLD when it is set (and nothing when that is not a
+# directory, so GANTRY_REALWORLD=/nonexistent hides the collection), else
+# shared/realworld beside the checkout, as CI lays it out, else the
+# workplace's copy; prints nothing without one.
 realworld_dir() {
-	for d in "${GANTRY_REALWORLD:-}" "$top_srcdir/../shared/realworld" \
-		 /work/shared/realworld; do
-		[ -n "$d" ] && [ -d "$d" ] && { echo "$d"; return; }
+	if [ -n "${GANTRY_REALWORLD:-}" ]; then
+		[ -d "$GANTRY_REALWORLD" ] && echo "$GANTRY_REALWORLD"
+		return
+	fi
+	for d in "$top_srcdir/../shared/realworld" /work/shared/realworld; do
+		[ -d "$d" ] && { echo "$d"; return; }
 	done
+}
+
+# need_realworld SUBDIR: $RW is SUBDIR of the real-world collection; the
+# test skips when there is none.
+need_realworld() {
+	RW=$(realworld_dir)
+	[ -n "$RW" ] && [ -d "$RW/$1" ] && { RW=$RW/$1; return; }
+	skip "the real-world files $1/ are missing (looked in ${GANTRY_REALWORLD:-$top_srcdir/../shared/realworld and /work/shared/realworld}); set GANTRY_REALWORLD to a copy of the shared realworld collection"
 }
 
 # sandbox_start [OPTION...]: starts the local AWS sandbox in $SB

@@ -1,27 +1,11 @@
 #!/bin/sh
-# t0320: text from outside (actors, tags, tag annotations, stage output,
-# journal fields) is valid UTF-8 in every JSON document gantry writes, and
-# reaches the terminal with its control characters neutralised: a stage
-# cannot draw over gantry's lines or forge a `history` row.
+# t0320: text from outside (actors, tags, stage output, journal fields)
+# is valid UTF-8 in every JSON document gantry writes, and reaches the
+# terminal with its control characters neutralised: a stage cannot draw
+# over gantry's lines or forge a `history` row.  (Tag annotations, read
+# with git: t0321.)
 . "$top_srcdir/tests/lib.sh"
-
-ESC=$(printf '\033')
-CR=$(printf '\r')
-
-# parses FILE: FILE is one JSON document in valid UTF-8.
-parses() {
-	python3 -c 'import json,sys; json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' "$1"
-}
-# no_raw_controls FILE: FILE holds no ESC, CR or other C0/C1 control
-# (tab and newline aside) and only valid UTF-8.
-no_raw_controls() {
-	python3 - "$1" <<'PY' || fail "$1 holds raw control characters"
-import sys
-t = open(sys.argv[1], "rb").read().decode("utf-8")
-bad = [c for c in t if (ord(c) < 0x20 and c not in "\t\n") or 0x7f <= ord(c) <= 0x9f]
-sys.exit(1 if bad else 0)
-PY
-}
+. "$top_srcdir/tests/cli/lib-untrusted-text.sh"
 
 write_cfg <<'CFG'
 pipeline = (
@@ -101,30 +85,3 @@ no_raw_controls "$TMP/out"
 run --json report
 parses "$TMP/out" || fail "--json report is not valid UTF-8 JSON"
 ok "a failure reason quoting control characters is shown, not obeyed (deploy, report)"
-
-command -v git >/dev/null 2>&1 || { echo "ok - # SKIP git is not installed"; exit 0; }
-GIT_CONFIG_GLOBAL=/dev/null
-GIT_CONFIG_NOSYSTEM=1
-export GIT_CONFIG_GLOBAL GIT_CONFIG_NOSYSTEM
-gitc() {
-	git -C "$TMP/repo" -c user.name=t -c user.email=t@e \
-		-c commit.gpgsign=false -c tag.gpgsign=false "$@" >/dev/null 2>&1 ||
-		fail "git $*"
-}
-git init -q -b main "$TMP/repo" || fail "git init"
-echo one > "$TMP/repo/app.txt"
-gitc add app.txt
-gitc commit -q -m "first"
-gitc tag -a v2.0.0-rc.1 -m "$(printf 'caf\351 \377 notes\n\n\033[2Kdone')"
-write_cfg <<'CFG'
-pipeline = ( { stage = "git-release"; repo = "repo"; } );
-CFG
-run deploy v2.0.0-rc.1
-expect_rc 0
-parses "$(last_record)" || fail "the journal record is not valid UTF-8 JSON"
-[ "$(json_get "$(last_record)" 'd["stages"][0]["outputs"]["release.notes"].startswith("caf\ufffd \ufffd notes")')" = True ] ||
-	fail "notes: $(json_get "$(last_record)" 'repr(d["stages"][0]["outputs"]["release.notes"])')"
-no_raw_controls "$TMP/err"
-run --json deploy v2.0.0-rc.1
-parses "$TMP/out" || fail "--json deploy is not valid UTF-8 JSON"
-ok "a tag annotation that is not UTF-8 is published as valid JSON"

@@ -4,20 +4,12 @@
 # create, no changes, update, the destroy guard, plan and apply errors,
 # a held state lock, outputs (a sensitive one kept secret), workspaces,
 # a missing binary, `gantry plan` changing nothing, saved plans terraform
-# itself calls errored or not applyable, and the real-world plans.
+# itself calls errored or not applyable.  (The real-world plans: t2010.)
 . "$top_srcdir/tests/lib.sh"
 
-if ! command -v terraform >/dev/null 2>&1; then
-	echo "SKIP: terraform is not on PATH; install Terraform (or put it on PATH) to test the terraform stage"
-	exit 77
-fi
+need terraform "install Terraform >= 1.4 from hashicorp.com, or put it on PATH"
 
-FIX="$top_srcdir/tests/fixtures/terraform"
-# fixture NAME DIR: a private, writable copy (state stays in it).
-fixture() {
-	rm -rf "$2"
-	cp -R "$FIX/$1" "$2" && chmod -R u+w "$2" || fail "cannot copy fixture $1"
-}
+. "$top_srcdir/tests/cli/lib-terraform.sh"
 
 # state_get DIR EXPR: a python expression on the parsed state file d.
 state_get() {
@@ -310,20 +302,7 @@ ok "a missing configuration directory is named"
 
 # ------------------------------------------------ terraform's own verdict
 # A plan saved despite errors, or one terraform calls not applyable, is
-# refused whatever plan's exit code said.  faketf runs the real terraform
-# but prints PLAN for `show -json` and reports changes for `plan`.
-# faketf PLAN: writes $TMP/faketf.
-faketf() {
-	cat >"$TMP/faketf" <<FAKE
-#!/bin/sh
-case "\$1" in
-show) cat '$1'; exit 0 ;;
-plan) terraform "\$@"; rc=\$?; [ \$rc = 1 ] && exit 1; exit 2 ;;
-*) exec terraform "\$@" ;;
-esac
-FAKE
-	chmod +x "$TMP/faketf"
-}
+# refused whatever plan's exit code said (faketf: lib-terraform.sh).
 cat >"$TMP/errored.json" <<'PLAN'
 {"format_version": "1.2", "applyable": false, "complete": false, "errored": true,
  "planned_values": {"root_module": {}}, "prior_state": {},
@@ -355,43 +334,3 @@ expect_err "stage 'terraform': the saved plan is not applyable (\"applyable\": f
 expect_no_err "Apply complete"
 [ ! -f verdict/terraform.tfstate ] || fail "a plan that is not applyable was applied"
 ok "a saved plan with \"applyable\": false is refused"
-
-# Real-world plans (realworld_dir in tests/lib.sh):
-# the summary of each matches its resource_changes; terraform's own
-# errored plan is refused.
-RW=$(realworld_dir)/terraform-plan
-if [ -d "$RW" ]; then
-	for p in "$RW"/*.json; do
-		base=$(basename "$p")
-		faketf "$p"
-		run plan v1.5.0-rc.3
-		if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d.get("errored") or d.get("applyable") is False else 1)' "$p"; then
-			expect_rc 1
-			expect_err "the saved plan is not applyable"
-			expect_no_err "] plan: "
-			ok "$base: refused (not applyable)"
-			continue
-		fi
-		want=$(python3 - "$p" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-n = {"add": 0, "change": 0, "replace": 0, "destroy": 0}
-for rc in d.get("resource_changes") or []:
-    a = rc["change"]["actions"]
-    k = {("create",): "add", ("update",): "change", ("delete",): "destroy",
-         ("delete", "create"): "replace", ("create", "delete"): "replace"}.get(tuple(a))
-    if k:
-        n[k] += 1
-print("plan: %(add)d to add, %(change)d to change, %(replace)d to replace, %(destroy)d to destroy" % n)
-PY
-)
-		expect_err "$want"
-		case $want in
-		*" 0 to replace, 0 to destroy") expect_rc 0 ;;
-		*) expect_rc 1; expect_err "plan would destroy or replace" ;;
-		esac
-		ok "$base: $want"
-	done
-else
-	echo "# $RW not found: real-world plans not tried"
-fi

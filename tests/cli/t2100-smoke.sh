@@ -1,48 +1,15 @@
 #!/bin/sh
 # t2100: the smoke stage against tests/servers/httpd.py: status, body and
-# JSON expectations, retries, timeouts, refused connections, TLS with a
-# private CA, redirects (not followed), insecure in production,
-# consecutive passes, latency budget, mark-failed, plan.
+# JSON expectations, retries, timeouts, refused connections, redirects
+# (not followed), insecure in production, consecutive passes, latency
+# budget, mark-failed, plan.  (TLS with a private CA: t2110.)
 . "$top_srcdir/tests/lib.sh"
 
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+. "$top_srcdir/tests/cli/lib-smoke.sh"
 
-# captured PORT: the server's captured requests, in $TMP/cap.json.
-captured() {
-	python3 -c '
-import sys, urllib.request
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-sys.stdout.write(opener.open(sys.argv[1]).read().decode())' \
-		"http://127.0.0.1:$1/_captured" >"$TMP/cap.json" || fail "cannot read captures"
-}
-
-# count PORT PATH: how many requests the server saw for PATH.
-count() {
-	captured "$1"
-	json_get "$TMP/cap.json" "len([r for r in d if r['path'] == '$2'])"
-}
-
-cat >script.json <<'EOF'
-{"routes": {
-  "/healthz": [{"status": 200, "body": {"status": "ok", "version": "0.1.0-rc.1", "build": {"commit": "abc"}}}],
-  "/flaky": [{"status": 503}, {"status": 503}, {"status": 200, "body": "ok"}],
-  "/old": [{"status": 200, "body": {"version": "0.0.9"}}],
-  "/slow": [{"status": 200, "body": "ok", "delay_ms": 3000}],
-  "/moved": [{"status": 302, "headers": {"Location": "/healthz"}}],
-  "/wobbly": [{"status": 200}, {"status": 503}, {"status": 200}, {"status": 200}],
-  "/sluggish": [{"status": 200, "body": "ok", "delay_ms": 300}]
-}}
-EOF
 start_httpd web --script script.json
 WEB=$PORT
 BASE="http://127.0.0.1:$WEB"
-
-# smoke_cfg ENTRY-OPTIONS: a pipeline of one smoke entry.
-smoke_cfg() {
-	write_cfg <<CFG
-pipeline = ( { stage = "smoke"; interval = 0; $1 } );
-CFG
-}
 
 smoke_cfg "checks = ( { url = \"$BASE/healthz\"; expect_body = \"ok\";
   expect_json = { version = \"\${release.version}\"; build = { commit = \"abc\"; }; };
@@ -176,40 +143,6 @@ run deploy v0.1.0-rc.1
 expect_rc 1 "mark-failed"
 [ "$(json_get "$(last_record)" 'd["result"]')" = "failed_deployed" ] || fail "mark-failed result"
 ok "on_failure = mark-failed: exit 1, journal result failed_deployed"
-
-# TLS with a private CA.
-if command -v openssl >/dev/null 2>&1; then
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout ca.key \
-		-out ca.pem -subj "/CN=gantry test CA" \
-		-addext "basicConstraints=critical,CA:TRUE" \
-		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
-	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr \
-		-subj "/CN=127.0.0.1" 2>/dev/null &&
-	printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext &&
-	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key \
-		-CAcreateserial -out srv.pem -days 2 -extfile srv.ext 2>/dev/null ||
-		fail "openssl could not make the test certificates"
-	start_httpd tls --script script.json --cert srv.pem --key srv.key
-	TLS="https://127.0.0.1:$PORT"
-
-	smoke_cfg "ca_file = \"ca.pem\"; url = \"$TLS/healthz\";"
-	run deploy v0.1.0-rc.1
-	expect_rc 0 "tls with ca_file"
-
-	smoke_cfg "attempts = 1; url = \"$TLS/healthz\";"
-	run deploy v0.1.0-rc.1
-	expect_rc 1 "tls without ca_file"
-	expect_err "TLS verification failed"
-	expect_err "certificate"
-
-	smoke_cfg "insecure = true; attempts = 1; url = \"$TLS/healthz\";"
-	run deploy v0.1.0-rc.1
-	expect_rc 0 "insecure in staging"
-	expect_err "TLS verification is off"
-	ok "https: verified with ca_file (relative to gantry.cfg), refused without it, insecure allowed in staging"
-else
-	echo "# skipped the TLS checks: no openssl command (install openssl)"
-fi
 
 before=$(count "$WEB" /healthz)
 smoke_cfg "insecure = true; url = \"$BASE/healthz\";"

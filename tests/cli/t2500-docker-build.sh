@@ -2,37 +2,13 @@
 # t2500: the docker-build stage with a real buildah: an image FROM scratch
 # (a static busybox, a RUN step, ARG, LABEL, a multi-stage target) built
 # into an OCI image layout with the OCI labels; failures, builder choice,
-# and a plan that builds nothing.
+# and a plan that builds nothing.  (builder = "docker": t2510.)
 . "$top_srcdir/tests/lib.sh"
 
-if ! command -v buildah >/dev/null 2>&1; then
-	echo "SKIP: buildah is not installed (apt-get install buildah)"
-	exit 77
-fi
-if [ ! -x /bin/busybox ]; then
-	echo "SKIP: /bin/busybox is missing (apt-get install busybox-static)"
-	exit 77
-fi
+need buildah "apt-get install buildah"
+[ -x /bin/busybox ] || skip "/bin/busybox is missing (apt-get install busybox-static)"
 
-# Hermetic: a private store, temporary files and cache in $TMP.
-STORE="$TMP/store"
-export TMPDIR="$TMP" XDG_CACHE_HOME="$TMP/cache"
-mkdir -p app
-cp "$top_srcdir"/tests/fixtures/image/Dockerfile \
-   "$top_srcdir"/tests/fixtures/image/Dockerfile.fail \
-   "$top_srcdir"/tests/fixtures/image/message.txt app/
-cp /bin/busybox app/busybox
-
-# stage_block OPTIONS: a pipeline whose first entry publishes
-# release.commit, as git-release would, then docker-build with OPTIONS.
-stage_block() {
-	write_cfg <<CFG
-pipeline = (
-  { stage = "tfix"; name = "release"; outputs = ["release.commit=abc"]; },
-  { stage = "docker-build"; name = "build"; context = "app"; storage = "$STORE"; $1 }
-);
-CFG
-}
+. "$top_srcdir/tests/cli/lib-docker-build.sh"
 
 # layout DIR TAG EXPR: evaluates EXPR on the image tagged TAG in the OCI
 # layout DIR: labels (dict), files (path -> text of small regular files
@@ -152,19 +128,6 @@ expect_err "last output:"
 expect_err "step-broke-here"
 [ -z "$(journal_output image.id)" ] || fail "a failed build published image.id"
 ok "a failing RUN step fails the stage with buildah's last lines"
-
-# --- builder = "docker" with a client and no engine
-if command -v docker >/dev/null 2>&1 &&
-   ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
-	stage_block 'builder = "docker";'
-	run deploy v1.0.3-rc.1
-	expect_rc 1 "docker without engine"
-	expect_err "builder 'docker' does not work here: docker's engine does not answer ("
-	expect_err "start the Docker engine"
-	ok "builder = docker says the engine does not answer"
-else
-	echo "ok - # skip builder = docker (no docker client, or its engine answers)"
-fi
 
 # --- no builder at all
 stage_block ''

@@ -8,7 +8,6 @@
 # 503 or is down, push = builder with a private auth file, and the plan.
 . "$top_srcdir/tests/lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
 command -v buildah >/dev/null 2>&1 || skip "buildah is not installed (apt-get install buildah)"
 command -v docker-registry >/dev/null 2>&1 || skip "docker-registry is not installed (apt-get install docker-registry)"
 command -v htpasswd >/dev/null 2>&1 || skip "htpasswd is not installed (apt-get install apache2-utils)"

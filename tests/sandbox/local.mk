@@ -2,14 +2,15 @@
 # start/stop script, and the tests that check them against the real AWS CLI
 # and curl's SigV4 signing.
 
-SANDBOX_TESTS = tests/sandbox/t-awscli.sh tests/sandbox/t-sigv4.sh \
-	tests/sandbox/t-ecs-model.sh
+SANDBOX_TESTS = tests/sandbox/t-awscli.sh tests/sandbox/t-awscli-registry.sh \
+	tests/sandbox/t-sigv4.sh tests/sandbox/t-ecs-model.sh
 TESTS += $(SANDBOX_TESTS)
 
 EXTRA_DIST += $(SANDBOX_TESTS) \
 	tests/sandbox/README.md \
 	tests/sandbox/sandbox \
 	tests/sandbox/lib-sandbox.sh \
+	tests/sandbox/lib-awscli.sh \
 	tests/sandbox/test_ecs_model.py \
 	tests/sandbox/test_aws_model.py \
 	tests/sandbox/awsmodel.py \

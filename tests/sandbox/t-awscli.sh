@@ -1,35 +1,15 @@
 #!/bin/sh
 # The simulator checked with the real AWS CLI (Debian's /usr/bin/aws v2) as
 # an independent client: its SigV4 signing, request shapes and response
-# parsing must all agree with the simulator's.
+# parsing must all agree with the simulator's.  (ECR and the registry:
+# t-awscli-registry.sh.)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sandbox/lib-sandbox.sh"
 
 [ -x /usr/bin/aws ] || skip "/usr/bin/aws is missing (Debian package awscli)"
-need curl
-sandbox_start
-# Without docker-registry (or htpasswd) the registry checks are left out and
-# the test ends as SKIP after the others passed.
-registry=${SANDBOX_REGISTRY:+yes}
+need curl "apt-get install curl"
+sandbox_start --no-registry
 
-# Nothing from the machine's own AWS configuration may take part.
-export AWS_CONFIG_FILE="$T/none" AWS_SHARED_CREDENTIALS_FILE="$T/none"
-export AWS_PAGER="" AWS_RETRY_MODE=standard
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_MAX_ATTEMPTS
-
-# aws ARGS...: stdout in $T/out, stderr in $T/err, exit status in $rc.
-aws() {
-	/usr/bin/aws --endpoint-url "$AWSSIM_URL" --region ap-south-1 \
-		--output json "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-}
-must() { aws "$@"; [ $rc = 0 ] || fail "aws $* exited $rc"; }
-# must_fail CODE ARGS...: the CLI fails and names the AWS error CODE.
-must_fail() {
-	code=$1; shift
-	aws "$@"
-	[ $rc != 0 ] || fail "aws $* succeeded, expected $code"
-	has "$T/err" "An error occurred ($code)"
-}
+. "$SANDBOX_SRC/lib-awscli.sh"
 
 # --- STS: the three direct identities -------------------------------------
 must sts get-caller-identity
@@ -130,36 +110,6 @@ must cloudwatch describe-alarms --state-value ALARM
 expect "$T/out" '[a["AlarmName"] for a in d["MetricAlarms"]]' "['address-api-latency']"
 ok "cloudwatch describe-alarms by name and by state after /_sim/alarm"
 
-if [ "$registry" = yes ]; then
-	# --- ECR and the registry ----------------------------------------------------------
-	must ecr create-repository --repository-name staging/address-api --image-tag-mutability IMMUTABLE
-	expect "$T/out" 'd["repository"]["repositoryUri"], d["repository"]["registryId"]' \
-		"('$SANDBOX_REGISTRY/staging/address-api', '111122223333')"
-	must ecr describe-repositories --repository-names staging/address-api
-	expect "$T/out" '[r["imageTagMutability"] for r in d["repositories"]]' "['IMMUTABLE']"
-	must_fail RepositoryNotFoundException ecr describe-repositories --repository-names staging/nothing
-	has "$T/err" "The repository with name 'staging/nothing' does not exist in the registry with id '111122223333'"
-	must ecr get-authorization-token
-	expect "$T/out" 'd["authorizationData"][0]["proxyEndpoint"]' "http://$SANDBOX_REGISTRY"
-	creds=$(jget "$T/out" '__import__("base64").b64decode(d["authorizationData"][0]["authorizationToken"]).decode()')
-	[ "$creds" = "AWS:$SANDBOX_REGISTRY_PASSWORD" ] || fail "the ECR token is not AWS:<registry password>"
-	curl -s -o /dev/null -w '%{http_code}' -u "AWS:wrong" "http://$SANDBOX_REGISTRY/v2/" >"$T/code"
-	has "$T/code" 401
-	push_image staging/address-api v1 "$creds"
-	ok "ecr create/describe-repositories; the get-authorization-token credentials push to the registry"
-
-	must ecr describe-images --repository-name staging/address-api
-	expect "$T/out" '[(i["imageDigest"], i["imageTags"], i["imageSizeInBytes"], i["imageManifestMediaType"]) for i in d["imageDetails"]]' \
-		"[('$IMAGE_DIGEST', ['v1'], $LAYER_SIZE, 'application/vnd.oci.image.manifest.v1+json')]"
-	must ecr batch-get-image --repository-name staging/address-api --image-ids imageTag=v1 imageTag=v9
-	expect "$T/out" 'd["images"][0]["imageId"]["imageDigest"], d["images"][0]["imageManifest"] == open("'"$T"'/manifest.json").read()' "('$IMAGE_DIGEST', True)"
-	expect "$T/out" '[f["failureCode"] for f in d["failures"]]' "['ImageNotFound']"
-	must_fail ImageNotFoundException ecr describe-images --repository-name staging/address-api --image-ids imageTag=v9
-	ok "ecr describe-images and batch-get-image report the pushed image (digest, tags, size, manifest)"
-else
-	echo "ok - # SKIP ecr images and registry push: no registry"
-fi
-
 # --- Faults --------------------------------------------------------------------------
 sim reset
 sim fault '{"operation":"DescribeRepositories","throttle_every":1}'
@@ -177,39 +127,5 @@ expect "$T/sim" '[(c["service"], c["operation"], c["status"]) for c in d["calls"
 ok "/_sim/fault: throttling is ThrottlingException to the CLI; a 503 burst is retried; /_sim/calls counts attempts"
 
 # --- Lifetime -----------------------------------------------------------------------
-# registry_pid DIR: the docker-registry process under its guard.
-registry_pid() {
-	cat /proc/"$(cat "$1/registry.pid")"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | head -n 1
-}
-if [ "$registry" = yes ]; then
-	gpid=$(cat "$SB/registry.pid")
-	rpid=$(registry_pid "$SB")
-	[ -n "$rpid" ] || fail "no docker-registry process under its guard $gpid"
-	"$SANDBOX_SRC/sandbox" stop "$SB" || fail "sandbox stop failed"
-	! alive "$gpid" && ! alive "$rpid" || fail "the registry survived sandbox stop"
-	curl -s -m 2 -o /dev/null "http://$SANDBOX_REGISTRY/v2/" && fail "the registry still answers after stop"
-	ok "sandbox stop ends the registry and its guard"
-fi
-
-# (the owner lives until killed below: 600 s, not a time start must beat)
-sleep 600 &
-owner=$!
-trap 'kill "$owner" 2>/dev/null; sandbox_cleanup' EXIT
-"$SANDBOX_SRC/sandbox" start "$T/sb2" --parent-pid "$owner" >"$T/out" 2>"$T/err" ||
-	fail "second sandbox start failed"
-apid=$(cat "$T/sb2/awssim.pid")
-gpid=$(cat "$T/sb2/registry.pid" 2>/dev/null)
-rpid=$(registry_pid "$T/sb2")
-kill "$owner"
-wait "$owner" 2>/dev/null
-trap sandbox_cleanup EXIT
-end=$(( $(date +%s) + 30 ))
-while { alive "$apid" || alive "$gpid" || alive "${rpid:-$gpid}"; } &&
-      [ "$(date +%s)" -lt "$end" ]; do
-	sleep 0.1
-done
-! alive "$apid" && ! alive "$gpid" && ! alive "${rpid:-$gpid}" ||
-	{ "$SANDBOX_SRC/sandbox" stop "$T/sb2"; fail "sandbox processes outlived their --parent-pid"; }
-"$SANDBOX_SRC/sandbox" stop "$T/sb2"
-ok "awssim, the registry and its guard stop by themselves when the starting process is gone"
-[ "$registry" = yes ] || skip "docker-registry or htpasswd is missing: the registry checks did not run"
+orphan_check --no-registry
+ok "awssim stops by itself when the starting process is gone"
