@@ -34,3 +34,6 @@ EXTRA_DIST += tests/sandbox/test_ecs_strategies.py \
 	tests/sandbox/awssim/ecs_strategies.py \
 	tests/sandbox/awssim/taskapp.py \
 	tests/sandbox/awssim/traffic.py
+TESTS += tests/sandbox/t-ecs-strategies.sh
+EXTRA_DIST += tests/sandbox/t-ecs-strategies.sh \
+	tests/sandbox/test_ecs_traffic.py

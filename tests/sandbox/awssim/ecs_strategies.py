@@ -146,6 +146,12 @@ def merge_config(cfg, new):
     if "strategy" in new and new["strategy"] is not None:
         if new["strategy"] not in STRATEGIES:
             raise _bad("strategy must be one of %s." % ", ".join(STRATEGIES))
+        if new["strategy"] != cfg.get("strategy"):
+            # a switch forgets the old strategy's own settings (those of
+            # this request stay, and are checked below)
+            for key in ("linearConfiguration", "canaryConfiguration"):
+                if key not in new:
+                    cfg.pop(key, None)
         cfg["strategy"] = new["strategy"]
     if new.get("bakeTimeInMinutes") is not None:
         cfg["bakeTimeInMinutes"] = _int_in(new["bakeTimeInMinutes"], 0, 1440,
