@@ -142,6 +142,8 @@ class Checker:
     def value(self, name, v, path):
         shape = self.shapes[name]
         kind = shape["type"]
+        if shape.get("document"):
+            return None     # any JSON value (HookDetails)
         if kind == "structure":
             if not isinstance(v, dict):
                 return self.fault(path, "%s (structure %s) expected, got %s"
@@ -298,6 +300,24 @@ def check(service, operation, params, query=None):
     if not isinstance(params, dict):
         return ["the body is not a JSON object: %r" % (params,)]
     c.value(name, params, "")
+    return c.faults
+
+
+def check_output(service, operation, response):
+    """The faults of one response (the JSON answer of a JSON-protocol
+    operation) against the output shape of its operation: members at
+    every depth, types, enums, the members the shapes require."""
+    model = load(MODEL_NAMES.get(service, service))
+    op = model["operations"].get(operation)
+    if op is None:
+        return ["operation %s is not in %s" % (operation, model["_path"])]
+    c = Checker(model)
+    name = op.get("output", {}).get("shape")
+    if name is None:
+        if response:
+            c.fault("", "%s has no output" % operation)
+        return c.faults
+    c.value(name, response, "")
     return c.faults
 
 

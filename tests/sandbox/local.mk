@@ -28,3 +28,13 @@ EXTRA_DIST += $(SANDBOX_TESTS) \
 	tests/sandbox/awssim/serve.py \
 	tests/sandbox/awssim/sigv4.py \
 	tests/sandbox/awssim/sts.py
+
+# ECS-native strategies (blue/green, linear, canary) and the simulated load
+# balancer that routes real HTTP to the task processes.
+EXTRA_DIST += tests/sandbox/test_ecs_strategies.py \
+	tests/sandbox/awssim/ecs_strategies.py \
+	tests/sandbox/awssim/taskapp.py \
+	tests/sandbox/awssim/traffic.py
+TESTS += tests/sandbox/t-ecs-strategies.sh
+EXTRA_DIST += tests/sandbox/t-ecs-strategies.sh \
+	tests/sandbox/test_ecs_traffic.py

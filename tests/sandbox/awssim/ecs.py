@@ -40,6 +40,9 @@ except ImportError:  # unit tests without the framework
             self.message = message
             self.status = status
 
+from . import ecs_strategies as strategies  # noqa: E402
+strategies.AwsError = AwsError
+
 
 SCENARIOS = ("healthy", "crash-loop", "unhealthy", "slow", "never-stable")
 
@@ -275,14 +278,18 @@ class ServiceDeployment:
             "DISABLED"
         self.triggered = []
         self.frozen = None      # revision summaries when it finished
+        self.run = None         # ecs_strategies.Run (not ROLLING)
+        self.final = None       # how a strategy's rollback ends
 
     def summaries(self):
         """(sources, target): live while the deployment runs; the counts
         of the moment it finished afterwards, as ECS reports them."""
         if self.frozen is not None:
             return self.frozen
-        return ([_revision_summary(x) for x in self.sources],
-                _revision_summary(self.target))
+        out = ([_revision_summary(x) for x in self.sources],
+               _revision_summary(self.target))
+        strategies.weigh(self, out[0], out[1])
+        return out
 
     def set_status(self, status, t, reason=None):
         self.status = status
@@ -387,6 +394,7 @@ def _merge_config(old, new):
         cfg["alarms"] = {"alarmNames": list(al.get("alarmNames") or []),
                          "enable": _ensure_bool(al.get("enable")),
                          "rollback": _ensure_bool(al.get("rollback"))}
+    strategies.merge_config(cfg, new)
     if cfg["minimumHealthyPercent"] > 100:
         raise AwsError("InvalidParameterException",
                        "minimumHealthyPercent must be between 0 and 100.")
@@ -410,6 +418,9 @@ class Service:
         # when a service's PRIMARY deployment completes (serve.py starts
         # the example service's process then); kept across resets.
         self.listeners = []
+        # traffic.py sets this: fn(task) -> whether the task's process
+        # serves (a blue/green SCALE_UP waits for it)
+        self.task_ready = None
         self.reset()
 
     def reset(self):
@@ -420,6 +431,9 @@ class Service:
         self.no_rollout_state = set()
         # accounts whose caller may not tag on create (ecs:TagResource)
         self.deny_tag_on_create = set()
+        # Lambda hook answers: [(function substring, [answers])]
+        self.lambda_answers = []
+        self.lambda_invocations = []
 
     # ---- plumbing
 
@@ -473,6 +487,10 @@ class Service:
             return {"accounts": sorted(self.deny_tag_on_create)}
         if action == "task-definition":
             return self._seed_task_definition(body)
+        if action == "lambda-hook":
+            return self._set_lambda_answer(body)
+        if action == "lambda-invocations":
+            return {"invocations": list(self.lambda_invocations)}
         if action == "advance":
             secs = float(body.get("seconds") or 0)
             adv = getattr(self.sim, "advance", None)
@@ -500,6 +518,33 @@ class Service:
         self.scenarios.append(entry)
         del self.scenarios[:-200]
         return {"ok": True, "scenario": scenario}
+
+    def _set_lambda_answer(self, body):
+        """/_sim/ecs/lambda-hook {"function": ARN or a part of it,
+        "answers": [{"hookStatus", "callBackDelay"}...]} (or one answer as
+        "hookStatus"/"callBackDelay"): what the hook's Lambda function
+        answers, one answer per invocation, the last one repeating."""
+        fn = body.get("function")
+        if not isinstance(fn, str) or not fn:
+            raise AwsError("InvalidParameterException",
+                           "lambda-hook needs \"function\" (an ARN or a "
+                           "part of one)")
+        answers = body.get("answers")
+        if answers is None:
+            answers = [{k: body[k] for k in ("hookStatus", "callBackDelay")
+                        if k in body}]
+        if not isinstance(answers, list) or not answers:
+            raise AwsError("InvalidParameterException",
+                           "answers must be a non-empty list")
+        self.lambda_answers = [a for a in self.lambda_answers if a[0] != fn]
+        self.lambda_answers.append((fn, [_deepcopy(a) for a in answers]))
+        return {"function": fn, "answers": answers}
+
+    def lambda_answer(self, arn):
+        for fn, answers in reversed(self.lambda_answers):
+            if fn in arn:
+                return answers.pop(0) if len(answers) > 1 else answers[0]
+        return {"hookStatus": "SUCCEEDED"}
 
     def _scenario_for_service(self, rs, cluster, service):
         for acct, region, cl, svc, image, scen in reversed(self.scenarios):
@@ -560,6 +605,9 @@ class Service:
                     d = task.next_due()
                     if d is not None and (best is None or d < best):
                         best = d
+                d = strategies.next_due(svc, t)
+                if d is not None and (best is None or d < best):
+                    best = d
                 # a throttled primary that still wants tasks
                 dep = svc.primary
                 if dep is not None and dep.rollout_state != "FAILED" and \
@@ -582,10 +630,16 @@ class Service:
             changed = True
         if self._pending_rollbacks(svc, t):
             changed = True
-        if self._schedule(svc, t):
+        if strategies.finish_rollbacks(self, svc, t):
             changed = True
-        if self._check_complete(svc, t):
-            changed = True
+        if strategies.running(svc) is not None:
+            if strategies.step(self, svc, t):
+                changed = True
+        else:
+            if self._schedule(svc, t):
+                changed = True
+            if self._check_complete(svc, t):
+                changed = True
         self._trim(svc)
         return changed
 
@@ -740,6 +794,12 @@ class Service:
             sd.cb_status = "TRIGGERED"
         if sd is None:
             return
+        if sd.run is not None:
+            if sd.status in ONGOING_SD:
+                strategies.rollback(self, svc, sd, t, reason,
+                                    "ROLLBACK_SUCCESSFUL" if rollback
+                                    else "STOPPED")
+            return
         if sd.rollback_dep is dep:
             # the rollback itself failed: nothing older to go back to
             sd.set_status("ROLLBACK_FAILED", t, reason)
@@ -835,18 +895,21 @@ class Service:
         if t < primary.next_launch:
             return changed
         total = len(live) - len(stopped)
-        n = min(desired - len(mine), max_total - total,
-                MAX_LIVE_TASKS - total)
+        n = min(desired - len(mine), max_total - total)
+        return self._start_tasks(svc, primary, n, t) or changed
+
+    def _start_tasks(self, svc, dep, n, t):
+        """Starts n tasks of dep (within MAX_LIVE_TASKS)."""
+        n = min(n, MAX_LIVE_TASKS - sum(1 for x in svc.tasks if x.live))
         if n <= 0:
-            return changed
+            return False
         started = []
         for _ in range(n):
-            scen = self._scenario_for_image(svc.rs, primary.td) or \
-                primary.scenario
-            task = Task(svc, primary, primary.td, scen, t)
+            scen = self._scenario_for_image(svc.rs, dep.td) or dep.scenario
+            task = Task(svc, dep, dep.td, scen, t)
             svc.tasks.append(task)
             started.append(task)
-        primary.updated_at = t
+        dep.updated_at = t
         svc.steady = False
         svc.event(t, "%s has started %d tasks: %s." % (
             svc.tag(), len(started),
@@ -929,6 +992,8 @@ class Service:
             dep.sd = ServiceDeployment(svc, dep, sources, t)
             svc.sds.insert(0, dep.sd)
             del svc.sds[MAX_SERVICE_DEPLOYMENTS:]
+            if (svc.config.get("strategy") or "ROLLING") != "ROLLING":
+                strategies.start(self, svc, dep.sd, t)
         svc.deployments.insert(0, dep)
         svc.td = td
         svc.steady = False
@@ -1242,7 +1307,9 @@ class Service:
         if not isinstance(desired, int) or desired < 0:
             raise AwsError("InvalidParameterException",
                            "desiredCount must be a non-negative integer.")
+        strategies.check_load_balancers(p.get("loadBalancers") or [])
         svc = Svc(rs, cl, name, td, p, t)
+        strategies.check_service(svc.config, svc.load_balancers)
         cl.services[name] = svc
         scen = self._scenario_for_service(rs, cl.name, name)
         self._new_deployment(svc, td, scen, t)
@@ -1258,9 +1325,15 @@ class Service:
             td = self._td(rs, p["taskDefinition"])
             if td is None:
                 raise AwsError("ClientException", "TaskDefinition not found.")
+        config = svc.config
         if p.get("deploymentConfiguration") is not None:
-            svc.config = _merge_config(svc.config,
-                                       p["deploymentConfiguration"])
+            config = _merge_config(svc.config, p["deploymentConfiguration"])
+        lbs = svc.load_balancers
+        if p.get("loadBalancers") is not None:
+            strategies.check_load_balancers(p["loadBalancers"])
+            lbs = p["loadBalancers"]
+        strategies.check_service(config, lbs)
+        svc.config = config
         if p.get("desiredCount") is not None:
             d = p["desiredCount"]
             if not isinstance(d, int) or d < 0:
@@ -1625,6 +1698,7 @@ class Service:
                 d["statusReason"] = sd.status_reason
             if sd.rollback:
                 d["rollback"] = dict(sd.rollback)
+            strategies.sd_out(sd, d)
             out.append(d)
         return {"serviceDeployments": out, "failures": failures}
 
@@ -1650,6 +1724,17 @@ class Service:
                            % sd.status)
         svc = sd.svc
         dep = sd.target
+        if sd.run is not None:
+            # blue/green, linear, canary: traffic goes back to blue at
+            # once, in every stage until CLEAN_UP (BAKE_TIME included)
+            if stop == "ABORT":
+                strategies.rollback(self, svc, sd, t, "Service deployment "
+                                    "stopped by StopServiceDeployment.",
+                                    "STOPPED")
+            else:
+                strategies.rollback(self, svc, sd, t, "Rollback requested "
+                                    "by StopServiceDeployment.")
+            return {"serviceDeploymentArn": sd.arn}
         if stop == "ABORT":
             sd.set_status("STOP_REQUESTED", t)
             dep.rollout_state = "FAILED"
@@ -1669,6 +1754,26 @@ class Service:
         dep.updated_at = t
         sd.rollback_request = reason
         sd.set_status("ROLLBACK_REQUESTED", t, reason)
+        return {"serviceDeploymentArn": sd.arn}
+
+    def op_ContinueServiceDeployment(self, rs, p, t):
+        arn = p.get("serviceDeploymentArn")
+        hook_id = p.get("hookId")
+        if not arn or not hook_id:
+            raise AwsError("InvalidParameterException",
+                           "serviceDeploymentArn and hookId are required.")
+        action = p.get("action") or "CONTINUE"
+        if action not in ("CONTINUE", "ROLLBACK"):
+            raise AwsError("InvalidParameterException",
+                           "action must be CONTINUE or ROLLBACK.")
+        sd = None
+        for x in self._all_sds(rs):
+            if x.arn == arn:
+                sd = x
+        if sd is None:
+            raise AwsError("ServiceDeploymentNotFoundException",
+                           "Service deployment not found.")
+        strategies.continue_deployment(self, sd.svc, sd, hook_id, action, t)
         return {"serviceDeploymentArn": sd.arn}
 
     def op_DescribeServiceRevisions(self, rs, p, t):

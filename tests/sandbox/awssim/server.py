@@ -25,8 +25,9 @@ from .identity import BASE, Identities
 
 __all__ = ['AwsError', 'Sim', 'main']
 
-MODULES = ['sts', 'secrets', 'logs', 'cloudwatch', 'ecr', 'ecs', 'serve']
-OPTIONAL = {'ecs', 'serve'}
+MODULES = ['sts', 'secrets', 'logs', 'cloudwatch', 'ecr', 'ecs', 'serve',
+           'traffic']
+OPTIONAL = {'ecs', 'serve', 'traffic'}
 
 # SigError kind -> (JSON code, JSON status, Query code, Query status)
 SIG_CODES = {
@@ -529,6 +530,18 @@ def main(argv=None):
     port = server.server_address[1]
     sim.log('listening on 127.0.0.1:%d services=%s time_scale=%g pid=%d'
             % (port, ','.join(sorted(sim.services)), sim.time_scale, os.getpid()))
+    traffic = sim.services.get('traffic')
+    if traffic is not None and 'ecs' in sim.services:
+        # the simulated load balancer's listeners (traffic.py), written
+        # before awssim.port: the sandbox reads them once that appears
+        ports = traffic.start(a.parent_pid, a.max_lifetime)
+        sim.log('listeners: production 127.0.0.1:%d test 127.0.0.1:%d'
+                % (ports['production'], ports['test']))
+        if a.dir:
+            tmp = os.path.join(a.dir, 'awssim.listeners.tmp')
+            with open(tmp, 'w') as f:
+                f.write('%d %d\n' % (ports['production'], ports['test']))
+            os.rename(tmp, os.path.join(a.dir, 'awssim.listeners'))
     if a.dir:
         tmp = os.path.join(a.dir, 'awssim.port.tmp')
         with open(tmp, 'w') as f:
