@@ -151,6 +151,8 @@ static const struct {
 	{ CLI_OPT_TO, "--to belongs to 'rollback', not" },
 	{ CLI_OPT_REPORT, "--since, --until, --service, --format and -o "
 			  "belong to 'report', not" },
+	/* A CLI_OPT_ bit no group above names. */
+	{ CLI_OPT_ALL, "options given that do not belong to" },
 };
 
 /* A usage error, the one place they are reported: the message on stderr,

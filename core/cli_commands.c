@@ -127,9 +127,11 @@ static int run_help(struct options *o, struct session *s, int argc,
  * the table, `gantry help`, the completion and the man page agree).
  * Dispatch, `gantry help`, `gantry NAME --help`, `gantry --json help`,
  * the usage errors (text and --json) and the "did you mean" candidates
- * all come from the entry; nothing else in cli.c names a command.  An
- * option the command takes that no command took before also needs its
- * getopt entry and its CLI_OPT_ bit (cli.c, cli.h).
+ * all come from the entry; nothing else in cli.c names a command.  A new
+ * option also needs its field in struct options (session.h), its getopt
+ * entry and its bit in options_given() (cli.c), and its CLI_OPT_ bit
+ * (cli.h); a misplaced[] group (cli.c) gives its refusal on other
+ * commands a message of its own.
  */
 const struct cli_command cli_commands[] = {
 	{
