@@ -1,7 +1,8 @@
 /*
- * cli.c - command-line parsing and the read-only commands (history,
- * status, lock, unlock, plugins, config check, version).  deploy and plan
- * are in pipeline.c.
+ * cli.c - gantry's command line: the global options, the usage errors,
+ * help, and the dispatcher that applies the command table
+ * (cli_commands.c) to the line.  Also the output helpers the commands
+ * share (commands.h).
  */
 #include "config.h"
 
@@ -13,38 +14,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "batch.h"
 #include "cli.h"
 #include "commands.h"
-#include "interp.h"
-#include "journal.h"
-#include "lock.h"
-#include "pipeline.h"
 #include "progress.h"
-#include "report.h"
 #include "session.h"
 
-static const char usage_text[] =
+static const char usage_head[] =
 "usage: gantry [GLOBAL OPTIONS] COMMAND [ARGS]\n"
 "\n"
-"commands:\n"
-"  deploy TAG [--dry-run] [--only S,..] [--skip S,..] [--resume ID]\n"
-"             [--approve] [--no-rollback] [--force-promotion] [--allow-destroy]\n"
-"  plan TAG               resolved environment, values and every stage's plan\n"
-"  rollback ENV [--to TAG] redeploy the last good release before the current one\n"
-"  batch FILE [-j N] [--fail-fast] [--dry-run] [--matrix] [--approve]\n"
-"                         many deploys from FILE, dependencies respected\n"
-"  history [ENV]          past deployments, newest first\n"
-"  status [ENV]           current release, lock and in-flight deploy\n"
-"  lock ENV               show the deploy lock of ENV\n"
-"  unlock ENV             remove a stale lock of ENV\n"
-"  plugins [list]         every plugin on the plugin path and its state\n"
-"  plugins show NAME      a stage's options and documentation\n"
-"  config check [ENV]     validate gantry.cfg and the profiles (all, or ENV)\n"
-"  report [ENV..] [--since D] [--until D] [--service NAME]\n"
-"         [--format text|json|html] [-o FILE]  deploy metrics and a timeline\n"
-"  version                gantry's version and plugin ABI\n"
-"  help [COMMAND]         this text, or a command's\n"
+"commands:\n";
+
+static const char usage_tail[] =
 "\n"
 "global options:\n"
 "  -c, --config FILE      gantry.cfg to use (default ./gantry.cfg, then\n"
@@ -65,175 +45,6 @@ static const char usage_text[] =
 "  3 failed and rolled back            4 failed and rollback failed\n"
 "  5 a needed plugin was refused       6 locked by another deploy\n"
 "  130 interrupted\n";
-
-static const struct {
-	const char *name, *summary, *help;
-} command_help[] = {
-	{ "deploy", "run the pipeline for a release TAG",
-	  "usage: gantry deploy TAG [--dry-run] [--only S,..] [--skip S,..]\n"
-	  "                     [--resume ID] [--approve] [--no-rollback]\n"
-	  "                     [--force-promotion] [--allow-destroy]\n\n"
-	  "Runs the pipeline for TAG in the environment its tag selects (or -e).\n"
-	  "  --dry-run        plan and checks only; nothing changes\n"
-	  "  --only S,..      run only these entries (by name)\n"
-	  "  --skip S,..      skip these entries\n"
-	  "  --resume ID      continue deploy ID from its first unfinished stage\n"
-	  "  --approve        give the approval an environment requires\n"
-	  "  --no-rollback    on failure, do not run rollback of completed stages\n"
-	  "  --force-promotion, --allow-destroy   passed to the stages that check them\n" },
-	{ "plan", "resolved environment, values and every stage's plan",
-	  "usage: gantry plan TAG\n\n"
-	  "Shows the environment TAG selects, the resolved options and what every\n"
-	  "stage would do.  Runs no stage; changes nothing.\n" },
-	{ "rollback", "redeploy the last good release before the current one",
-	  "usage: gantry rollback ENV [--to TAG] [--approve] [--only S,..] [--skip S,..]\n\n"
-	  "Redeploys the last successful release of ENV before the current one (from\n"
-	  "the journal), or TAG, through the same pipeline.  Stages reuse what the\n"
-	  "earlier deploy recorded (the pushed image is not rebuilt).  Recorded as a\n"
-	  "deploy with deploy.rollback = true.  Refused when there is nothing to roll\n"
-	  "back to.\n" },
-	{ "batch", "many deploys from FILE, dependencies respected",
-	  "usage: gantry batch FILE [-j N] [--fail-fast] [--dry-run] [--matrix]\n"
-	  "                    [--approve] [--json]\n\n"
-	  "Runs the deploys FILE lists: deploys = ( { name; config; tag; env?;\n"
-	  "after = [\"name\", ...]?; }, ... ); config paths are relative to FILE.\n"
-	  "Everything is validated first (FILE, every gantry.cfg, profile and tag);\n"
-	  "on any problem nothing starts (exit 2).  Each deploy runs as\n"
-	  "'gantry deploy' in its config's directory, with its own lock, journal\n"
-	  "record and log file (<state dir>/batch/<batch id>/<name>.log), and\n"
-	  "starts once every deploy it comes after has succeeded; dependents of a\n"
-	  "failed deploy are skipped.\n"
-	  "  -j, --jobs N     run up to N deploys at once (default 1)\n"
-	  "  --fail-fast      after a failure start nothing new (running ones finish)\n"
-	  "  --dry-run        validate, then 'deploy --dry-run' each, in order\n"
-	  "  --matrix         validate, then print the deploys as GitHub Actions\n"
-	  "                   matrices, one per wave: {\"waves\": [{\"include\": [...]}]}\n"
-	  "  --approve        approve every deploy (needed for environments with\n"
-	  "                   approval = true; there is no prompt in a batch)\n"
-	  "  --json           the summary as one JSON document\n"
-	  "--no-rollback, --force-promotion and --allow-destroy go to every deploy.\n"
-	  "SIGINT/SIGTERM: nothing new starts, running deploys are interrupted\n"
-	  "(their policies apply; a second signal cuts that short), summary,\n"
-	  "exit 130.  Exit: 0 all succeeded, else\n"
-	  "the most severe: 4 (rollback failed) > 3 (rolled back) > 1 (failed,\n"
-	  "skipped, locked or refused).\n" },
-	{ "history", "past deployments, newest first",
-	  "usage: gantry history [ENV]\n\nPast deploys of the service, newest first.\n" },
-	{ "status", "current release, lock and in-flight deploy",
-	  "usage: gantry status [ENV]\n\n"
-	  "Per environment: the current release (last successful deploy), the lock,\n"
-	  "and a deploy in flight or abandoned.\n" },
-	{ "lock", "show the deploy lock of ENV",
-	  "usage: gantry lock ENV\n\nShows who holds the deploy lock of ENV; exit 6 when held.\n" },
-	{ "unlock", "remove a stale lock of ENV",
-	  "usage: gantry unlock ENV\n\n"
-	  "Removes the lock record of ENV left by a deploy that is gone.  A lock\n"
-	  "held by a running deploy is not removed (exit 6).\n" },
-	{ "plugins", "every plugin on the plugin path, or a stage's options",
-	  "usage: gantry plugins [list | show NAME]\n\n"
-	  "Lists every plugin on the plugin path (loaded, refused with the reason,\n"
-	  "or shadowed), or documents one stage's options.\n" },
-	{ "config", "validate gantry.cfg and the profiles",
-	  "usage: gantry config check [ENV]\n\n"
-	  "Validates gantry.cfg, the profiles (every environment, or ENV) and every\n"
-	  "stage's options against its plugin; reports every problem with file:line.\n" },
-	{ "report", "deploy metrics and a timeline",
-	  "usage: gantry report [ENV..] [--since D] [--until D] [--service NAME]\n"
-	  "                     [--format text|json|html] [-o FILE]\n\n"
-	  "Deploy metrics per service and environment from the journal (local or\n"
-	  "shared backend): deploys per day and week, lead time, change-failure\n"
-	  "rate, time to restore, median and p90 of each stage, the slowest stage\n"
-	  "and the most frequent failure reasons (docs/report.md defines each).\n"
-	  "  --since D        from D: YYYY-MM-DD (UTC) or an age: 7d, 24h, 2w\n"
-	  "                   (default: 30 days before --until)\n"
-	  "  --until D        up to D (a date includes that day; default: now)\n"
-	  "  --service NAME   another service's records (default: gantry.cfg's)\n"
-	  "  --format F       text (default), json (as --json) or html: one\n"
-	  "                   self-contained page with a timeline per environment\n"
-	  "  -o, --output FILE  write the report to FILE instead of stdout\n" },
-	{ "version", "gantry's version and plugin ABI",
-	  "usage: gantry version\n" },
-	{ "help", "this text, or a command's",
-	  "usage: gantry help [COMMAND]\n" },
-};
-
-/* "gantry deploy TAG [--dry-run] ...": a help text's usage lines as one
-   line. */
-static char *usage_line(const char *help)
-{
-	struct gantry_buf b = GANTRY_BUF_INIT;
-	const char *p = help, *end = strstr(help, "\n\n");
-
-	if (!strncmp(p, "usage: ", 7))
-		p += 7;
-	if (!end)
-		end = p + strlen(p);
-	for (; p < end; p++) {
-		if (*p == ' ' || *p == '\n') {
-			if (b.len && b.buf[b.len - 1] != ' ')
-				gantry_buf_addch(&b, ' ');
-		} else {
-			gantry_buf_addch(&b, *p);
-		}
-	}
-	if (b.len && b.buf[b.len - 1] == ' ')
-		b.buf[--b.len] = '\0';
-	return gantry_buf_detach(&b);
-}
-
-static json_object *help_json(size_t i, int full)
-{
-	json_object *j = json_object_new_object();
-	char *usage = usage_line(command_help[i].help);
-
-	json_object_object_add(j, full ? "command" : "name",
-			       json_object_new_string(command_help[i].name));
-	json_object_object_add(j, "usage", json_object_new_string(usage));
-	json_object_object_add(j, "summary",
-			       json_object_new_string(command_help[i].summary));
-	if (full)
-		json_object_object_add(j, "help",
-				json_object_new_string(command_help[i].help));
-	free(usage);
-	return j;
-}
-
-static int usage_error(int json, const char *cmd, const char *fmt, ...)
-	GANTRY_PRINTF(3, 4);
-
-/* gantry help [COMMAND], gantry [COMMAND] --help: on stdout, as text or
-   as one JSON document. */
-static int help_for(int json, const char *cmd)
-{
-	json_object *j, *arr;
-	size_t i;
-
-	for (i = 0; cmd && i < GANTRY_ARRAY_SIZE(command_help); i++) {
-		if (strcmp(cmd, command_help[i].name))
-			continue;
-		if (json)
-			cli_print_json(help_json(i, 1));
-		else
-			fputs(command_help[i].help, stdout);
-		return EXIT_OK;
-	}
-	if (cmd)
-		return usage_error(json, "help", "unknown command '%s'", cmd);
-	if (!json) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
-	j = json_object_new_object();
-	json_object_object_add(j, "usage", json_object_new_string(
-		"gantry [GLOBAL OPTIONS] COMMAND [ARGS]"));
-	arr = json_object_new_array();
-	for (i = 0; i < GANTRY_ARRAY_SIZE(command_help); i++)
-		json_object_array_add(arr, help_json(i, 0));
-	json_object_object_add(j, "commands", arr);
-	json_object_object_add(j, "text", json_object_new_string(usage_text));
-	cli_print_json(j);
-	return EXIT_OK;
-}
 
 void cli_print_json(json_object *o)
 {
@@ -307,9 +118,48 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* A usage error: the message on stderr and, with --json, the error
-   document every failed command prints (cmd: the command, or ""). */
-static int usage_error(int json, const char *cmd, const char *fmt, ...)
+/* The CLI_OPT_ bits of the command options on the line. */
+static unsigned options_given(const struct options *o)
+{
+	return (o->dry_run ? CLI_OPT_DRY_RUN : 0) |
+	       (o->only ? CLI_OPT_ONLY : 0) |
+	       (o->skip ? CLI_OPT_SKIP : 0) |
+	       (o->resume ? CLI_OPT_RESUME : 0) |
+	       (o->approve ? CLI_OPT_APPROVE : 0) |
+	       (o->no_rollback ? CLI_OPT_NO_ROLLBACK : 0) |
+	       (o->force_promotion ? CLI_OPT_FORCE_PROMOTION : 0) |
+	       (o->allow_destroy ? CLI_OPT_ALLOW_DESTROY : 0) |
+	       (o->to ? CLI_OPT_TO : 0) |
+	       (o->jobs ? CLI_OPT_JOBS : 0) |
+	       (o->fail_fast ? CLI_OPT_FAIL_FAST : 0) |
+	       (o->matrix ? CLI_OPT_MATRIX : 0) |
+	       (o->since ? CLI_OPT_SINCE : 0) |
+	       (o->until ? CLI_OPT_UNTIL : 0) |
+	       (o->service ? CLI_OPT_SERVICE : 0) |
+	       (o->format ? CLI_OPT_FORMAT : 0) |
+	       (o->output ? CLI_OPT_OUTPUT : 0);
+}
+
+/* An option given to a command that does not take it: the first group it
+   falls in names the refusal ("... 'COMMAND'"). */
+static const struct {
+	unsigned opts;
+	const char *msg;
+} misplaced[] = {
+	{ CLI_OPT_BATCH, "-j, --fail-fast and --matrix belong to 'batch', not" },
+	{ CLI_OPT_DEPLOY, "deploy options given to" },
+	{ CLI_OPT_TO, "--to belongs to 'rollback', not" },
+	{ CLI_OPT_REPORT, "--since, --until, --service, --format and -o "
+			  "belong to 'report', not" },
+	/* A CLI_OPT_ bit no group above names. */
+	{ CLI_OPT_ALL, "options given that do not belong to" },
+};
+
+/* A usage error, the one place they are reported: the message on stderr,
+   pointing to --help unless it ends in a suggestion ("did you mean
+   'deploy'?"), and, with --json, the error document every failed command
+   prints (cmd: the command, or ""). */
+int cli_usage_error(int json, const char *cmd, const char *fmt, ...)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	va_list ap;
@@ -317,163 +167,178 @@ static int usage_error(int json, const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	gantry_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	gantry_log(NULL, GANTRY_LOG_ERROR, "%s; see 'gantry --help'", b.buf);
+	gantry_log(NULL, GANTRY_LOG_ERROR, "%s%s", b.buf,
+		   b.len && b.buf[b.len - 1] == '?' ? "" :
+		   "; see 'gantry --help'");
 	gantry_buf_release(&b);
 	if (json)
 		progress_json_error(cmd, EXIT_USAGE);
 	return EXIT_USAGE;
 }
 
-/* Rejects deploy-only flags on other commands. */
-static int deploy_flags_used(const struct options *o)
+static const struct cli_command *command_find(const char *name)
 {
-	return o->dry_run || o->only || o->skip || o->resume || o->approve ||
-	       o->no_rollback || o->force_promotion || o->allow_destroy;
+	size_t i;
+
+	for (i = 0; i < cli_ncommands; i++)
+		if (!strcmp(name, cli_commands[i].name))
+			return &cli_commands[i];
+	return NULL;
 }
 
+/* `gantry help`: the heading, every command's synopsis, the global
+   options and the exit codes. */
+static char *usage_text(void)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	size_t i;
+
+	gantry_buf_adds(&b, usage_head);
+	for (i = 0; i < cli_ncommands; i++)
+		if (cli_commands[i].synopsis)	/* t0000 fails without one */
+			gantry_buf_adds(&b, cli_commands[i].synopsis);
+	gantry_buf_adds(&b, usage_tail);
+	return gantry_buf_detach(&b);
+}
+
+/* "gantry deploy TAG [--dry-run] ...": a help text's usage lines as one
+   line. */
+static char *usage_line(const char *help)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	const char *p = help, *end = strstr(help, "\n\n");
+
+	if (!strncmp(p, "usage: ", 7))
+		p += 7;
+	if (!end)
+		end = p + strlen(p);
+	for (; p < end; p++) {
+		if (*p == ' ' || *p == '\n') {
+			if (b.len && b.buf[b.len - 1] != ' ')
+				gantry_buf_addch(&b, ' ');
+		} else {
+			gantry_buf_addch(&b, *p);
+		}
+	}
+	if (b.len && b.buf[b.len - 1] == ' ')
+		b.buf[--b.len] = '\0';
+	return gantry_buf_detach(&b);
+}
+
+static json_object *help_json(const struct cli_command *c, int full)
+{
+	json_object *j = json_object_new_object();
+	char *usage = usage_line(c->help);
+
+	json_object_object_add(j, full ? "command" : "name",
+			       json_object_new_string(c->name));
+	json_object_object_add(j, "usage", json_object_new_string(usage));
+	json_object_object_add(j, "summary",
+			       json_object_new_string(c->summary));
+	if (full)
+		json_object_object_add(j, "help",
+				       json_object_new_string(c->help));
+	free(usage);
+	return j;
+}
+
+/* gantry help [COMMAND], gantry [COMMAND] --help: on stdout, as text or
+   as one JSON document. */
+int cli_help(int json, const char *cmd)
+{
+	const struct cli_command *c = cmd ? command_find(cmd) : NULL;
+	json_object *j, *arr;
+	char *text;
+	size_t i;
+
+	if (c) {
+		if (json)
+			cli_print_json(help_json(c, 1));
+		else
+			fputs(c->help, stdout);
+		return EXIT_OK;
+	}
+	if (cmd)
+		return cli_usage_error(json, "help", "unknown command '%s'",
+				       cmd);
+	text = usage_text();
+	if (!json) {
+		fputs(text, stdout);
+		free(text);
+		return EXIT_OK;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "usage", json_object_new_string(
+		"gantry [GLOBAL OPTIONS] COMMAND [ARGS]"));
+	arr = json_object_new_array();
+	for (i = 0; i < cli_ncommands; i++)
+		json_object_array_add(arr, help_json(&cli_commands[i], 0));
+	json_object_object_add(j, "commands", arr);
+	json_object_object_add(j, "text", json_object_new_string(text));
+	free(text);
+	cli_print_json(j);
+	return EXIT_OK;
+}
+
+/* Not a command: a usage error, with the closest command when there is
+   one. */
+static int unknown_command(int json, const char *name)
+{
+	const char **names = gantry_xcalloc(cli_ncommands, sizeof(*names));
+	const char *dym;
+	size_t i;
+
+	for (i = 0; i < cli_ncommands; i++)
+		names[i] = cli_commands[i].name;
+	dym = did_you_mean(name, names, cli_ncommands);
+	free(names);
+	if (dym)
+		return cli_usage_error(json, name, "unknown command '%s'; did "
+				       "you mean '%s'?", name, dym);
+	return cli_usage_error(json, name, "unknown command '%s'", name);
+}
+
+/* Applies the command's entry: its options, its arguments, its session,
+   its handler and who reports a failure under --json.  Options are
+   checked first, even for a word that is no command. */
 static int dispatch(struct options *o, int argc, char **argv)
 {
-	const char *cmd = argv[0], *arg = argc > 1 ? argv[1] : NULL;
+	const char *name = argv[0];
+	const struct cli_command *c = command_find(name);
+	unsigned misused = options_given(o) & ~(c ? c->takes : 0);
 	struct session s;
-	int rc;
+	int rc, opened;
+	size_t i;
 
-	if (!strcmp(cmd, "batch")) {
-		if (!arg)
-			return usage_error(o->json, cmd, "'%s' needs a batch "
-					   "FILE", cmd);
-		if (argc > 2)
-			return usage_error(o->json, cmd, "unexpected argument "
-					   "'%s'", argv[2]);
-		return batch_main(o, arg);
-	}
-	if (o->jobs || o->fail_fast || o->matrix)
-		return usage_error(o->json, cmd, "-j, --fail-fast and "
-				   "--matrix belong to 'batch', not '%s'", cmd);
-	if (deploy_flags_used(o) && strcmp(cmd, "deploy") &&
-	    !(strcmp(cmd, "plan") == 0 && !o->dry_run && !o->resume &&
-	      !o->approve && !o->no_rollback) &&
-	    !(strcmp(cmd, "rollback") == 0 && !o->dry_run && !o->resume))
-		return usage_error(o->json, cmd, "deploy options given to "
-				   "'%s'", cmd);
-	if (o->to && strcmp(cmd, "rollback"))
-		return usage_error(o->json, cmd, "--to belongs to 'rollback', "
-				   "not '%s'", cmd);
-	if ((o->since || o->until || o->service || o->output ||
-	     (o->format && strcmp(cmd, "plugins"))) &&
-	    strcmp(cmd, "report"))
-		return usage_error(o->json, cmd, "--since, --until, --service, "
-				   "--format and -o belong to 'report', not "
-				   "'%s'", cmd);
-	if (!strcmp(cmd, "report")) {
-		rc = session_open(&s, o, NULL, SESSION_CONFIG | SESSION_OPTIONAL);
-		if (rc == EXIT_OK)
-			rc = report_command(&s, argc - 1, argv + 1);
-		if (rc != EXIT_OK && o->json)
-			progress_json_error(cmd, rc);
-		session_close(&s);
+	for (i = 0; i < GANTRY_ARRAY_SIZE(misplaced); i++)
+		if (misused & misplaced[i].opts)
+			return cli_usage_error(o->json, name, "%s '%s'",
+					       misplaced[i].msg, name);
+	if (!c)
+		return unknown_command(o->json, name);
+	if (argc - 1 < c->min_args && !(c->args & CLI_ARG_ENV && o->env))
+		return cli_usage_error(o->json, name, "'%s' needs %s",
+				       name, c->needs);
+	if (c->max_args != CLI_ARGS_ANY && argc - 1 > c->max_args)
+		return cli_usage_error(o->json, name, "unexpected "
+				       "argument '%s'", argv[c->max_args + 1]);
+	if (c->check && (rc = c->check(o->json, argc, argv)) != EXIT_OK)
 		return rc;
-	}
-	if (!strcmp(cmd, "rollback")) {
-		if (!arg && !o->env)
-			return usage_error(o->json, cmd, "'%s' needs an "
-					   "environment ENV", cmd);
-		if (argc > 2)
-			return usage_error(o->json, cmd, "unexpected argument "
-					   "'%s'", argv[2]);
-		if (arg)
-			o->env = arg;
-		rc = session_open(&s, o, NULL, SESSION_CONFIG | SESSION_ENV |
-				  SESSION_PLUGINS);
-		if (rc == EXIT_OK)
-			rc = pipeline_rollback(&s, s.conf.env->name);
-		else if (o->json)
-			progress_json_error(cmd, rc);
-		session_close(&s);
-		return rc;
-	}
-	if (!strcmp(cmd, "version"))
-		return cmd_version(o);
-	if (!strcmp(cmd, "help"))
-		return help_for(o->json, arg);
-	if (!strcmp(cmd, "deploy") || !strcmp(cmd, "plan")) {
-		if (!arg)
-			return usage_error(o->json, cmd, "'%s' needs a release "
-					   "TAG", cmd);
-		if (argc > 2)
-			return usage_error(o->json, cmd, "unexpected argument "
-					   "'%s'", argv[2]);
-		rc = session_open(&s, o, arg, SESSION_CONFIG | SESSION_ENV |
-				  SESSION_PLUGINS);
-		if (rc == EXIT_OK)
-			rc = !strcmp(cmd, "plan") ? pipeline_plan(&s, arg) :
-						    pipeline_deploy(&s, arg);
-		else if (o->json)
-			progress_json_error(cmd, rc);
-		session_close(&s);
-		return rc;
-	}
-	if (!strcmp(cmd, "plugins")) {
-		if (arg && strcmp(arg, "list") && strcmp(arg, "show"))
-			return usage_error(o->json, cmd, "unknown plugins "
-					   "command '%s'; use 'list' or 'show "
-					   "NAME'", arg);
-		if (arg && !strcmp(arg, "show") && argc < 3)
-			return usage_error(o->json, "plugins show", "'%s' "
-					   "needs a plugin NAME", "plugins show");
-		rc = session_open(&s, o, NULL, SESSION_OPTIONAL);
-		if (rc == EXIT_OK)
-			rc = arg && !strcmp(arg, "show") ?
-				cmd_plugins_show(&s, argv[2]) :
-				cmd_plugins_list(&s);
-		else if (o->json)
-			progress_json_error(cmd, rc);
-		session_close(&s);
-		return rc;
-	}
-	if (!strcmp(cmd, "config")) {
-		if (!arg || strcmp(arg, "check"))
-			return usage_error(o->json, cmd, "unknown config "
-					   "command '%s'; use 'config check "
-					   "[ENV]'", arg ? arg : "");
-		return cmd_config_check(o, argc > 2 ? argv[2] : NULL);
-	}
-	if (!strcmp(cmd, "history") || !strcmp(cmd, "status") ||
-	    !strcmp(cmd, "lock") || !strcmp(cmd, "unlock")) {
-		if (argc > 2)
-			return usage_error(o->json, cmd, "unexpected argument "
-					   "'%s'", argv[2]);
-		rc = session_open(&s, o, NULL, SESSION_CONFIG);
-		if (rc == EXIT_OK) {
-			if (!strcmp(cmd, "history"))
-				rc = cmd_history(&s, arg);
-			else if (!strcmp(cmd, "status"))
-				rc = cmd_status(&s, arg);
-			else
-				rc = cmd_lock(&s, arg, !strcmp(cmd, "unlock"));
-		}
-		if (rc != EXIT_OK && rc != EXIT_LOCKED && o->json)
-			progress_json_error(cmd, rc);
-		session_close(&s);
-		return rc;
-	}
-	{
-		static const char *const cmds[] = {
-			"deploy", "plan", "rollback", "batch", "history",
-			"status", "lock", "unlock", "report",
-			"plugins", "config", "version", "help"
-		};
-		const char *dym = did_you_mean(cmd, cmds,
-					       GANTRY_ARRAY_SIZE(cmds));
-
-		if (dym) {
-			gantry_log(NULL, GANTRY_LOG_ERROR, "unknown command "
-				   "'%s'; did you mean '%s'?", cmd, dym);
-			if (o->json)
-				progress_json_error(cmd, EXIT_USAGE);
-			return EXIT_USAGE;
-		}
-	}
-	return usage_error(o->json, cmd, "unknown command '%s'", cmd);
+	if (!c->session)
+		return c->run(o, NULL, argc, argv);
+	if (c->args & CLI_ARG_ENV && argc > 1)
+		o->env = argv[1];
+	rc = session_open(&s, o, c->args & CLI_ARG_TAG ? argv[1] : NULL,
+			  c->session);
+	opened = rc == EXIT_OK;
+	if (opened)
+		rc = c->run(o, &s, argc, argv);
+	if (rc != EXIT_OK && o->json &&
+	    (c->json == CLI_JSON_FAILURE ? rc != EXIT_LOCKED :
+	     c->json == CLI_JSON_SESSION && !opened))
+		progress_json_error(name, rc);
+	session_close(&s);
+	return rc;
 }
 
 int cli_main(int argc, char **argv)
@@ -519,31 +384,35 @@ int cli_main(int argc, char **argv)
 		case 'j':
 			n = strtol(optarg, &end, 10);
 			if (*end || end == optarg || n < 1 || n > 1024)
-				return usage_error(o.json, "", "-j needs how "
-						   "many deploys run at once "
-						   "(1 to 1024), not '%s'",
-						   optarg);
+				return cli_usage_error(o.json, "", "-j needs "
+						       "how many deploys run "
+						       "at once (1 to 1024), "
+						       "not '%s'", optarg);
 			o.jobs = (int)n;
 			break;
 		case OPT_FAIL_FAST: o.fail_fast = 1; break;
 		case OPT_MATRIX: o.matrix = 1; break;
 		case 'h': case OPT_HELP: help = 1; break;
 		case ':':
-			return usage_error(o.json, "", "option '%s' needs a value",
-					   argv[optind - 1]);
+			return cli_usage_error(o.json, "", "option '%s' needs "
+					       "a value", argv[optind - 1]);
 		default:
-			return usage_error(o.json, "", "unknown option '%s'",
-					   argv[optind - 1]);
+			return cli_usage_error(o.json, "", "unknown option "
+					       "'%s'", argv[optind - 1]);
 		}
 	}
 	color = !o.no_color && !getenv("NO_COLOR") && isatty(STDERR_FILENO);
 	gantry_i_log_setup(o.verbosity, color);
 	if (help)
-		return help_for(o.json, optind < argc ? argv[optind] : NULL);
+		return cli_help(o.json, optind < argc ? argv[optind] : NULL);
 	if (optind >= argc) {
+		char *text;
+
 		if (o.json)
-			return usage_error(1, "", "gantry needs a command");
-		fputs(usage_text, stderr);
+			return cli_usage_error(1, "", "gantry needs a command");
+		text = usage_text();
+		fputs(text, stderr);
+		free(text);
 		return EXIT_USAGE;
 	}
 	return dispatch(&o, argc - optind, argv + optind);

@@ -1,6 +1,7 @@
 /*
- * commands.h - the read-only commands, shared by cli.c (which parses and
- * dispatches) and the files that implement them.
+ * commands.h - the read-only commands, shared by the command table
+ * (cli_commands.c, whose handlers call them), cli.c (the output helpers)
+ * and the files that implement them.
  */
 #ifndef GANTRY_COMMANDS_H
 #define GANTRY_COMMANDS_H

@@ -10,7 +10,8 @@ core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c co
 	core/pipeline_plan.c core/pipeline_rollback.c core/progress.h core/progress.c \
 	core/batch.h core/batch_i.h core/batch.c core/batch_draw.c core/batch_file.c \
 	core/report.h core/report.c core/report_text.c core/report_html.c \
-	core/cli_report.c core/loader.c core/optrules.h core/optrules.c \
+	core/cli_report.c core/cli_commands.c core/loader.c \
+	core/optrules.h core/optrules.c \
 	core/journal.c core/journal_record.c core/lock.c \
 	core/statedir.h core/statedir.c core/state.h core/state.c \
 	core/state_aws.h core/state_aws.c core/state_aws_lock.c \

@@ -18,7 +18,11 @@ expect_out "exit codes:"
 expect_out "6 locked by another deploy"
 ok "--help documents commands and exit codes"
 
-for c in deploy plan history status lock unlock plugins config; do
+run --json help
+expect_rc 0
+commands=$(json_get "$TMP/out" '" ".join(c["name"] for c in d["commands"])')
+[ -n "$commands" ] || fail "no commands in --json help"
+for c in $commands; do
 	run help $c
 	expect_rc 0 "help $c"
 	expect_out "usage: gantry $c"
@@ -61,3 +65,34 @@ run --json -c nonexistent.cfg plan v1.0.0
 expect_rc 2
 [ "$(json_get "$TMP/out" 'd["exit_code"]')" = "2" ] || fail "json error doc"
 ok "--json failure still prints one JSON document"
+
+# The command table (--json help), the text of `gantry help`, the bash
+# completion and the man page name the same commands: a command added to
+# the table is added to the other three too.
+run --json help
+table=$(json_get "$TMP/out" '" ".join(sorted(c["name"] for c in d["commands"]))')
+run help
+text=$(sed -n '/^commands:$/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p' "$TMP/out" | LC_ALL=C sort -u | tr '\n' ' ')
+completion=$(sed -n 's/^[[:space:]]*local commands="\(.*\)"$/\1/p' \
+	"$top_srcdir/contrib/completion/gantry.bash" | tr ' ' '\n' | LC_ALL=C sort -u | tr '\n' ' ')
+# Man: the first word of each .TP heading in COMMANDS, and of each part
+# after ", " (".BI "lock " ENV ", unlock " ENV").
+man=$(python3 - "$top_srcdir/docs/man/gantry.1" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")
+sec = lines[lines.index(".SH COMMANDS") + 1:]
+sec = sec[:next(i for i, l in enumerate(sec) if l.startswith(".SH "))]
+names = set()
+for i, l in enumerate(sec):
+    if l == ".TP":
+        head = re.sub(r'^\.B[IR]? ', '', sec[i + 1]).replace('"', '')
+        names.update(part.split()[0] for part in head.split(", "))
+print(" ".join(sorted(names)))
+PY
+)
+[ "$(echo $table | wc -w)" -ge 13 ] || fail "command table: $table"
+[ "$(echo $text)" = "$table" ] || fail "'gantry help' lists '$(echo $text)', the table '$table'"
+[ "$(echo $completion)" = "$table" ] ||
+	fail "contrib/completion/gantry.bash lists '$(echo $completion)', the table '$table'"
+[ "$man" = "$table" ] || fail "docs/man/gantry.1 COMMANDS lists '$man', the table '$table'"
+ok "help, bash completion and man page list the commands of the table"

@@ -58,8 +58,9 @@ ok "missing and extra arguments print an error document"
 run --json help
 expect_rc 0
 one_doc "help"
-[ "$(json_get "$TMP/out" 'sorted(c["name"] for c in d["commands"]) == sorted(["deploy", "plan", "rollback", "batch", "history", "status", "lock", "unlock", "plugins", "config", "report", "version", "help"])')" = True ] ||
+[ "$(json_get "$TMP/out" 'set(["deploy", "plan", "rollback", "batch", "history", "status", "lock", "unlock", "plugins", "config", "report", "version", "help"]) <= set(c["name"] for c in d["commands"])')" = True ] ||
 	fail "help lists the commands"
+commands=$(json_get "$TMP/out" '" ".join(c["name"] for c in d["commands"])')
 [ "$(json_get "$TMP/out" 'all(c["usage"].startswith("gantry " + c["name"]) and c["summary"] for c in d["commands"])')" = True ] ||
 	fail "every command has usage and summary"
 [ "$(json_get "$TMP/out" '"exit codes:" in d["text"]')" = True ] || fail "help text"
@@ -68,7 +69,7 @@ expect_rc 0
 one_doc "--help"
 ok "--json help is a document of the commands"
 
-for c in deploy plan rollback batch history status lock unlock plugins config report version help; do
+for c in $commands; do
 	run --json help $c
 	expect_rc 0 "help $c"
 	one_doc "help $c"
