@@ -404,7 +404,7 @@ int aws_i_perform(struct gantry_aws *aws, struct aws_request *req)
 			rc = interrupted(aws);
 			break;
 		}
-		if (limit == 0) {
+		if (limit < 0) {
 			rc = out_of_time(aws, base);
 			break;
 		}

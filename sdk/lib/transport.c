@@ -280,6 +280,12 @@ void *tx_i_prepare(struct tx *tx)
 	CURL *h;
 
 	response_clear(tx);
+	if (timeout < 0) {
+		tx->fail = TX_TIMEDOUT;
+		tx->error = gantry_xasprintf("no time left of the stage's %u s "
+					       "timeout", tx->ctx->timeout);
+		return NULL;
+	}
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK) {
 		tx->fail = TX_FINAL;
@@ -492,7 +498,7 @@ long tx_attempt_timeout(const struct tx *tx)
 	if (budget < 0)
 		return tx->timeout_ms;
 	if (budget == 0)
-		return 0;
+		return -1;
 	return tx->timeout_ms > 0 && tx->timeout_ms < budget ?
 		tx->timeout_ms : budget;
 }
@@ -569,14 +575,6 @@ int tx_perform(struct tx *tx)
 	for (;;) {
 		long ms;
 
-		if (tx_attempt_timeout(tx) == 0 && tx->ctx) {
-			response_clear(tx);
-			tx->fail = TX_TIMEDOUT;
-			tx->error = gantry_xasprintf("no time left of the "
-						       "stage's %u s timeout",
-						       tx->ctx->timeout);
-			return -1;
-		}
 		tx_attempt(tx);
 		ms = tx_retry_ms(tx);
 		if (ms < 0)

@@ -146,8 +146,9 @@ int tx_transient(const struct tx *tx);
 /* The policy: milliseconds to wait before the next attempt, or -1 when
    there is to be none. */
 long tx_retry_ms(struct tx *tx);
-/* The attempt timeout the deadline allows: timeout_ms, cut to the
-   ctx's budget; 0 when no attempt fits any more. */
+/* The attempt timeout the deadline allows: timeout_ms (0: none), cut
+   to the ctx's budget; -1 when no attempt fits any more (an attempt
+   then fails at once, TX_TIMEDOUT). */
 long tx_attempt_timeout(const struct tx *tx);
 /* Sleeps ms in slices; -1 as soon as an interrupt arrives. */
 int tx_nap(long ms);
