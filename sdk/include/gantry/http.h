@@ -34,9 +34,13 @@
  *	gantry_http_body_file(req, fd, 0, size);
  *	gantry_http_body_hook(req, check_digest, &state);
  *	gantry_http_pool_add(pool, req);
- *	while ((done = gantry_http_pool_next(pool, 100, &rc)) ||
- *	       gantry_http_pool_pending(pool))
- *		...
+ *	while (gantry_http_pool_pending(pool)) {
+ *		done = gantry_http_pool_next(pool, 100, &rc);
+ *		if (done)
+ *			... rc and done's answer, as gantry_http_perform
+ *		... check the timeout, draw progress (gantry_http_sent)
+ *	}
+ *	gantry_http_pool_free(pool);
  *
  * Since ABI 1.0; the streaming body, the stall limit, the pool and
  * gantry_http_sent/gantry_http_transient since ABI 1.1.
