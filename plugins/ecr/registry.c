@@ -96,6 +96,19 @@ static void registry_reason(const struct gantry_http *req, char *out,
 	gantry_json_free(doc);
 }
 
+/* The transport's reason, without its "cannot reach <url>: " (the
+   message names the registry and the request itself). */
+static const char *why(const struct gantry_http *req)
+{
+	const char *e = gantry_http_error(req), *sep;
+
+	if (!e)
+		return "no answer";
+	if (!strncmp(e, "cannot reach ", 13) && (sep = strstr(e, ": ")))
+		return sep + 2;
+	return e;
+}
+
 void registry_describe(struct registry *r, const struct gantry_http *req,
 		       int rc, const char *what)
 {
@@ -108,11 +121,15 @@ void registry_describe(struct registry *r, const struct gantry_http *req,
 			 "at registry '%s'", what, r->host);
 		return;
 	}
-	if (rc < 0) {
+	if (rc < 0 && gantry_http_transient(req)) {
 		snprintf(r->err, sizeof(r->err), "cannot reach registry '%s' "
 			 "(%s): %s; check that it is up and that option "
-			 "'registry' names it", r->host, what,
-			 gantry_http_error(req));
+			 "'registry' names it", r->host, what, why(req));
+		return;
+	}
+	if (rc < 0) {
+		snprintf(r->err, sizeof(r->err), "registry '%s' failed %s: %s",
+			 r->host, what, why(req));
 		return;
 	}
 	registry_reason(req, reason, sizeof(reason));
