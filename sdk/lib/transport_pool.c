@@ -11,13 +11,18 @@
 
 #include "transport.h"
 
+/* An array element (arrays of bare pointers read as mistakes). */
+struct slot {
+	struct tx *tx;
+};
+
 struct tx_pool {
 	CURLM *multi;
-	struct tx **waiting;		/* retries not yet due */
+	struct slot *waiting;		/* retries not yet due */
 	size_t nwaiting, awaiting;
-	struct tx **done;		/* finished, not yet handed back */
+	struct slot *done;		/* finished, not yet handed back */
 	size_t ndone, adone;
-	struct tx **running;		/* transfers in the multi handle */
+	struct slot *running;		/* transfers in the multi handle */
 	size_t nrunning, arunning;
 };
 
@@ -35,7 +40,7 @@ struct tx_pool *tx_pool_new(void)
 static void finished(struct tx_pool *pool, struct tx *tx)
 {
 	GANTRY_GROW(pool->done, pool->ndone + 1, pool->adone);
-	pool->done[pool->ndone++] = tx;
+	pool->done[pool->ndone++].tx = tx;
 }
 
 /* Starts tx's next attempt; a request that cannot start is done. */
@@ -56,7 +61,7 @@ static void start(struct tx_pool *pool, struct tx *tx)
 	if (curl_multi_add_handle(pool->multi, h) != CURLM_OK)
 		abort();
 	GANTRY_GROW(pool->running, pool->nrunning + 1, pool->arunning);
-	pool->running[pool->nrunning++] = tx;
+	pool->running[pool->nrunning++].tx = tx;
 }
 
 void tx_pool_add(struct tx_pool *pool, struct tx *tx)
@@ -77,7 +82,7 @@ static void ended(struct tx_pool *pool, struct tx *tx, CURLcode cc)
 
 	curl_multi_remove_handle(pool->multi, tx->easy);
 	for (i = 0; i < pool->nrunning; i++)
-		if (pool->running[i] == tx) {
+		if (pool->running[i].tx == tx) {
 			pool->running[i] = pool->running[--pool->nrunning];
 			break;
 		}
@@ -92,7 +97,7 @@ static void ended(struct tx_pool *pool, struct tx *tx, CURLcode cc)
 		     "transient status", ms, tx->attempt + 1, tx->attempts);
 	tx->wake = gantry_now() + ms / 1000.0;
 	GANTRY_GROW(pool->waiting, pool->nwaiting + 1, pool->awaiting);
-	pool->waiting[pool->nwaiting++] = tx;
+	pool->waiting[pool->nwaiting++].tx = tx;
 }
 
 /* Starts the retries that are due; the milliseconds until the next one
@@ -103,7 +108,7 @@ static long wake_due(struct tx_pool *pool, long cap)
 	size_t i = 0;
 
 	while (i < pool->nwaiting) {
-		struct tx *tx = pool->waiting[i];
+		struct tx *tx = pool->waiting[i].tx;
 		long ms = (long)((tx->wake - now) * 1000);
 
 		if (ms > 0 && !gantry_i_interrupted) {
@@ -120,7 +125,7 @@ static long wake_due(struct tx_pool *pool, long cap)
 
 static struct tx *hand_back(struct tx_pool *pool, int *rc)
 {
-	struct tx *tx = pool->done[0];
+	struct tx *tx = pool->done[0].tx;
 
 	memmove(pool->done, pool->done + 1,
 		--pool->ndone * sizeof(*pool->done));
@@ -174,7 +179,8 @@ void tx_pool_free(struct tx_pool *pool)
 	if (!pool)
 		return;
 	for (i = 0; i < pool->nrunning; i++)
-		curl_multi_remove_handle(pool->multi, pool->running[i]->easy);
+		curl_multi_remove_handle(pool->multi,
+					 pool->running[i].tx->easy);
 	curl_multi_cleanup(pool->multi);
 	free(pool->running);
 	free(pool->waiting);
