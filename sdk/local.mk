@@ -11,11 +11,14 @@ noinst_LTLIBRARIES += sdk/libgantrysdk.la
 sdk_libgantrysdk_la_SOURCES = \
 	sdk/lib/internal.h \
 	sdk/lib/util.c sdk/lib/buf.c sdk/lib/config.c sdk/lib/context.c sdk/lib/log.c \
-	sdk/lib/cmd.c sdk/lib/http.c sdk/lib/json.c \
+	sdk/lib/cmd.c sdk/lib/json.c sdk/lib/digest.c \
+	sdk/lib/transport.h sdk/lib/transport.c sdk/lib/transport_pool.c \
+	sdk/lib/http.c \
 	sdk/lib/aws_internal.h sdk/lib/aws.c sdk/lib/aws_call.c \
-	sdk/lib/aws_creds.c sdk/lib/aws_xml.c
-# The AWS client (aws.h): signing by libcurl, SHA-256 by libcrypto, XML
-# answers read with libxml2.
+	sdk/lib/aws_creds.c sdk/lib/aws_error.c sdk/lib/aws_xml.c
+# The one HTTP transport (transport.c: every curl handle of libgantry)
+# under http.h and the AWS client (aws.h: signing by libcurl, XML
+# answers read with libxml2); SHA-256 by libcrypto (digest.h).
 sdk_libgantrysdk_la_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
 sdk_libgantrysdk_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) \
 	$(XML_CFLAGS) $(CRYPTO_CFLAGS)
@@ -53,7 +56,8 @@ gantryinclude_HEADERS = \
 	sdk/include/gantry/config.h sdk/include/gantry/context.h \
 	sdk/include/gantry/cmd.h sdk/include/gantry/http.h \
 	sdk/include/gantry/json.h sdk/include/gantry/buf.h \
-	sdk/include/gantry/aws.h sdk/include/gantry/util.h
+	sdk/include/gantry/aws.h sdk/include/gantry/util.h \
+	sdk/include/gantry/digest.h
 
 pkgconfig_DATA = sdk/gantry-sdk.pc
 EXTRA_DIST += sdk/gantry-sdk.pc.in

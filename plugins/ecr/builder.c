@@ -95,7 +95,7 @@ static int read_digest(const char *path, char *digest)
 int builder_push(const struct builder_push *b, struct gantry_ctx *ctx,
 		 char *digest)
 {
-	char *dir = ecr_xasprintf("%s/gantry-ecr-auth.XXXXXX", tmp_base());
+	char *dir = gantry_xasprintf("%s/gantry-ecr-auth.XXXXXX", tmp_base());
 	char *auth = NULL, *digest_file = NULL, *dest = NULL, *storage = NULL;
 	struct gantry_cmd *cmd = NULL;
 	long left = gantry_ctx_remaining(ctx);
@@ -108,24 +108,24 @@ int builder_push(const struct builder_push *b, struct gantry_ctx *ctx,
 		free(dir);
 		return rc;
 	}
-	auth = ecr_xasprintf("%s/config.json", dir);
-	digest_file = ecr_xasprintf("%s/digest", dir);
+	auth = gantry_xasprintf("%s/config.json", dir);
+	digest_file = gantry_xasprintf("%s/digest", dir);
 	if (write_auth(auth, b) < 0) {
 		rc = gantry_fail(ctx, GANTRY_EFAIL, "cannot write the private "
 				 "auth file '%s': %s", auth, strerror(errno));
 		goto out;
 	}
-	dest = ecr_xasprintf("docker://%s/%s:%s", b->host, b->repo, b->tag);
+	dest = gantry_xasprintf("docker://%s/%s:%s", b->host, b->repo, b->tag);
 	cmd = gantry_cmd_new("buildah");
 	if (!cmd)
 		abort();
 	if (b->storage) {
 		gantry_cmd_arg(cmd, "--root");
-		storage = ecr_xasprintf("%s/root", b->storage);
+		storage = gantry_xasprintf("%s/root", b->storage);
 		gantry_cmd_arg(cmd, storage);
 		free(storage);
 		gantry_cmd_arg(cmd, "--runroot");
-		storage = ecr_xasprintf("%s/run", b->storage);
+		storage = gantry_xasprintf("%s/run", b->storage);
 		gantry_cmd_arg(cmd, storage);
 		gantry_cmd_arg(cmd, "--storage-driver");
 		gantry_cmd_arg(cmd, "vfs");

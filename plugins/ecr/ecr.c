@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
+#include <gantry/digest.h>
 
 #include "ecr.h"
 
@@ -148,7 +148,7 @@ static int ecr_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	int rc;
 
 	*state = NULL;
-	st = ecr_xcalloc(1, sizeof(*st));
+	st = gantry_xcalloc(1, sizeof(*st));
 	st->registry = nonempty(gantry_config_string(cfg, "registry", NULL));
 	st->repository = gantry_config_string(cfg, "repository", "");
 	st->create_repository = gantry_config_bool(cfg, "create_repository",
@@ -205,7 +205,7 @@ static int ecr_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	st->parallel = (unsigned)parallel;
 	mounts = gantry_config_lookup(cfg, "mount_from");
 	n = gantry_config_length(mounts);
-	st->mount_from = ecr_xcalloc(n + 1, sizeof(*st->mount_from));
+	st->mount_from = gantry_xcalloc(n + 1, sizeof(*st->mount_from));
 	for (i = 0; i < n; i++) {
 		const char *m = gantry_config_text(gantry_config_at(mounts, i));
 
@@ -245,8 +245,8 @@ static char *resolve(struct gantry_ctx *ctx, const char *path)
 	const char *dir = gantry_ctx_get(ctx, "config.dir");
 
 	if (path[0] == '/' || !dir || !*dir)
-		return ecr_xstrdup(path);
-	return ecr_xasprintf("%s/%s", dir, path);
+		return gantry_xstrdup(path);
+	return gantry_xasprintf("%s/%s", dir, path);
 }
 
 /*
@@ -259,9 +259,9 @@ static int authenticate(const struct ecr_state *st, struct session *s,
 {
 	struct gantry_json *out = NULL;
 	const char *token, *proxy;
-	unsigned char *plain;
+	char *plain;
 	size_t len;
-	int rc, n;
+	int rc;
 
 	rc = gantry_aws_json(s->aws, "ecr", "GetAuthorizationToken", "{}",
 			     &out);
@@ -279,35 +279,29 @@ static int authenticate(const struct ecr_state *st, struct session *s,
 				   "token");
 	}
 	gantry_secret_add(token);
-	s->auth = ecr_xstrdup(token);
-	len = strlen(token);
-	plain = ecr_xcalloc(len / 4 * 3 + 4, 1);
-	n = EVP_DecodeBlock(plain, (const unsigned char *)token, (int)len);
-	if (n > 0 && len >= 1 && token[len - 1] == '=')
-		n--;
-	if (n > 0 && len >= 2 && token[len - 2] == '=')
-		n--;
-	if (n > 0)
-		plain[n] = '\0';
-	if (n <= 0 || !strchr((char *)plain, ':')) {
-		memset(plain, 0, len / 4 * 3 + 4);
-		free(plain);
+	s->auth = gantry_xstrdup(token);
+	plain = gantry_base64_decode(token, &len);
+	if (!plain || !strchr(plain, ':')) {
+		if (plain) {
+			memset(plain, 0, len);
+			free(plain);
+		}
 		gantry_json_free(out);
 		return gantry_fail(ctx, GANTRY_EFAIL, "the ECR authorization "
 				   "token is not base64 \"user:password\"");
 	}
-	gantry_secret_add(strchr((char *)plain, ':') + 1);
-	memset(plain, 0, len / 4 * 3 + 4);
+	gantry_secret_add(strchr(plain, ':') + 1);
+	memset(plain, 0, len);
 	free(plain);
 
 	if (st->registry && strstr(st->registry, "://"))
-		s->base = ecr_xstrdup(st->registry);
+		s->base = gantry_xstrdup(st->registry);
 	else if (st->registry)
-		s->base = ecr_xasprintf("https://%s", st->registry);
+		s->base = gantry_xasprintf("https://%s", st->registry);
 	else if (proxy)
-		s->base = ecr_xstrdup(proxy);
+		s->base = gantry_xstrdup(proxy);
 	else if (*gantry_aws_account(s->aws))
-		s->base = ecr_xasprintf("https://%s.dkr.ecr.%s.amazonaws.com",
+		s->base = gantry_xasprintf("https://%s.dkr.ecr.%s.amazonaws.com",
 					gantry_aws_account(s->aws),
 					gantry_aws_region(s->aws));
 	gantry_json_free(out);
@@ -423,11 +417,11 @@ static int session_open(const struct ecr_state *st, struct session *s,
 		return gantry_fail(ctx, GANTRY_ECONFIG, "no tag to push: "
 				   "run docker-build before stage '%s' or set "
 				   "its option 'tag'", gantry_ctx_stage(ctx));
-	s->tag = ecr_xstrdup(tag);
+	s->tag = gantry_xstrdup(tag);
 	if (st->layout)
 		s->layout = resolve(ctx, st->layout);
 	else if (nonempty(gantry_ctx_get(ctx, "image.layout")))
-		s->layout = ecr_xstrdup(gantry_ctx_get(ctx, "image.layout"));
+		s->layout = gantry_xstrdup(gantry_ctx_get(ctx, "image.layout"));
 	s->aws = gantry_aws_new(ctx);
 	if ((rc = authenticate(st, s, ctx)) < 0)
 		return rc;
@@ -461,8 +455,8 @@ static int look_up_tag(const struct ecr_state *st, struct session *s,
 static int publish(const struct ecr_state *st, struct session *s,
 		   struct gantry_ctx *ctx, const char *digest)
 {
-	char *uri = ecr_xasprintf("%s/%s:%s", s->host, st->repository, s->tag);
-	char *by_digest = ecr_xasprintf("%s/%s@%s", s->host, st->repository,
+	char *uri = gantry_xasprintf("%s/%s:%s", s->host, st->repository, s->tag);
+	char *by_digest = gantry_xasprintf("%s/%s@%s", s->host, st->repository,
 					digest);
 	int rc = 0;
 
@@ -534,15 +528,15 @@ static int run_builder(const struct ecr_state *st, struct session *s,
 				   "image.local is not set; run docker-build "
 				   "before stage '%s'", gantry_ctx_stage(ctx));
 	if (nonempty(gantry_ctx_get(ctx, "image.storage")))
-		storage = ecr_xstrdup(gantry_ctx_get(ctx, "image.storage"));
+		storage = gantry_xstrdup(gantry_ctx_get(ctx, "image.storage"));
 	else if (st->storage)
 		storage = resolve(ctx, st->storage);
 	else if (nonempty(getenv("XDG_CACHE_HOME")) &&
 		 getenv("XDG_CACHE_HOME")[0] == '/')
-		storage = ecr_xasprintf("%s/gantry/buildah",
+		storage = gantry_xasprintf("%s/gantry/buildah",
 					getenv("XDG_CACHE_HOME"));
 	else
-		storage = ecr_xasprintf("%s/.cache/gantry/buildah",
+		storage = gantry_xasprintf("%s/.cache/gantry/buildah",
 					getenv("HOME") ? getenv("HOME") : "");
 	b.image = image;
 	b.storage = storage;
@@ -558,14 +552,6 @@ static int run_builder(const struct ecr_state *st, struct session *s,
 	gantry_info(ctx, "pushed %s/%s:%s (%s) with buildah", s->host,
 		    st->repository, s->tag, digest);
 	return publish(st, s, ctx, digest);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int run_native(const struct ecr_state *st, struct session *s,
@@ -606,7 +592,7 @@ static int run_native(const struct ecr_state *st, struct session *s,
 		gantry_warn(ctx, "moving tag '%s' of '%s' from %s to %s "
 			    "(immutable = false)", s->tag, st->repository,
 			    s->remote, img.digest);
-	t0 = now_s();
+	t0 = gantry_now();
 	rc = registry_push_blobs(s->reg, st->repository, &img, st->parallel,
 				 st->mount_from, &stats);
 	if (rc < 0) {
@@ -621,7 +607,7 @@ static int run_native(const struct ecr_state *st, struct session *s,
 		    "%zu already there, %zu mounted, in %.2fs", s->host,
 		    st->repository, s->tag, img.digest, stats.uploaded,
 		    ecr_human_size(stats.bytes, size, sizeof(size)),
-		    stats.present, stats.mounted, now_s() - t0);
+		    stats.present, stats.mounted, gantry_now() - t0);
 	rc = publish(st, s, ctx, img.digest);
 out:
 	oci_clear(&img);

@@ -1,13 +1,16 @@
 /*
  * ecr.h - what the files of the ecr stage share.  Private to plugins/ecr/;
- * the plugin still exports nothing but its entry function, and no libcurl
- * or libcrypto type appears here.
+ * the plugin still exports nothing but its entry function.  It uses the
+ * public SDK only: HTTP (streaming, several requests at once) through
+ * gantry/http.h, SHA-256 and base64 through gantry/digest.h, allocation
+ * through gantry/util.h.
  *
  *   ecr.c       the descriptor, options, ECR auth and repository, plan, run
  *   layout.c    reading the image to push from an OCI image layout
- *   registry.c  the registry's HTTP API v2: manifests, parallel blob uploads
+ *   registry.c  the registry's HTTP API v2: requests, errors, manifests
+ *   push.c      blobs: presence, mounts, parallel streaming uploads
  *   builder.c   `buildah push` with a private, temporary auth file
- *   util.c      allocation, strings, SHA-256
+ *   util.c      digests and sizes
  */
 #ifndef GANTRY_PLUGIN_ECR_H
 #define GANTRY_PLUGIN_ECR_H
@@ -56,6 +59,29 @@ struct registry;
 struct registry *registry_new(const char *base, const char *auth,
 			      struct gantry_ctx *ctx);
 void registry_free(struct registry *r);
+
+/* registry.c's client, shared with push.c. */
+#define REG_ATTEMPTS 3
+#define REG_TIMEOUT_MS 120000L
+/* An upload that moves not a byte for this long is stalled. */
+#define REG_STALL_MS 60000L
+
+struct registry {
+	char *base;			/* scheme://host[:port] */
+	const char *host;		/* into base, for messages */
+	char *auth;			/* "Basic <token>" */
+	struct gantry_ctx *ctx;
+	char err[1200];
+	int unauthorized;
+};
+
+/* A request to the registry: its credentials, timeout and attempts. */
+struct gantry_http *registry_request(struct registry *r, const char *method,
+				     const char *url);
+/* Records why `what` failed: rc is gantry_http_perform's (0: an answer
+   that was not the one expected). */
+void registry_describe(struct registry *r, const struct gantry_http *req,
+		       int rc, const char *what);
 
 /* Why the last call failed, one line: "cannot reach registry ...". */
 const char *registry_error(const struct registry *r);
@@ -110,13 +136,6 @@ struct builder_push {
    negative code with the message recorded through gantry_fail. */
 int builder_push(const struct builder_push *b, struct gantry_ctx *ctx,
 		 char *digest);
-
-/* Allocation that aborts on failure: the stage runs in its own child
-   process, which the core records as failing. */
-void *ecr_xcalloc(size_t n, size_t size);
-void *ecr_xrealloc(void *p, size_t n);
-char *ecr_xstrdup(const char *s);
-char *ecr_xasprintf(const char *fmt, ...) GANTRY_PRINTF(1, 2);
 
 /* "sha256:<hex>" of data into out. */
 void ecr_sha256(const void *data, size_t len, char *out);

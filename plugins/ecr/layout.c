@@ -43,7 +43,7 @@ static char *slurp(const char *path, size_t *len)
 				errno = EFBIG;
 				return NULL;
 			}
-			buf = ecr_xrealloc(buf, cap + 1);
+			buf = gantry_xrealloc(buf, cap + 1);
 		}
 		got = fread(buf + n, 1, cap - n, f);
 		n += got;
@@ -64,7 +64,7 @@ static char *slurp(const char *path, size_t *len)
 
 static char *blob_path(const char *dir, const char *digest)
 {
-	return ecr_xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
+	return gantry_xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
 }
 
 /* The value of the ref.name annotation of a descriptor, or NULL: a key
@@ -112,11 +112,11 @@ static int add_blob(struct oci_image *img, const struct gantry_json *desc,
 			 "digest and size", what);
 		return -1;
 	}
-	img->blobs = ecr_xrealloc(img->blobs,
+	img->blobs = gantry_xrealloc(img->blobs,
 				  (img->nblobs + 1) * sizeof(*img->blobs));
 	b = &img->blobs[img->nblobs++];
-	b->digest = ecr_xstrdup(digest);
-	b->media_type = ecr_xstrdup(gantry_json_string(desc, "mediaType",
+	b->digest = gantry_xstrdup(digest);
+	b->media_type = gantry_xstrdup(gantry_json_string(desc, "mediaType",
 					"application/octet-stream"));
 	b->size = size;
 	b->path = blob_path(dir, digest);
@@ -145,7 +145,7 @@ int oci_read(const char *dir, const char *tag, struct oci_image *img,
 	int rc = -1;
 
 	memset(img, 0, sizeof(*img));
-	path = ecr_xasprintf("%s/index.json", dir);
+	path = gantry_xasprintf("%s/index.json", dir);
 	text = slurp(path, &len);
 	if (!text) {
 		snprintf(err, errlen, "cannot read '%s': %s", path,
@@ -206,7 +206,7 @@ int oci_read(const char *dir, const char *tag, struct oci_image *img,
 	}
 	if (!mtype)
 		mtype = gantry_json_string(manifest, "mediaType", NULL);
-	img->media_type = ecr_xstrdup(mtype ? mtype :
+	img->media_type = gantry_xstrdup(mtype ? mtype :
 			"application/vnd.oci.image.manifest.v1+json");
 	if (add_blob(img, gantry_json_get(manifest, "config"), dir, "config",
 		     err, errlen) < 0)

@@ -1,72 +1,23 @@
 /*
- * util.c - the ecr stage's allocators, SHA-256 and sizes.
+ * util.c - the ecr stage's digests and sizes.
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <gantry/digest.h>
 
 #include "ecr.h"
 
 #include "banned.h"
 
-void *ecr_xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (!p)
-		abort();
-	return p;
-}
-
-void *ecr_xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-
-	if (!q)
-		abort();
-	return q;
-}
-
-char *ecr_xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-
-	return memcpy(ecr_xrealloc(NULL, n), s, n);
-}
-
-char *ecr_xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	s = ecr_xrealloc(NULL, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
 void ecr_sha256(const void *data, size_t len, char *out)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	char hex[GANTRY_SHA256_HEX];
 
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
-		abort();
-	memcpy(out, "sha256:", 7);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	gantry_sha256_hex(data, len, hex);
+	snprintf(out, ECR_DIGEST_LEN, "sha256:%s", hex);
 }
 
 int ecr_digest_valid(const char *s)

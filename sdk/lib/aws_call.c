@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aws_internal.h"
+#include "transport.h"
 
 
 /* Describe*, List*, Get*, BatchGet* only read. */
@@ -61,7 +62,7 @@ static int prepare(struct gantry_aws *aws, const char *service,
 	if (aws->config_error)
 		return aws_i_fail(aws, GANTRY_ECONFIG, "", "%s",
 				  aws->config_error);
-	if ((rc = aws_i_curl(aws)) || (rc = aws_i_creds(aws)))
+	if ((rc = aws_i_creds(aws)))
 		return rc;
 	if (writes && (rc = check_account(aws)) < 0)
 		return rc;
@@ -130,19 +131,15 @@ int gantry_aws_json(struct gantry_aws *aws, const char *service,
 	return rc;
 }
 
-static void form_add(struct gantry_buf *b, CURL *h, const char *name,
+static void form_add(struct gantry_buf *b, const char *name,
 		     const char *value)
 {
-	char *n = curl_easy_escape(h, name, 0);
-	char *v = curl_easy_escape(h, value ? value : "", 0);
-
-	if (!n || !v) {
-		fputs("gantry: out of memory\n", stderr);
-		abort();
-	}
-	gantry_buf_addf(b, "%s%s=%s", b->len ? "&" : "", n, v);
-	curl_free(n);
-	curl_free(v);
+	if (b->len)
+		gantry_buf_addch(b, '&');
+	gantry_i_url_escape(b, name, strlen(name));
+	gantry_buf_addch(b, '=');
+	if (value)
+		gantry_i_url_escape(b, value, strlen(value));
 }
 
 int aws_i_query(struct gantry_aws *aws, const char *service,
@@ -159,12 +156,10 @@ int aws_i_query(struct gantry_aws *aws, const char *service,
 
 	*out = NULL;
 	aws_i_begin(aws, service, action);
-	if ((rc = aws_i_curl(aws)))
-		return rc;
-	form_add(&body, aws->curl, "Action", action);
-	form_add(&body, aws->curl, "Version", svc->version);
+	form_add(&body, "Action", action);
+	form_add(&body, "Version", svc->version);
 	for (i = 0; params[i] && params[i + 1]; i += 2)
-		form_add(&body, aws->curl, params[i], params[i + 1]);
+		form_add(&body, params[i], params[i + 1]);
 	req.svc = svc;
 	req.operation = action;
 	req.method = "POST";
@@ -234,15 +229,13 @@ int gantry_aws_query(struct gantry_aws *aws, const char *service,
 
 /* "/bucket/key/with spaces" with each segment URI-encoded once, as
    SigV4 for S3 expects. */
-static char *s3_path(CURL *h, const char *bucket, const char *key)
+static char *s3_path(const char *bucket, const char *key)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	const char *seg = key;
-	char *e;
 
-	e = curl_easy_escape(h, bucket, 0);
-	gantry_buf_addf(&b, "/%s", e ? e : "");
-	curl_free(e);
+	gantry_buf_addch(&b, '/');
+	gantry_i_url_escape(&b, bucket, strlen(bucket));
 	if (!key)
 		return gantry_buf_detach(&b);
 	gantry_buf_addch(&b, '/');
@@ -250,9 +243,7 @@ static char *s3_path(CURL *h, const char *bucket, const char *key)
 		const char *slash = strchr(seg, '/');
 		size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
 
-		e = curl_easy_escape(h, seg, (int)n);
-		gantry_buf_adds(&b, e ? e : "");
-		curl_free(e);
+		gantry_i_url_escape(&b, seg, n);
 		if (slash)
 			gantry_buf_addch(&b, '/');
 		seg = slash ? slash + 1 : NULL;
@@ -298,7 +289,7 @@ int gantry_aws_s3(struct gantry_aws *aws, const char *method,
 	} while (p);
 	va_end(ap);
 
-	path = s3_path(aws->curl, bucket, key);
+	path = s3_path(bucket, key);
 	req.svc = svc;
 	req.operation = op;
 	req.method = method;

@@ -1,15 +1,14 @@
 /*
- * aws_internal.h - what aws.c, aws_call.c, aws_creds.c and aws_xml.c share: the
- * client's state, one signed request with retries, the credential chain
- * and the XML reader.  Private to libgantry.
+ * aws_internal.h - what aws.c, aws_call.c, aws_creds.c, aws_error.c and
+ * aws_xml.c share: the client's state, one signed request with retries
+ * (over transport.h), errors, the credential chain and the XML reader.
+ * Private to libgantry.
  */
 #ifndef GANTRY_AWS_INTERNAL_H
 #define GANTRY_AWS_INTERNAL_H
 
 #include <stddef.h>
 #include <time.h>
-
-#include <curl/curl.h>
 
 #include <gantry/aws.h>
 #include "internal.h"
@@ -34,8 +33,6 @@ struct aws_service {
 
 struct gantry_aws {
 	struct gantry_ctx *ctx;
-	CURL *curl;
-	unsigned seed;
 
 	/* Settings, read once from ctx and the environment. */
 	char *region;
@@ -90,12 +87,19 @@ struct aws_request {
 };
 
 const struct aws_service *aws_i_service(const char *name);
-/* Makes the client's curl handle; 0 or a negative code (recorded). */
-int aws_i_curl(struct gantry_aws *aws);
 
 /* Resets the last-call error fields for a new call. */
 void aws_i_begin(struct gantry_aws *aws, const char *service,
 		 const char *operation);
+/* Frees the last-call error fields. */
+void aws_i_error_clear(struct gantry_aws *aws);
+/* Sets code, message and request id (copied) and the error line. */
+void aws_i_set_error(struct gantry_aws *aws, const char *code,
+		     const char *message, const char *request_id);
+/* Reads the error out of an unsuccessful answer into aws. */
+void aws_i_parse_error(struct gantry_aws *aws, struct aws_request *req);
+/* Non-zero for AWS's throttling error codes (retried like a 429). */
+int aws_i_throttling(const char *code);
 /* Records an error that is not an AWS response; returns code. */
 int aws_i_fail(struct gantry_aws *aws, int code, const char *err_code,
 	       const char *fmt, ...) GANTRY_PRINTF(4, 5);

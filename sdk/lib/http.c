@@ -1,62 +1,29 @@
 /*
- * http.c - HTTP requests over libcurl's easy interface, with retries of
- * transient failures (no response, 429, 5xx): exponential backoff with
- * jitter, Retry-After honoured.
+ * http.c - the public gantry_http_* API (gantry/http.h) over the one
+ * transport (transport.h), which owns the curl handles and the retry
+ * policy.
  *
  * Request headers are never logged: they carry tokens.
  */
 #include "config.h"
 
-#include <curl/curl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "internal.h"
+#include "transport.h"
 
 #define HTTP_DEFAULT_TIMEOUT_MS 30000L
 #define HTTP_DEFAULT_ATTEMPTS 3
-#define HTTP_BACKOFF_BASE_MS 200L
-#define HTTP_BACKOFF_CAP_MS 5000L
-#define HTTP_RETRY_AFTER_CAP_S 30L
-
-struct http_header {
-	char *name;
-	char *value;
-};
 
 struct gantry_http {
+	struct tx tx;
 	char *method;
 	char *url;
-	struct curl_slist *headers;
-	int has_expect;
 	char *body;
-	size_t bodylen;
-	int has_body;
-	long timeout_ms;
-	unsigned attempts;
-	int insecure;
 	char *cacert;
-
-	/* The response of the last attempt. */
-	long status;
-	struct gantry_buf resp;
-	struct http_header *rh;
-	size_t nrh, arh;
-	double seconds;
-	char *error;
+	int attempts_set;
+	int timeout_set;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 struct gantry_http *gantry_http_new(const char *method, const char *url)
 {
@@ -65,30 +32,21 @@ struct gantry_http *gantry_http_new(const char *method, const char *url)
 	if (!url)
 		return NULL;
 	req = gantry_xcalloc(1, sizeof(*req));
+	tx_init(&req->tx);
 	req->method = gantry_xstrdup(method && *method ? method : "GET");
 	req->url = gantry_xstrdup(url);
-	req->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
-	req->attempts = HTTP_DEFAULT_ATTEMPTS;
-	gantry_buf_init(&req->resp);
+	req->tx.method = req->method;
+	req->tx.url = req->url;
+	req->tx.timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
+	req->tx.attempts = HTTP_DEFAULT_ATTEMPTS;
 	return req;
 }
 
 void gantry_http_header(struct gantry_http *req, const char *name,
 			const char *value)
 {
-	struct curl_slist *l;
-	char *line;
-
-	if (!req || !name || !value)
-		return;
-	line = gantry_xasprintf("%s: %s", name, value);
-	l = curl_slist_append(req->headers, line);
-	free(line);
-	if (!l)
-		return;
-	req->headers = l;
-	if (!strcasecmp(name, "Expect"))
-		req->has_expect = 1;
+	if (req && name && value)
+		tx_header_add(&req->tx, name, value);
 }
 
 void gantry_http_body(struct gantry_http *req, const char *data, size_t len)
@@ -97,26 +55,68 @@ void gantry_http_body(struct gantry_http *req, const char *data, size_t len)
 		return;
 	free(req->body);
 	req->body = gantry_xstrndup(data ? data : "", data ? len : 0);
-	req->bodylen = data ? len : 0;
-	req->has_body = 1;
+	req->tx.body = req->body;
+	req->tx.len = data ? len : 0;
+	req->tx.has_body = 1;
+	req->tx.fd = -1;
+}
+
+void gantry_http_body_file(struct gantry_http *req, int fd,
+			   long long offset, long long length)
+{
+	if (!req || fd < 0 || offset < 0 || length < 0)
+		return;
+	free(req->body);
+	req->body = NULL;
+	req->tx.body = NULL;
+	req->tx.len = 0;
+	req->tx.has_body = 1;
+	req->tx.fd = fd;
+	req->tx.offset = offset;
+	req->tx.length = length;
+}
+
+void gantry_http_body_hook(struct gantry_http *req,
+			   int (*hook)(void *arg, const char *data,
+				       size_t len, long long offset),
+			   void *arg)
+{
+	if (!req)
+		return;
+	req->tx.hook = hook;
+	req->tx.hook_arg = arg;
 }
 
 void gantry_http_timeout_ms(struct gantry_http *req, long ms)
 {
-	if (req && ms > 0)
-		req->timeout_ms = ms;
+	if (req && ms > 0) {
+		req->tx.timeout_ms = ms;
+		req->timeout_set = 1;
+	}
+}
+
+void gantry_http_stall_ms(struct gantry_http *req, long ms)
+{
+	if (!req || ms <= 0)
+		return;
+	req->tx.stall_ms = ms;
+	if (!req->timeout_set)
+		req->tx.timeout_ms = 0;
 }
 
 void gantry_http_attempts(struct gantry_http *req, unsigned attempts)
 {
-	if (req)
-		req->attempts = attempts ? attempts : 1;
+	if (!req)
+		return;
+	req->tx.attempts = attempts ? attempts : 1;
+	/* Asked for: the caller knows a repeat is harmless. */
+	req->tx.retry_unsafe = 1;
 }
 
 void gantry_http_insecure(struct gantry_http *req)
 {
 	if (req)
-		req->insecure = 1;
+		req->tx.insecure = 1;
 }
 
 void gantry_http_cacert(struct gantry_http *req, const char *path)
@@ -125,72 +125,53 @@ void gantry_http_cacert(struct gantry_http *req, const char *path)
 		return;
 	free(req->cacert);
 	req->cacert = path ? gantry_xstrdup(path) : NULL;
+	req->tx.cacert = req->cacert;
 }
 
 long gantry_http_status(const struct gantry_http *req)
 {
-	return req ? req->status : 0;
+	return req ? req->tx.status : 0;
 }
 
 const char *gantry_http_response(const struct gantry_http *req, size_t *len)
 {
 	if (len)
-		*len = req ? req->resp.len : 0;
-	return req ? req->resp.buf : "";
+		*len = req ? req->tx.resp.len : 0;
+	return req ? req->tx.resp.buf : "";
 }
 
 const char *gantry_http_response_header(const struct gantry_http *req,
 					const char *name)
 {
-	size_t i;
-
-	if (!req || !name)
-		return NULL;
-	for (i = 0; i < req->nrh; i++)
-		if (!strcasecmp(req->rh[i].name, name))
-			return req->rh[i].value;
-	return NULL;
+	return req ? tx_response_header(&req->tx, name) : NULL;
 }
 
 double gantry_http_seconds(const struct gantry_http *req)
 {
-	return req ? req->seconds : 0;
+	return req ? req->tx.seconds : 0;
 }
 
+long long gantry_http_sent(const struct gantry_http *req)
+{
+	return req ? req->tx.sent : 0;
+}
+
+int gantry_http_transient(const struct gantry_http *req)
+{
+	return req ? tx_transient(&req->tx) : 0;
+}
+
+/* The message: the transport's reason, named for the URL. */
 const char *gantry_http_error(const struct gantry_http *req)
 {
-	return req ? req->error : NULL;
-}
-
-static void headers_clear(struct gantry_http *req)
-{
-	size_t i;
-
-	for (i = 0; i < req->nrh; i++) {
-		free(req->rh[i].name);
-		free(req->rh[i].value);
-	}
-	req->nrh = 0;
-}
-
-static void response_clear(struct gantry_http *req)
-{
-	headers_clear(req);
-	gantry_buf_reset(&req->resp);
-	req->status = 0;
-	req->seconds = 0;
-	free(req->error);
-	req->error = NULL;
+	return req ? req->tx.error : NULL;
 }
 
 void gantry_http_free(struct gantry_http *req)
 {
 	if (!req)
 		return;
-	response_clear(req);
-	free(req->rh);
-	gantry_buf_release(&req->resp);
-	curl_slist_free_all(req->headers);
+	tx_release(&req->tx);
 	free(req->method);
 	free(req->url);
 	free(req->body);
@@ -198,237 +179,90 @@ void gantry_http_free(struct gantry_http *req)
 	free(req);
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
+/* Turns the transport's outcome into gantry_http_perform's result, the
+   reason into a message that names the URL. */
+static int result(struct gantry_http *req)
 {
-	struct gantry_http *req = arg;
+	struct tx *tx = &req->tx;
+	char *msg;
 
-	gantry_buf_add(&req->resp, data, size * n);
-	return size * n;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-	struct gantry_http *req = arg;
-	size_t len = size * n, nl;
-	const char *colon, *v, *end = data + len;
-
-	/* A new status line (after 100 Continue, say) starts a new set. */
-	if (len >= 5 && !memcmp(data, "HTTP/", 5)) {
-		headers_clear(req);
-		return len;
-	}
-	colon = memchr(data, ':', len);
-	if (!colon)
-		return len;
-	for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
-		;
-	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
-			   end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	nl = (size_t)(colon - data);
-	GANTRY_GROW(req->rh, req->nrh + 1, req->arh);
-	req->rh[req->nrh].name = gantry_xstrndup(data, nl);
-	req->rh[req->nrh].value = gantry_xstrndup(v, (size_t)(end - v));
-	req->nrh++;
-	return len;
-}
-
-static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-		       curl_off_t ultotal, curl_off_t ulnow)
-{
-	return gantry_i_interrupted != 0;
-}
-
-static void setup(CURL *h, struct gantry_http *req, char *errbuf,
-		  struct curl_slist *headers)
-{
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 req->timeout_ms < 10000 ? req->timeout_ms : 10000L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "gantry/" PACKAGE_VERSION);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, req);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, req);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#endif
-	if (req->insecure) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	}
-	if (req->cacert)
-		curl_easy_setopt(h, CURLOPT_CAINFO, req->cacert);
-	if (headers)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-
-	if (!strcmp(req->method, "HEAD")) {
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-		return;
-	}
-	if (!strcmp(req->method, "GET") && !req->has_body) {
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-		return;
-	}
-	if (req->has_body || !strcmp(req->method, "POST")) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-				 req->body ? req->body : "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)req->bodylen);
-	}
-	if (strcmp(req->method, "POST"))
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-}
-
-/* True for failures a later attempt may not see: no connection, a
-   dropped one, a timeout.  Bad URLs and TLS verification are final. */
-static int transient(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_BAD_FUNCTION_ARGUMENT:
-	case CURLE_OUT_OF_MEMORY:
-	case CURLE_ABORTED_BY_CALLBACK:
-		return 0;
-	default:
-		return 1;
-	}
-}
-
-/* Milliseconds to wait before attempt `next` (2, 3, ...). */
-static long backoff_ms(const struct gantry_http *req, unsigned next,
-		       unsigned *seed)
-{
-	const char *ra = gantry_http_response_header(req, "Retry-After");
-	long ms = HTTP_BACKOFF_BASE_MS;
-	unsigned i;
-
-	if (ra && req->status) {
-		char *end;
-		long s = strtol(ra, &end, 10);
-
-		/* Only the delta-seconds form; an HTTP date falls back to
-		   our own schedule. */
-		if (end != ra && !*end && s >= 0)
-			return (s < HTTP_RETRY_AFTER_CAP_S ?
-				s : HTTP_RETRY_AFTER_CAP_S) * 1000;
-	}
-	for (i = 2; i < next && ms < HTTP_BACKOFF_CAP_MS; i++)
-		ms *= 2;
-	if (ms > HTTP_BACKOFF_CAP_MS)
-		ms = HTTP_BACKOFF_CAP_MS;
-	/* Half fixed, half random: spread clients that failed together. */
-	return ms / 2 + (long)(rand_r(seed) % (unsigned)(ms / 2 + 1));
-}
-
-/* Sleeps ms, in slices, so an interrupt is noticed; 0 or -1 if one was. */
-static int nap(long ms)
-{
-	while (ms > 0 && !gantry_i_interrupted) {
-		long slice = ms < 100 ? ms : 100;
-		struct timespec ts = { 0, slice * 1000000L };
-
-		nanosleep(&ts, NULL);
-		ms -= slice;
-	}
-	return gantry_i_interrupted ? -1 : 0;
+	if (tx->fail == TX_ANSWERED)
+		return GANTRY_OK;
+	if (tx->fail == TX_INTERRUPTED)
+		msg = gantry_xasprintf("request to %s interrupted", req->url);
+	else
+		msg = gantry_xasprintf("cannot reach %s: %s", req->url,
+					 tx->error ? tx->error : "no answer");
+	free(tx->error);
+	tx->error = msg;
+	return tx->fail == TX_INTERRUPTED ? GANTRY_EINTERRUPTED : GANTRY_EFAIL;
 }
 
 int gantry_http_perform(struct gantry_http *req, struct gantry_ctx *ctx)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	struct curl_slist *headers, *expect = NULL;
-	unsigned attempt, seed;
-	CURL *h;
-	CURLcode rc = CURLE_OK;
-	int result = GANTRY_EFAIL, interrupted = 0;
-
 	if (!req)
 		return GANTRY_EFAIL;
-	response_clear(req);
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK || !(h = curl_easy_init())) {
-		req->error = gantry_xasprintf("cannot reach %s: %s",
-						req->url,
-						"libcurl failed to initialise");
-		return GANTRY_EFAIL;
-	}
-	/* curl would otherwise wait a second for "100 Continue" before
-	   sending a large body; servers answer without it. */
-	headers = req->headers;
-	if (!req->has_expect && req->has_body) {
-		expect = curl_slist_append(NULL, "Expect:");
-		if (expect) {
-			expect->next = req->headers;
-			headers = expect;
-		}
-	}
-	seed = (unsigned)getpid() ^ (unsigned)(gantry_now() * 1e6);
+	req->tx.ctx = ctx;
+	req->tx.attempt = 0;
+	tx_perform(&req->tx);
+	return result(req);
+}
 
-	for (attempt = 1; attempt <= req->attempts; attempt++) {
-		if (attempt > 1) {
-			long ms = backoff_ms(req, attempt, &seed);
+struct gantry_http_pool {
+	struct tx_pool *pool;
+	struct gantry_ctx *ctx;
+};
 
-			gantry_log(ctx, GANTRY_LOG_DEBUG,
-				   "%s %s: %s; retrying in %ld ms (attempt %u "
-				   "of %u)", req->method, req->url,
-				   req->status ? "transient status" :
-				   req->error, ms, attempt, req->attempts);
-			if (nap(ms) < 0) {
-				interrupted = 1;
-				break;
-			}
-			response_clear(req);
-		}
-		if (gantry_i_interrupted) {
-			interrupted = 1;
-			break;
-		}
-		errbuf[0] = '\0';
-		curl_easy_reset(h);
-		setup(h, req, errbuf, headers);
-		rc = curl_easy_perform(h);
-		curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &req->seconds);
-		if (rc == CURLE_OK) {
-			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE,
-					  &req->status);
-			result = GANTRY_OK;
-			if (req->status != 429 && req->status < 500)
-				break;
-			continue;
-		}
-		result = GANTRY_EFAIL;
-		req->status = 0;
-		req->error = gantry_xasprintf("cannot reach %s: %s", req->url,
-						errbuf[0] ? errbuf :
-						curl_easy_strerror(rc));
-		interrupted = rc == CURLE_ABORTED_BY_CALLBACK;
-		if (!transient(rc))
-			break;
-	}
-	if (interrupted) {
-		result = GANTRY_EINTERRUPTED;
-		free(req->error);
-		req->error = gantry_xasprintf("request to %s interrupted",
-						req->url);
-	}
-	if (expect) {
-		expect->next = NULL;
-		curl_slist_free_all(expect);
-	}
-	curl_easy_cleanup(h);
-	return result;
+struct gantry_http_pool *gantry_http_pool_new(struct gantry_ctx *ctx)
+{
+	struct gantry_http_pool *p = gantry_xcalloc(1, sizeof(*p));
+
+	p->pool = tx_pool_new();
+	p->ctx = ctx;
+	return p;
+}
+
+void gantry_http_pool_add(struct gantry_http_pool *pool,
+			  struct gantry_http *req)
+{
+	if (!pool || !req)
+		return;
+	req->tx.ctx = pool->ctx;
+	req->tx.attempt = 0;
+	tx_pool_add(pool->pool, &req->tx);
+}
+
+struct gantry_http *gantry_http_pool_next(struct gantry_http_pool *pool,
+					  long wait_ms, int *rc)
+{
+	struct gantry_http *req;
+	struct tx *tx;
+	int r;
+
+	if (rc)
+		*rc = GANTRY_OK;
+	if (!pool)
+		return NULL;
+	tx = tx_pool_next(pool->pool, wait_ms, &r);
+	if (!tx)
+		return NULL;
+	/* tx is the first member of its gantry_http. */
+	req = (struct gantry_http *)(void *)tx;
+	r = result(req);
+	if (rc)
+		*rc = r;
+	return req;
+}
+
+size_t gantry_http_pool_pending(const struct gantry_http_pool *pool)
+{
+	return pool ? tx_pool_pending(pool->pool) : 0;
+}
+
+void gantry_http_pool_free(struct gantry_http_pool *pool)
+{
+	if (!pool)
+		return;
+	tx_pool_free(pool->pool);
+	free(pool);
 }

@@ -1,12 +1,16 @@
 /*
  * check_http.c - HTTP requests against a scripted HTTP/1.1 server in a
- * thread on 127.0.0.1: status, body and headers both ways, retries of
- * 5xx and 429 (Retry-After), no retry of 4xx, connection failures.
+ * thread on 127.0.0.1: status, body and headers both ways, the retry
+ * policy (429, 500, 502-504 retried with backoff and Retry-After; other
+ * statuses, and non-idempotent requests not; the stage's deadline
+ * respected), connection failures, bodies streamed from a file through a
+ * hook, and several requests at once in a pool.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gantry/digest.h>
 #include "internal.h"
 
 #define MAX_RESPONSES 4
@@ -33,6 +38,7 @@ struct server {
 	size_t nresp;
 	struct gantry_buf req[MAX_RESPONSES];
 	size_t served;
+	int together;		/* accept every connection, then answer */
 	pthread_t thread;
 };
 
@@ -72,10 +78,39 @@ static void read_request(struct server *srv, int c, struct gantry_buf *b)
 	}
 }
 
+/* Answers only once all nresp connections are open: a client that
+   sent its requests one after the other would never get an answer. */
+static void serve_together(struct server *srv)
+{
+	int c[MAX_RESPONSES];
+	size_t i, n = 0;
+
+	while (n < srv->nresp) {
+		if (!wait_readable(srv->fd, srv->stop[0], 5000))
+			break;
+		c[n] = accept(srv->fd, NULL, NULL);
+		if (c[n] < 0)
+			break;
+		read_request(srv, c[n], &srv->req[n]);
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		if (n == srv->nresp &&
+		    write(c[i], srv->responses[i],
+			  strlen(srv->responses[i])) > 0)
+			srv->served++;
+		close(c[i]);
+	}
+}
+
 static void *serve(void *arg)
 {
 	struct server *srv = arg;
 
+	if (srv->together) {
+		serve_together(srv);
+		return NULL;
+	}
 	while (srv->served < srv->nresp) {
 		const char *r = srv->responses[srv->served];
 		int c;
@@ -95,14 +130,16 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void server_start(struct server *srv, const char *const *responses,
-			 size_t n)
+static void server_start_mode(struct server *srv,
+			      const char *const *responses, size_t n,
+			      int together)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
 	size_t i;
 
 	memset(srv, 0, sizeof(*srv));
+	srv->together = together;
 	for (i = 0; i < MAX_RESPONSES; i++)
 		gantry_buf_init(&srv->req[i]);
 	for (i = 0; i < n && i < MAX_RESPONSES; i++)
@@ -122,6 +159,12 @@ static void server_start(struct server *srv, const char *const *responses,
 	srv->port = ntohs(sa.sin_port);
 	ck_assert_int_eq(pipe(srv->stop), 0);
 	ck_assert_int_eq(pthread_create(&srv->thread, NULL, serve, srv), 0);
+}
+
+static void server_start(struct server *srv, const char *const *responses,
+			 size_t n)
+{
+	server_start_mode(srv, responses, n, 0);
 }
 
 static void server_stop(struct server *srv)
@@ -406,6 +449,310 @@ START_TEST(interrupt_stops_before_sending)
 }
 END_TEST
 
+#define STATUS(code, text) "HTTP/1.1 " #code " " text "\r\n" \
+	"Content-Length: 0\r\nConnection: close\r\n\r\n"
+#define CREATED STATUS(201, "Created")
+
+START_TEST(retried_statuses_back_off)
+{
+	static const char *const script[] = {
+		STATUS(500, "Internal Server Error"), STATUS(502, "Bad Gateway"),
+		STATUS(504, "Gateway Timeout"), OK_HELLO
+	};
+	struct server srv;
+	struct gantry_http *req;
+	double t0, took;
+	char *u;
+
+	server_start(&srv, script, 4);
+	u = url(&srv, "/");
+	req = gantry_http_new("GET", u);
+	gantry_http_attempts(req, 4);
+	t0 = gantry_now();
+	ck_assert_int_eq(gantry_http_perform(req, NULL), 0);
+	took = gantry_now() - t0;
+	ck_assert_int_eq(gantry_http_status(req), 200);
+	server_stop(&srv);
+	ck_assert_uint_eq(srv.served, 4);
+	/* Waits of at least 100, 200 and 400 ms (half of 200 * 2^n). */
+	ck_assert_msg(took >= 0.7, "three retries in %.3f s", took);
+	ck_assert_msg(took < 5, "three retries in %.3f s", took);
+	gantry_http_free(req);
+	server_free(&srv);
+	free(u);
+}
+END_TEST
+
+START_TEST(other_statuses_are_not_retried)
+{
+	static const char *const script[] = {
+		STATUS(501, "Not Implemented"), OK_HELLO
+	};
+	struct server srv;
+	struct gantry_http *req;
+	char *u;
+
+	server_start(&srv, script, 2);
+	u = url(&srv, "/");
+	req = gantry_http_new("GET", u);
+	ck_assert_int_eq(gantry_http_perform(req, NULL), 0);
+	ck_assert_int_eq(gantry_http_status(req), 501);
+	ck_assert(!gantry_http_transient(req));
+	server_stop(&srv);
+	ck_assert_uint_eq(srv.served, 1);
+	gantry_http_free(req);
+	server_free(&srv);
+	free(u);
+}
+END_TEST
+
+START_TEST(post_is_retried_only_when_allowed)
+{
+	static const char *const script[] = { UNAVAILABLE, CREATED };
+	struct server srv;
+	struct gantry_http *req;
+	char *u;
+
+	/* By default a POST that may have been acted on is not repeated. */
+	server_start(&srv, script, 2);
+	u = url(&srv, "/orders");
+	req = gantry_http_new("POST", u);
+	gantry_http_body(req, "{}", 2);
+	ck_assert_int_eq(gantry_http_perform(req, NULL), 0);
+	ck_assert_int_eq(gantry_http_status(req), 503);
+	ck_assert(gantry_http_transient(req));
+	server_stop(&srv);
+	ck_assert_uint_eq(srv.served, 1);
+	gantry_http_free(req);
+	server_free(&srv);
+	free(u);
+
+	/* Allowed explicitly, it is. */
+	server_start(&srv, script, 2);
+	u = url(&srv, "/orders");
+	req = gantry_http_new("POST", u);
+	gantry_http_body(req, "{}", 2);
+	gantry_http_attempts(req, 2);
+	ck_assert_int_eq(gantry_http_perform(req, NULL), 0);
+	ck_assert_int_eq(gantry_http_status(req), 201);
+	server_stop(&srv);
+	ck_assert_uint_eq(srv.served, 2);
+	gantry_http_free(req);
+	server_free(&srv);
+	free(u);
+}
+END_TEST
+
+/* A Retry-After longer than what is left of the stage's timeout: no
+   retry, and the 503 is the answer, at once. */
+START_TEST(no_retry_past_the_deadline)
+{
+	static const char *const script[] = {
+		"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n", OK_HELLO
+	};
+	struct gantry_ctx *ctx = gantry_i_ctx_new("http");
+	struct server srv;
+	struct gantry_http *req;
+	double t0;
+	char *u;
+
+	ctx->timeout = 2;
+	ctx->kill_grace = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ctx->started);
+	server_start(&srv, script, 2);
+	u = url(&srv, "/");
+	req = gantry_http_new("GET", u);
+	t0 = gantry_now();
+	ck_assert_int_eq(gantry_http_perform(req, ctx), 0);
+	ck_assert_int_eq(gantry_http_status(req), 503);
+	ck_assert_msg(gantry_now() - t0 < 1.5, "took %.3f s",
+		      gantry_now() - t0);
+	server_stop(&srv);
+	ck_assert_uint_eq(srv.served, 1);
+	gantry_http_free(req);
+	server_free(&srv);
+	gantry_i_ctx_free(ctx);
+	free(u);
+}
+END_TEST
+
+/* A file of n pseudo-random bytes, unlinked; its descriptor. */
+static int random_file(size_t n)
+{
+	char path[] = "/tmp/check_http.XXXXXX";
+	unsigned seed = 42;
+	char *data = gantry_xmalloc(n);
+	size_t i;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	for (i = 0; i < n; i++)
+		data[i] = (char)(rand_r(&seed) & 255);
+	ck_assert_int_eq(write(fd, data, n), (ssize_t)n);
+	free(data);
+	return fd;
+}
+
+struct seen {
+	struct gantry_sha256 *sha;
+	long long bytes;
+	long long next;		/* the offset the next chunk must have */
+	long long refuse_at;	/* refuse the chunk reaching it; -1: none */
+};
+
+static int count_chunk(void *arg, const char *data, size_t len,
+		       long long offset)
+{
+	struct seen *s = arg;
+	char hex[GANTRY_SHA256_HEX];
+
+	if (offset == 0) {
+		gantry_sha256_final(s->sha, hex);
+		s->bytes = 0;
+		s->next = 0;
+	}
+	ck_assert_int_eq(offset, s->next);
+	if (s->refuse_at >= 0 && offset + (long long)len >= s->refuse_at)
+		return 1;
+	gantry_sha256_update(s->sha, data, len);
+	s->bytes += (long long)len;
+	s->next = offset + (long long)len;
+	return 0;
+}
+
+/* The body the server received: what follows the request head. */
+static const char *received(const struct gantry_buf *b, size_t *len)
+{
+	const char *end = strstr(b->buf, "\r\n\r\n");
+
+	ck_assert_ptr_nonnull(end);
+	*len = b->len - (size_t)(end + 4 - b->buf);
+	return end + 4;
+}
+
+START_TEST(body_from_a_file_arrives_byte_exact)
+{
+	static const char *const script[] = { CREATED };
+	const long long off = 1000, n = 300000;
+	struct seen seen = { gantry_sha256_new(), 0, 0, -1 };
+	char want[GANTRY_SHA256_HEX], got[GANTRY_SHA256_HEX];
+	char *file = gantry_xmalloc((size_t)n);
+	struct server srv;
+	struct gantry_http *req;
+	const char *body;
+	size_t len;
+	char *u;
+	int fd = random_file(400000);
+
+	ck_assert_int_eq(pread(fd, file, (size_t)n, off), n);
+	gantry_sha256_hex(file, (size_t)n, want);
+	server_start(&srv, script, 1);
+	u = url(&srv, "/blob");
+	req = gantry_http_new("PUT", u);
+	gantry_http_body_file(req, fd, off, n);
+	gantry_http_body_hook(req, count_chunk, &seen);
+	ck_assert_int_eq(gantry_http_perform(req, NULL), 0);
+	ck_assert_int_eq(gantry_http_status(req), 201);
+	ck_assert_int_eq(gantry_http_sent(req), n);
+	server_stop(&srv);
+	ck_assert(!strncmp(srv.req[0].buf, "PUT /blob HTTP/1.1\r\n", 20));
+	body = received(&srv.req[0], &len);
+	ck_assert_uint_eq(len, (size_t)n);
+	ck_assert(!memcmp(body, file, (size_t)n));
+	/* The hook saw every byte, in order. */
+	ck_assert_int_eq(seen.bytes, n);
+	gantry_sha256_final(seen.sha, got);
+	ck_assert_str_eq(got, want);
+	gantry_http_free(req);
+	gantry_sha256_free(seen.sha);
+	server_free(&srv);
+	close(fd);
+	free(file);
+	free(u);
+}
+END_TEST
+
+START_TEST(hook_refusal_stops_the_upload)
+{
+	static const char *const script[] = { CREATED, CREATED };
+	const long long n = 200000;
+	struct seen seen = { gantry_sha256_new(), 0, 0, n };
+	struct server srv;
+	struct gantry_http *req;
+	size_t len;
+	char *u;
+	int fd = random_file((size_t)n);
+
+	server_start(&srv, script, 2);
+	u = url(&srv, "/blob");
+	req = gantry_http_new("PUT", u);
+	gantry_http_body_file(req, fd, 0, n);
+	gantry_http_body_hook(req, count_chunk, &seen);
+	gantry_http_attempts(req, 3);
+	ck_assert_int_eq(gantry_http_perform(req, NULL), GANTRY_EFAIL);
+	ck_assert_int_eq(gantry_http_status(req), 0);
+	ck_assert(!gantry_http_transient(req));
+	server_stop(&srv);
+	/* One attempt, and the last chunk never left. */
+	ck_assert_uint_le(srv.served, 1);
+	received(&srv.req[0], &len);
+	ck_assert_uint_lt(len, (size_t)n);
+	ck_assert_uint_eq(srv.req[1].len, 0);
+	gantry_http_free(req);
+	gantry_sha256_free(seen.sha);
+	server_free(&srv);
+	close(fd);
+	free(u);
+}
+END_TEST
+
+/* The server answers none until all three are connected. */
+START_TEST(pool_runs_requests_at_once)
+{
+	static const char *const script[] = { CREATED, CREATED, CREATED };
+	struct gantry_http_pool *pool = gantry_http_pool_new(NULL);
+	struct gantry_http *req[3], *done;
+	struct server srv;
+	size_t i, got = 0, len;
+	char *u;
+	int fd = random_file(100000), rc;
+
+	server_start_mode(&srv, script, 3, 1);
+	u = url(&srv, "/blob");
+	for (i = 0; i < 3; i++) {
+		req[i] = gantry_http_new("PUT", u);
+		gantry_http_body_file(req[i], fd, (long long)i * 1000,
+				      50000);
+		gantry_http_timeout_ms(req[i], 10000);
+		gantry_http_pool_add(pool, req[i]);
+	}
+	ck_assert_uint_eq(gantry_http_pool_pending(pool), 3);
+	while (gantry_http_pool_pending(pool)) {
+		done = gantry_http_pool_next(pool, 1000, &rc);
+		if (!done)
+			continue;
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(gantry_http_status(done), 201);
+		got++;
+	}
+	ck_assert_uint_eq(got, 3);
+	ck_assert_ptr_null(gantry_http_pool_next(pool, 0, &rc));
+	server_stop(&srv);
+	ck_assert_uint_eq(srv.served, 3);
+	for (i = 0; i < 3; i++) {
+		received(&srv.req[i], &len);
+		ck_assert_uint_eq(len, 50000);
+		gantry_http_free(req[i]);
+	}
+	gantry_http_pool_free(pool);
+	server_free(&srv);
+	close(fd);
+	free(u);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -421,6 +768,13 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, honours_retry_after_on_429);
 	tcase_add_test(tc, connection_refused_is_a_failure);
 	tcase_add_test(tc, interrupt_stops_before_sending);
+	tcase_add_test(tc, retried_statuses_back_off);
+	tcase_add_test(tc, other_statuses_are_not_retried);
+	tcase_add_test(tc, post_is_retried_only_when_allowed);
+	tcase_add_test(tc, no_retry_past_the_deadline);
+	tcase_add_test(tc, body_from_a_file_arrives_byte_exact);
+	tcase_add_test(tc, hook_refusal_stops_the_upload);
+	tcase_add_test(tc, pool_runs_requests_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
