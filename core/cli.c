@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,16 +44,6 @@ static const char usage_tail[] =
 "  3 failed and rolled back            4 failed and rollback failed\n"
 "  5 a needed plugin was refused       6 locked by another deploy\n"
 "  130 interrupted\n";
-
-void cli_print_json(json_object *o)
-{
-	char *text = gantry_i_redact(gantry_i_json_text(o,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-
-	puts(text);
-	free(text);
-	json_object_put(o);
-}
 
 void cli_printf(const char *fmt, ...)
 {
@@ -225,21 +214,19 @@ static char *usage_line(const char *help)
 	return gantry_buf_detach(&b);
 }
 
-static json_object *help_json(const struct cli_command *c, int full)
+/* A command's help as JSON members of j: name (or command, full),
+   usage, summary and, full, the help text. */
+static void help_json(struct gantry_json *j, const struct cli_command *c,
+		      int full)
 {
-	json_object *j = json_object_new_object();
 	char *usage = usage_line(c->help);
 
-	json_object_object_add(j, full ? "command" : "name",
-			       json_object_new_string(c->name));
-	json_object_object_add(j, "usage", json_object_new_string(usage));
-	json_object_object_add(j, "summary",
-			       json_object_new_string(c->summary));
+	gantry_json_set_string(j, full ? "command" : "name", c->name);
+	gantry_json_set_string(j, "usage", usage);
+	gantry_json_set_string(j, "summary", c->summary);
 	if (full)
-		json_object_object_add(j, "help",
-				       json_object_new_string(c->help));
+		gantry_json_set_string(j, "help", c->help);
 	free(usage);
-	return j;
 }
 
 /* gantry help [COMMAND], gantry [COMMAND] --help: on stdout, as text or
@@ -247,14 +234,16 @@ static json_object *help_json(const struct cli_command *c, int full)
 int cli_help(int json, const char *cmd)
 {
 	const struct cli_command *c = cmd ? command_find(cmd) : NULL;
-	json_object *j, *arr;
+	struct gantry_json *j, *arr;
 	char *text;
 	size_t i;
 
 	if (c) {
-		if (json)
-			cli_print_json(help_json(c, 1));
-		else
+		if (json) {
+			j = gantry_json_new_object();
+			help_json(j, c, 1);
+			progress_print_json(j);
+		} else
 			fputs(c->help, stdout);
 		return EXIT_OK;
 	}
@@ -267,16 +256,15 @@ int cli_help(int json, const char *cmd)
 		free(text);
 		return EXIT_OK;
 	}
-	j = json_object_new_object();
-	json_object_object_add(j, "usage", json_object_new_string(
-		"gantry [GLOBAL OPTIONS] COMMAND [ARGS]"));
-	arr = json_object_new_array();
+	j = gantry_json_new_object();
+	gantry_json_set_string(j, "usage",
+			       "gantry [GLOBAL OPTIONS] COMMAND [ARGS]");
+	arr = gantry_json_set_array(j, "commands");
 	for (i = 0; i < cli_ncommands; i++)
-		json_object_array_add(arr, help_json(&cli_commands[i], 0));
-	json_object_object_add(j, "commands", arr);
-	json_object_object_add(j, "text", json_object_new_string(text));
+		help_json(gantry_json_push_object(arr), &cli_commands[i], 0);
+	gantry_json_set_string(j, "text", text);
 	free(text);
-	cli_print_json(j);
+	progress_print_json(j);
 	return EXIT_OK;
 }
 

@@ -6,12 +6,9 @@
 #ifndef GANTRY_COMMANDS_H
 #define GANTRY_COMMANDS_H
 
-#include <json-c/json.h>
-
 #include "session.h"
 
-/* cli.c: one JSON document on stdout (redacted); UTC time for humans. */
-void cli_print_json(json_object *o);
+/* cli.c: UTC time for humans. */
 void cli_fmt_time(double epoch, char *buf, size_t len);
 /* printf to stdout through the terminal sanitiser (journal, lock and
    plugin fields come from outside; a final newline is kept). */

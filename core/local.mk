@@ -17,13 +17,13 @@ core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c co
 	core/state_aws.h core/state_aws.c core/state_aws_lock.c \
 	core/state_aws_journal.c
 core_libgantrycore_la_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
-core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
-core_libgantrycore_la_LIBADD = $(JSONC_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
+core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
+core_libgantrycore_la_LIBADD = $(LIBCONFIG_LIBS) $(LTDL_LIBS)
 
 bin_PROGRAMS += gantry
 gantry_SOURCES = core/main.c
 gantry_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
-gantry_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
+gantry_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 gantry_LDADD = core/libgantrycore.la sdk/libgantrysdk.la
 gantry_LDFLAGS = $(AM_LDFLAGS) $(GANTRY_HOST_LINK_FLAGS)
 EXTRA_gantry_DEPENDENCIES = sdk/libgantry.dynlist sdk/libgantry.extern

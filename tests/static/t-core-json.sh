@@ -20,22 +20,8 @@ cd "$srcdir" || exit 1
 # types and functions, its flags, its hash table.
 pattern='#[[:space:]]*include[[:space:]]*[<"](json-c/|json[a-z_]*\.h)|json_object|json_tokener|json_type_|JSON_C_|lh_(table|entry)|printbuf'
 
-# Files still to convert, each with who converts it.  A listed file that
-# no longer names json-c is reported: take it off the list.
-#   core/cli.c, core/commands.h: the CLI dispatch work (cli_print_json).
-pending='core/cli.c core/commands.h'
-
 fail=0
 for f in core/*.c core/*.h; do
-	case " $pending " in
-	*" $f "*)
-		if ! grep -qE "$pattern" "$f"; then
-			echo "t-core-json: $f no longer uses json-c; remove it" \
-			     "from 'pending' in tests/static/t-core-json.sh"
-		fi
-		continue
-		;;
-	esac
 	if grep -nE "$pattern" "$f" | sed "s|^|$f:|" | grep .; then
 		fail=1
 	fi

@@ -29,7 +29,9 @@
  *   1.0  first public ABI: header, name, version, summary, kind, options,
  *        init, plan, run, rollback, fini, event
  *   1.1  descriptor gains option_rules and option_rule_size: ranges and
- *        choices the core enforces (struct gantry_option_rule)
+ *        choices the core enforces (struct gantry_option_rule); the SDK
+ *        gains file-range request bodies, a body hook, a request pool and
+ *        the stall limit (http.h), and digest.h (SHA-256, base64)
  */
 #ifndef GANTRY_STAGE_H
 #define GANTRY_STAGE_H
