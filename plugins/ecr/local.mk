@@ -6,4 +6,3 @@ plugins_ecr_la_SOURCES = plugins/ecr/ecr.c plugins/ecr/ecr.h \
 	plugins/ecr/layout.c plugins/ecr/registry.c plugins/ecr/push.c \
 	plugins/ecr/builder.c plugins/ecr/util.c
 plugins_ecr_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
-EXTRA_DIST += bench/push.py

@@ -5,4 +5,4 @@ plugins_ecs_rolling_la_SOURCES = plugins/ecs-rolling/ecs-rolling.c \
 	plugins/ecs-rolling/rollback.c plugins/ecs-rolling/ecsapi.c \
 	plugins/ecs-rolling/watch.c plugins/ecs-rolling/explain.c
 plugins_ecs_rolling_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
-EXTRA_DIST += plugins/ecs-rolling/README.md bench/ecs-wait.py
+EXTRA_DIST += plugins/ecs-rolling/README.md

@@ -1,0 +1,16 @@
+# Benchmarks (bench/): not part of make check; each prints its figures.
+# bench/push.py (the ecr push) and bench/ecs-wait.py (ecs-rolling's waits)
+# run by hand; see their headers.
+# Start-up benchmark (bench/startup.py): median wall time and peak RSS of
+# config check and plan against an empty program linked like gantry.
+EXTRA_DIST += bench/startup.py bench/aws.py bench/aws-describe.c bench/batch.py \
+	bench/push.py bench/ecs-wait.py
+bench: all
+	python3 $(srcdir)/bench/startup.py $(abs_builddir) $(abs_srcdir)
+# DescribeServices through libgantry vs the AWS CLI, against the sandbox.
+bench-aws: all
+	python3 $(srcdir)/bench/aws.py $(abs_builddir) $(abs_srcdir)
+# 50 deploys through gantry batch with -j 1, 10, 25 against the sandbox.
+bench-batch: all
+	/usr/bin/python3 $(srcdir)/bench/batch.py $(abs_builddir) $(abs_srcdir)
+.PHONY: bench bench-aws bench-batch
