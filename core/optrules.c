@@ -39,8 +39,8 @@ const struct gantry_option_rule *optrules_find(const struct gantry_stage *d,
 	return NULL;
 }
 
-static const struct gantry_option *find_option(const struct gantry_stage *d,
-					       const char *key)
+const struct gantry_option *optrules_option(const struct gantry_stage *d,
+					   const char *key)
 {
 	const struct gantry_option *o;
 
@@ -121,7 +121,7 @@ static int check_rule(const struct gantry_stage *d, size_t i,
 		      const struct gantry_option_rule *r,
 		      struct gantry_buf *what)
 {
-	const struct gantry_option *o = find_option(d, r->key);
+	const struct gantry_option *o = optrules_option(d, r->key);
 	const char *const *c;
 	size_t j;
 
@@ -289,7 +289,7 @@ int optrules_check_options(const struct gantry_stage *d,
 		const struct gantry_config *c = opts->kids[i];
 
 		if (!(r = optrules_find(d, c->name)) ||
-		    !(o = find_option(d, c->name)))
+		    !(o = optrules_option(d, c->name)))
 			continue;
 		/* A value of the wrong type was refused for its type. */
 		if (o->type == GANTRY_OPT_LIST && c->type == GANTRY_OPT_LIST) {

@@ -21,6 +21,9 @@ const struct gantry_option_rule *optrules_at(const struct gantry_stage *d,
 					     size_t i);
 
 /* The rule d gives option key, or NULL. */
+/* The option of d named key, or NULL. */
+const struct gantry_option *optrules_option(const struct gantry_stage *d,
+					   const char *key);
 const struct gantry_option_rule *optrules_find(const struct gantry_stage *d,
 					       const char *key);
 

@@ -14,17 +14,6 @@
 #include "optrules.h"
 #include "profile_i.h"
 
-static const struct gantry_option *find_option(const struct gantry_stage *d,
-					       const char *key)
-{
-	const struct gantry_option *o;
-
-	for (o = d->options; o && o->key; o++)
-		if (!strcmp(o->key, key))
-			return o;
-	return NULL;
-}
-
 static int scalar_ok(const struct gantry_config *c)
 {
 	return c->type == GANTRY_OPT_STRING || c->type == GANTRY_OPT_INT ||
@@ -95,7 +84,7 @@ static int validate_entry(struct entry *en, const struct gantry_config *over,
 		struct gantry_config *c = en->opts->kids[i];
 		const char *dym;
 
-		o = find_option(d, c->name);
+		o = optrules_option(d, c->name);
 		if (!o) {
 			dym = did_you_mean(c->name, names, nn);
 			errs_add(e, "%s: stage '%s' (%s) has no option '%s'%s%s%s; "
@@ -135,7 +124,7 @@ static int validate_entry(struct entry *en, const struct gantry_config *over,
 	}
 	/* `timeout` is a core key; a stage that declares it gets the
 	   entry's value. */
-	if (en->timeout && find_option(d, "timeout")) {
+	if (en->timeout && optrules_option(d, "timeout")) {
 		char num[32];
 
 		snprintf(num, sizeof(num), "%u", en->timeout);

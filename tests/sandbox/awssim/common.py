@@ -1,8 +1,10 @@
 """Pieces every service module shares: the error type, XML building for the
 Query protocol, timestamps and identifiers."""
 
+import ctypes
 import datetime
 import random
+import signal
 import string
 import uuid
 from xml.sax.saxutils import escape
@@ -77,3 +79,24 @@ def query_list(params, name):
         if k.startswith(prefix) and k[len(prefix):].isdigit():
             items.append((int(k[len(prefix):]), v))
     return [v for _, v in sorted(items)]
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    """preexec_fn for children of the simulator: SIGTERM when it dies, so
+    nothing outlives the sandbox even after a kill -9."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def essential_container(td):
+    """The first essential container of a task definition, or {}."""
+    for c in td.get("containerDefinitions") or []:
+        if c.get("essential", True) is not False:
+            return c
+    return {}

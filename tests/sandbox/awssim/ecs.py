@@ -1623,6 +1623,18 @@ class Service:
                 for sd in svc.sds:
                     yield sd
 
+    def _sd_by_arn(self, rs, arn):
+        """The service deployment arn names (the last one, as listed), or
+        ECS's ServiceDeploymentNotFoundException."""
+        sd = None
+        for x in self._all_sds(rs):
+            if x.arn == arn:
+                sd = x
+        if sd is None:
+            raise AwsError("ServiceDeploymentNotFoundException",
+                           "Service deployment not found.")
+        return sd
+
     def op_ListServiceDeployments(self, rs, p, t):
         svc = self._service(rs, p)
         wanted = p.get("status")
@@ -1708,13 +1720,7 @@ class Service:
         if stop not in ("ROLLBACK", "ABORT"):
             raise AwsError("InvalidParameterException",
                            "stopType must be ROLLBACK or ABORT.")
-        sd = None
-        for x in self._all_sds(rs):
-            if x.arn == arn:
-                sd = x
-        if sd is None:
-            raise AwsError("ServiceDeploymentNotFoundException",
-                           "Service deployment not found.")
+        sd = self._sd_by_arn(rs, arn)
         if sd.status in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS",
                          "STOP_REQUESTED"):
             return {"serviceDeploymentArn": sd.arn}
@@ -1766,13 +1772,7 @@ class Service:
         if action not in ("CONTINUE", "ROLLBACK"):
             raise AwsError("InvalidParameterException",
                            "action must be CONTINUE or ROLLBACK.")
-        sd = None
-        for x in self._all_sds(rs):
-            if x.arn == arn:
-                sd = x
-        if sd is None:
-            raise AwsError("ServiceDeploymentNotFoundException",
-                           "Service deployment not found.")
+        sd = self._sd_by_arn(rs, arn)
         strategies.continue_deployment(self, sd.svc, sd, hook_id, action, t)
         return {"serviceDeploymentArn": sd.arn}
 

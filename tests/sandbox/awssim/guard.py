@@ -6,23 +6,13 @@ stopped; the child also gets SIGTERM from the kernel if the guard dies
 without cleaning up (PR_SET_PDEATHSIG), so nothing outlives the sandbox."""
 
 import argparse
-import ctypes
 import signal
 import subprocess
 import sys
 import time
 
+from .common import die_with_parent
 from .server import _alive
-
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent():
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def main(argv=None):
@@ -34,7 +24,7 @@ def main(argv=None):
     cmd = a.cmd[1:] if a.cmd[:1] == ['--'] else a.cmd
     if not cmd:
         p.error('no command')
-    child = subprocess.Popen(cmd, preexec_fn=_die_with_parent)
+    child = subprocess.Popen(cmd, preexec_fn=die_with_parent)
     stop = []
     signal.signal(signal.SIGTERM, lambda s, f: stop.append(s))
     signal.signal(signal.SIGINT, lambda s, f: stop.append(s))

@@ -25,40 +25,24 @@ not wait for a client to ask.
 """
 
 import atexit
-import ctypes
 import os
 import queue
-import signal
 import socket
 import subprocess
 import threading
 import time
 
-PR_SET_PDEATHSIG = 1
+from .common import die_with_parent, essential_container
+
 TICK = 0.25
 READY_SECONDS = 3.0
 STOP_SECONDS = 2.0
 MAX_HISTORY = 50
 
 
-def _die_with_parent():
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _essential(td):
-    for c in td.get("containerDefinitions") or []:
-        if c.get("essential", True) is not False:
-            return c
-    return {}
-
-
 def version_of(td):
     """APP_VERSION of the container's environment, else the image tag."""
-    c = _essential(td)
+    c = essential_container(td)
     for e in c.get("environment") or []:
         if e.get("name") == "APP_VERSION" and e.get("value"):
             return e["value"]
@@ -71,7 +55,7 @@ def version_of(td):
 
 def _env_of(td):
     return {e["name"]: str(e.get("value", ""))
-            for e in _essential(td).get("environment") or []
+            for e in essential_container(td).get("environment") or []
             if e.get("name")}
 
 
@@ -211,7 +195,7 @@ class Service:
         proc = subprocess.Popen([t.binary], env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
-                                preexec_fn=_die_with_parent,
+                                preexec_fn=die_with_parent,
                                 close_fds=True)
         t.proc, t.wanted = proc, wanted
         t.version, t.td_arn = version, td.get("taskDefinitionArn")

@@ -35,12 +35,10 @@ has the simulator's remaining --max-lifetime.
 """
 
 import atexit
-import ctypes
 import http.client
 import os
 import queue
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -48,8 +46,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import ecs_strategies as strategies
+from .common import die_with_parent, essential_container
 
-PR_SET_PDEATHSIG = 1
 TICK = 0.1
 MAX_PROCS = 24
 STOP_SECONDS = 2.0
@@ -57,24 +55,9 @@ KINDS = ("production", "test")
 BAD_TAG = re.compile(r"(^|[-_.])(bad|broken)([-_.]|$)")
 
 
-def _die_with_parent():
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _essential(td):
-    for c in td.get("containerDefinitions") or []:
-        if c.get("essential", True) is not False:
-            return c
-    return {}
-
-
 def release_of(td):
     """(version, broken) of a task definition's essential container."""
-    c = _essential(td)
+    c = essential_container(td)
     env = {e.get("name"): str(e.get("value", ""))
            for e in c.get("environment") or []}
     image = c.get("image") or ""
@@ -285,7 +268,7 @@ class Service:
         p.popen = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, text=True,
-                                   preexec_fn=_die_with_parent,
+                                   preexec_fn=die_with_parent,
                                    close_fds=True)
         threading.Thread(target=self._read_port, args=(p,),
                          daemon=True).start()
