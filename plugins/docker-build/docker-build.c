@@ -54,6 +54,16 @@ static const struct gantry_option build_options[] = {
 	{ NULL, 0, 0, NULL, NULL }
 };
 
+/*
+ * The core enforces these before init.  builder has no choices rule:
+ * builder = "" means "the first that works" (a "${env:BUILDER}" left
+ * empty), and a rule's choices cannot include "", so init checks it.
+ */
+static const struct gantry_option_rule build_rules[] = {
+	{ .key = "timeout", GANTRY_RANGE(0, UINT_MAX) },
+	{ .key = NULL }
+};
+
 
 static void build_fini(void *state)
 {
@@ -121,7 +131,6 @@ static int build_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	const char *builder = nonempty(gantry_config_string(cfg, "builder",
 							     NULL));
 	struct build_state *st;
-	long long timeout;
 	size_t i;
 	int rc;
 
@@ -165,15 +174,7 @@ static int build_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 	    (rc = read_group(cfg, "labels", &st->labels, ctx)) < 0 ||
 	    (rc = read_strings(cfg, "cache_from", &st->cache_from, ctx)) < 0)
 		goto fail;
-	timeout = gantry_config_int(cfg, "timeout", 0);
-	if (timeout < 0 || timeout > UINT_MAX) {
-		rc = gantry_fail(ctx, GANTRY_ECONFIG,
-			"%s: option 'timeout' must be 0 (the entry's timeout) "
-			"or a number of seconds, not %lld",
-			where(cfg, "timeout"), timeout);
-		goto fail;
-	}
-	st->timeout = (unsigned)timeout;
+	st->timeout = (unsigned)gantry_config_int(cfg, "timeout", 0);
 	*state = st;
 	return GANTRY_OK;
 
@@ -191,6 +192,7 @@ static const struct gantry_stage build_stage = {
 		   "or buildah), OCI-labelled, into an OCI layout",
 	.kind = GANTRY_KIND_STAGE,
 	.options = build_options,
+	.option_rules = build_rules,
 	.init = build_init,
 	.plan = build_plan,
 	.run = build_run,

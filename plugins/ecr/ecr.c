@@ -62,6 +62,13 @@ static const struct gantry_option ecr_options[] = {
 	{ NULL, 0, 0, NULL, NULL }
 };
 
+/* The core enforces these before init. */
+static const struct gantry_option_rule ecr_rules[] = {
+	{ .key = "push", GANTRY_CHOICES("native", "builder") },
+	{ .key = "parallel", GANTRY_RANGE(1, ECR_MAX_PARALLEL) },
+	{ .key = NULL }
+};
+
 /* Options as read by init; strings point into the config tree. */
 struct ecr_state {
 	const char *registry;
@@ -142,8 +149,6 @@ static int ecr_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 {
 	const struct gantry_config *mounts;
 	struct ecr_state *st;
-	const char *push;
-	long long parallel;
 	size_t i, n;
 	int rc;
 
@@ -186,23 +191,10 @@ static int ecr_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 			"it", where(cfg, "registry"), st->registry);
 		goto fail;
 	}
-	push = gantry_config_string(cfg, "push", "native");
-	if (!strcmp(push, "builder")) {
-		st->builder = 1;
-	} else if (strcmp(push, "native") != 0) {
-		rc = gantry_fail(ctx, GANTRY_ECONFIG, "%s: push '%s' is not "
-			"a way gantry pushes; use \"native\" or \"builder\"",
-			where(cfg, "push"), push);
-		goto fail;
-	}
-	parallel = gantry_config_int(cfg, "parallel", 4);
-	if (parallel < 1 || parallel > ECR_MAX_PARALLEL) {
-		rc = gantry_fail(ctx, GANTRY_ECONFIG, "%s: parallel must be "
-			"between 1 and %d, not %lld", where(cfg, "parallel"),
-			ECR_MAX_PARALLEL, parallel);
-		goto fail;
-	}
-	st->parallel = (unsigned)parallel;
+	/* push and parallel are within ecr_rules: the core checked. */
+	st->builder = !strcmp(gantry_config_string(cfg, "push", "native"),
+			      "builder");
+	st->parallel = (unsigned)gantry_config_int(cfg, "parallel", 4);
 	mounts = gantry_config_lookup(cfg, "mount_from");
 	n = gantry_config_length(mounts);
 	st->mount_from = gantry_xcalloc(n + 1, sizeof(*st->mount_from));
@@ -728,6 +720,7 @@ static const struct gantry_stage ecr_stage = {
 		   "buildah) and records its digest",
 	.kind = GANTRY_KIND_STAGE,
 	.options = ecr_options,
+	.option_rules = ecr_rules,
 	.init = ecr_init,
 	.plan = ecr_plan,
 	.run = ecr_run,

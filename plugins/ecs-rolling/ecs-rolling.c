@@ -18,6 +18,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,20 @@ static const struct gantry_option ecs_options[] = {
 	{ NULL, 0, 0, NULL, NULL }
 };
 
+/* The core enforces these before init: read_options never sees a value
+   outside them. */
+static const struct gantry_option_rule ecs_rules[] = {
+	{ .key = "mode", GANTRY_CHOICES("update", "follow") },
+	{ .key = "min_healthy_percent", GANTRY_RANGE(0, 100) },
+	{ .key = "max_percent", GANTRY_RANGE(100, 1000) },
+	{ .key = "grace_period", GANTRY_RANGE(0, INT_MAX) },
+	{ .key = "timeout", GANTRY_RANGE(1, 86400) },
+	{ .key = "poll_interval", GANTRY_RANGE(0, 300) },
+	{ .key = "desired_count", GANTRY_AT_LEAST(0) },
+	{ .key = "bake_time", GANTRY_RANGE(0, 86400) },
+	{ .key = NULL }
+};
+
 static void ecs_fini(void *state)
 {
 	struct ecs *e = state;
@@ -94,16 +109,6 @@ static void ecs_fini(void *state)
 	free(e->last_progress);
 	gantry_buf_release(&e->events);
 	free(e);
-}
-
-static int bad_int(struct gantry_ctx *ctx, const struct gantry_config *cfg,
-		   const char *key, const char *want)
-{
-	const struct gantry_config *c = gantry_config_lookup(cfg, key);
-
-	return gantry_fail(ctx, GANTRY_ECONFIG, "%s: option '%s' is %lld; "
-			   "give %s", gantry_config_where(c ? c : cfg), key,
-			   gantry_config_int(cfg, key, 0), want);
 }
 
 static int read_alarms(struct ecs *e, const struct gantry_config *cfg)
@@ -131,6 +136,7 @@ static int read_options(struct ecs *e, const struct gantry_config *cfg)
 {
 	struct ecs_opts *o = &e->o;
 
+	/* mode and the numbers are within ecs_rules: the core checked. */
 	o->cluster = gantry_config_string(cfg, "cluster", "");
 	o->service = gantry_config_string(cfg, "service", "");
 	o->mode = gantry_config_string(cfg, "mode", "update");
@@ -156,32 +162,6 @@ static int read_options(struct ecs *e, const struct gantry_config *cfg)
 		return gantry_fail(e->ctx, GANTRY_ECONFIG, "%s: options "
 				   "'cluster' and 'service' must not be empty",
 				   gantry_config_where(cfg));
-	if (strcmp(o->mode, "update") && strcmp(o->mode, "follow"))
-		return gantry_fail(e->ctx, GANTRY_ECONFIG, "%s: option 'mode' "
-			"is '%s'; give \"update\" or \"follow\"",
-			gantry_config_where(gantry_config_lookup(cfg, "mode")),
-			o->mode);
-	if (o->min_healthy < 0 || o->min_healthy > 100)
-		return bad_int(e->ctx, cfg, "min_healthy_percent",
-			       "a percentage from 0 to 100");
-	if (o->max_percent < 100 || o->max_percent > 1000)
-		return bad_int(e->ctx, cfg, "max_percent",
-			       "a percentage from 100 to 1000");
-	if (o->grace < 0 || o->grace > 2147483647)
-		return bad_int(e->ctx, cfg, "grace_period",
-			       "a number of seconds");
-	if (o->timeout < 1 || o->timeout > 86400)
-		return bad_int(e->ctx, cfg, "timeout",
-			       "seconds from 1 to 86400");
-	if (o->poll_interval < 0 || o->poll_interval > 300)
-		return bad_int(e->ctx, cfg, "poll_interval",
-			       "0 (adaptive) or seconds up to 300");
-	if (gantry_config_lookup(cfg, "desired_count") && o->desired_count < 0)
-		return bad_int(e->ctx, cfg, "desired_count",
-			       "a count of tasks, 0 or more");
-	if (o->bake_time < 0 || o->bake_time > 86400)
-		return bad_int(e->ctx, cfg, "bake_time",
-			       "seconds from 0 to 86400");
 	return read_alarms(e, cfg);
 }
 
@@ -322,6 +302,7 @@ static const struct gantry_stage ecs_stage = {
 		   "from an ECS rollback",
 	.kind = GANTRY_KIND_STAGE,
 	.options = ecs_options,
+	.option_rules = ecs_rules,
 	.init = ecs_init,
 	.plan = ecs_plan,
 	.run = ecs_run,

@@ -2,8 +2,9 @@
  * hello.c - the "hello" stage: a template for writing your own.
  *
  * It greets someone: plan says what run would do, run logs
- * "<greeting>, <who>" and publishes the text as the output
- * `hello.message`, which later stages can read as ${hello.message}.
+ * "<greeting>, <who>" (`repeat` times; with a "!" when `tone` is "loud")
+ * and publishes the text as the output `hello.message`, which later
+ * stages can read as ${hello.message}.
  *
  * To start a stage of your own, copy this directory, rename the file,
  * the stage (.name, which must equal the installed file name without
@@ -16,6 +17,7 @@
  * crash the core records as the stage failing.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <gantry/gantry.h>
 
@@ -37,13 +39,31 @@ static const struct gantry_option hello_options[] = {
 	  .help = "the word to greet with" },
 	{ .key = "who", .type = GANTRY_OPT_STRING,
 	  .flags = GANTRY_OPT_REQUIRED, .help = "who to greet" },
+	{ .key = "tone", .type = GANTRY_OPT_STRING, .def = "plain",
+	  .help = "plain, or loud for an exclamation mark" },
+	{ .key = "repeat", .type = GANTRY_OPT_INT, .def = "1",
+	  .help = "how many times to say it" },
+	{ .key = NULL }
+};
+
+/*
+ * Ranges and choices of the options above, by key.  The core enforces
+ * them at `gantry config check` and before init (a value holding a
+ * ${...} reference once resolved), with the file and line of the value:
+ *   gantry.cfg:9: option 'repeat' of stage 'greet' must be 1 to 10, not 0
+ * so init below reads them without checking.  Each option's default must
+ * pass its rule, or gantry refuses the plugin.
+ */
+static const struct gantry_option_rule hello_rules[] = {
+	{ .key = "tone", GANTRY_CHOICES("plain", "loud") },
+	{ .key = "repeat", GANTRY_RANGE(1, 10) },
 	{ .key = NULL }
 };
 
 /* Private state: what init read, kept until fini. */
 struct hello {
-	char *greeting;
-	char *who;
+	char *message;			/* "<greeting>, <who>[!]" */
+	unsigned repeat;
 };
 
 static void hello_fini(void *state)
@@ -52,8 +72,7 @@ static void hello_fini(void *state)
 
 	if (!h)
 		return;
-	free(h->greeting);
-	free(h->who);
+	free(h->message);
 	free(h);
 }
 
@@ -62,6 +81,7 @@ static int hello_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 {
 	const char *greeting = gantry_config_string(cfg, "greeting", "hello");
 	const char *who = gantry_config_string(cfg, "who", NULL);
+	const char *tone = gantry_config_string(cfg, "tone", "plain");
 	struct hello *h;
 
 	/* The core has already refused a configuration without `who`; an
@@ -73,8 +93,10 @@ static int hello_init(const struct gantry_config *cfg, struct gantry_ctx *ctx,
 				   "profile");
 
 	h = gantry_xcalloc(1, sizeof(*h));
-	h->greeting = gantry_xstrdup(greeting);
-	h->who = gantry_xstrdup(who);
+	h->message = gantry_xasprintf("%s, %s%s", greeting, who,
+				      strcmp(tone, "loud") ? "" : "!");
+	/* 1 to 10: hello_rules. */
+	h->repeat = (unsigned)gantry_config_int(cfg, "repeat", 1);
 	*state = h;
 	return GANTRY_OK;
 }
@@ -84,21 +106,23 @@ static int hello_plan(void *state, struct gantry_ctx *ctx)
 {
 	struct hello *h = state;
 
-	gantry_plan_line(ctx, "would say \"%s, %s\" and publish hello.message",
-			 h->greeting, h->who);
+	if (h->repeat > 1)
+		gantry_plan_line(ctx, "would say \"%s\" %u times and publish "
+				 "hello.message", h->message, h->repeat);
+	else
+		gantry_plan_line(ctx, "would say \"%s\" and publish "
+				 "hello.message", h->message);
 	return GANTRY_OK;
 }
 
 static int hello_run(void *state, struct gantry_ctx *ctx)
 {
 	struct hello *h = state;
-	char *msg = gantry_xasprintf("%s, %s", h->greeting, h->who);
-	int rc;
+	unsigned i;
 
-	gantry_info(ctx, "%s", msg);
-	rc = gantry_ctx_set(ctx, "hello.message", msg);
-	free(msg);
-	if (rc < 0)
+	for (i = 0; i < h->repeat; i++)
+		gantry_info(ctx, "%s", h->message);
+	if (gantry_ctx_set(ctx, "hello.message", h->message) < 0)
 		return gantry_fail(ctx, GANTRY_EFAIL,
 				   "cannot publish output 'hello.message'");
 	return GANTRY_OK;
@@ -117,6 +141,7 @@ static const struct gantry_stage hello_stage = {
 	.summary = "logs a greeting and publishes it as hello.message",
 	.kind = GANTRY_KIND_STAGE,
 	.options = hello_options,
+	.option_rules = hello_rules,
 	.init = hello_init,
 	.plan = hello_plan,
 	.run = hello_run,

@@ -282,3 +282,48 @@ run config check
 expect_rc 2
 expect_err "gantry.cfg:7: option 'parallelism' of stage 'terraform' must be 0 to 2147483647, not -1"
 ok "shipped stages' ranges are enforced by the core"
+
+# ecs-rolling and ecr: their ranges and choices are rules too.  (docker-build's
+# one rule, timeout, is wider than the core's cap on an entry's timeout.)
+write_cfg <<'CFG'
+pipeline = ( { stage = "ecs-rolling"; cluster = "c"; service = "s"; mode = "folow"; max_percent = 50; desired_count = -1; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'mode' of stage 'ecs-rolling' must be one of 'update' or 'follow', not 'folow'; did you mean 'follow'?"
+expect_err "gantry.cfg:7: option 'max_percent' of stage 'ecs-rolling' must be 100 to 1000, not 50"
+expect_err "gantry.cfg:7: option 'desired_count' of stage 'ecs-rolling' must be at least 0, not -1"
+write_cfg <<'CFG'
+pipeline = ( { stage = "ecs-rolling"; cluster = "c"; service = "s"; timeout = 90000; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'timeout' of stage 'ecs-rolling' must be 1 to 86400, not 90000"
+write_cfg <<'CFG'
+pipeline = ( { stage = "ecr"; repository = "staging/api"; push = "buildah"; parallel = 33; } );
+CFG
+run config check
+expect_rc 2
+expect_err "gantry.cfg:7: option 'push' of stage 'ecr' must be one of 'native' or 'builder', not 'buildah'"
+expect_err "gantry.cfg:7: option 'parallel' of stage 'ecr' must be 1 to 32, not 33"
+ok "ecs-rolling and ecr ranges and choices are refused at config check"
+
+# docker-build's builder stays init's check (t2500): "" means the first
+# builder that works, and a rule's choices cannot hold "".
+write_cfg <<'CFG'
+pipeline = ( { stage = "docker-build"; builder = ""; } );
+CFG
+run config check
+expect_rc 0
+ok "docker-build accepts builder = \"\" (the first that works)"
+
+# A ${...} value is held to the rule once resolved, before init.
+write_cfg <<'CFG'
+pipeline = ( { stage = "ecs-rolling"; cluster = "c"; service = "s"; mode = "${env:GANTRY_T_MODE}"; } );
+CFG
+run config check
+expect_rc 0
+GANTRY_T_MODE=folow run plan v1.0.0-rc.1
+expect_rc 1
+expect_err "stage 'ecs-rolling' cannot plan: gantry.cfg:7: option 'mode' of stage 'ecs-rolling' must be one of 'update' or 'follow', not 'folow'"
+ok "a resolved ecs-rolling mode outside its choices fails before init"
