@@ -179,12 +179,16 @@ static int run_update(struct ecs *e, struct ecs_snap *s)
 }
 
 /*
- * Follow mode.  The deployment to follow is the service's PRIMARY one
- * when it is not settled (IN_PROGRESS, or older deployments still
- * running), or when it was created at or after `follow_since` (default:
- * the context's deploy.started, when the core publishes it).  A single
- * COMPLETED deployment older than that means the apply started none.
- * What to roll back to is the newest other deployment's task definition.
+ * Follow mode.  First, whether ECS rolled back the deployment the apply
+ * started before the stage looked (ecs_rolled_back_first): then the
+ * PRIMARY deployment is ECS's rollback, whose success is not the
+ * release's.  Otherwise the deployment to follow is the service's
+ * PRIMARY one when it is not settled (IN_PROGRESS, or older deployments
+ * still running), or when it was created at or after `follow_since`
+ * (default: the context's deploy.started, when the core publishes it).
+ * A single COMPLETED deployment older than that means the apply started
+ * none.  What to roll back to is the newest other deployment's task
+ * definition.
  */
 static int run_follow(struct ecs *e, struct ecs_snap *s)
 {
@@ -199,6 +203,11 @@ static int run_follow(struct ecs *e, struct ecs_snap *s)
 	if (!p)
 		return gantry_fail(e->ctx, GANTRY_EFAIL, "service '%s' has no "
 				   "PRIMARY deployment", e->o.service);
+	sd = gantry_json_string(s->svc, "currentServiceDeployment", NULL);
+	e->sd_arn = sd ? gantry_xstrdup(sd) : NULL;
+	e->sd_api = sd ? 1 : -1;
+	if ((rc = ecs_rolled_back_first(e, s, p)) != 1)
+		return rc;
 	if (s->ndeps == 1 && strcmp(p->rollout, "IN_PROGRESS") &&
 	    strcmp(p->rollout, "FAILED") &&
 	    !(e->o.follow_since && p->created >= (double)e->o.follow_since)) {
@@ -217,11 +226,6 @@ static int run_follow(struct ecs *e, struct ecs_snap *s)
 			e->prev_td = gantry_xstrdup(s->deps[i].td);
 			break;
 		}
-	sd = gantry_json_string(s->svc, "currentServiceDeployment", NULL);
-	e->sd_arn = sd ? gantry_xstrdup(sd) : NULL;
-	e->sd_api = sd ? 1 : -1;
-	if ((rc = ecs_rolled_back_first(e, p)) != 1)
-		return rc;
 	gantry_info(e->ctx, "following deployment %s of %s on service '%s' "
 		    "(previous %s)", e->dep_id, e->td, e->o.service,
 		    e->prev_td ? e->prev_td : "unknown");

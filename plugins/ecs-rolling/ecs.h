@@ -115,6 +115,10 @@ int ecs_restore(struct ecs *e);
    or NULL when unknown (no API); its statusReason in *reason (malloc'd)
    and its createdAt in *created, for those not NULL. */
 char *ecs_sd_status(struct ecs *e, char **reason, double *created);
+/* The task definition of the service deployment's target revision
+   (DescribeServiceDeployments, DescribeServiceRevisions), malloc'd, or
+   NULL when unknown. */
+char *ecs_sd_target_td(struct ecs *e);
 /* The first of the alarms in state ALARM (malloc'd), or NULL. */
 char *ecs_alarm_firing(struct ecs *e);
 
@@ -157,9 +161,11 @@ int ecs_failed(struct ecs *e);
 /* Interrupted while waiting: rolls back when allowed, in the little time
    left; the stage's result. */
 int ecs_interrupted(struct ecs *e);
-/* Follow mode: 1 when ECS has not rolled the release back already,
-   else the stage's result. */
-int ecs_rolled_back_first(struct ecs *e, const struct ecs_dep *p);
+/* Follow mode, before anything else: 1 when ECS has not rolled the
+   release back already, else the stage's result (that of ecs_failed).
+   p is s's PRIMARY deployment. */
+int ecs_rolled_back_first(struct ecs *e, const struct ecs_snap *s,
+			  const struct ecs_dep *p);
 
 /* ---- explain.c */
 /* "stopped tasks: ...; last events: ...; log lines: ..." for the

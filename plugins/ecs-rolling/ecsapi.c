@@ -459,6 +459,43 @@ char *ecs_sd_status(struct ecs *e, char **reason, double *created)
 	return status;
 }
 
+/* One request of the service deployments API naming one ARN in list;
+   the answer's string at path (malloc'd), or NULL. */
+static char *sd_api_string(struct ecs *e, const char *op, const char *list,
+			   const char *arn, const char *path)
+{
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	struct gantry_json *out = NULL;
+	char *v = NULL;
+
+	gantry_buf_addf(&b, "{\"%s\":[", list);
+	gantry_buf_add_json(&b, arn);
+	gantry_buf_adds(&b, "]}");
+	if (gantry_aws_json(e->aws, "ecs", op, b.buf, &out) == 0 &&
+	    *gantry_json_string(out, path, ""))
+		v = gantry_xstrdup(gantry_json_string(out, path, ""));
+	gantry_buf_release(&b);
+	gantry_json_free(out);
+	return v;
+}
+
+char *ecs_sd_target_td(struct ecs *e)
+{
+	char *rev, *td;
+
+	if (!e->sd_arn || e->sd_api <= 0)
+		return NULL;
+	rev = sd_api_string(e, "DescribeServiceDeployments",
+			    "serviceDeploymentArns", e->sd_arn,
+			    "serviceDeployments[0].targetServiceRevision.arn");
+	if (!rev)
+		return NULL;
+	td = sd_api_string(e, "DescribeServiceRevisions", "serviceRevisionArns",
+			   rev, "serviceRevisions[0].taskDefinition");
+	free(rev);
+	return td;
+}
+
 #define ALARMS_PER_CALL 10
 
 /* One DescribeAlarms call for alarms[from..]; the first in ALARM. */

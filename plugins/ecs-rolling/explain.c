@@ -187,7 +187,8 @@ static void log_lines(struct ecs *e, const char *td, const struct failing *f,
 	struct gantry_buf b = GANTRY_BUF_INIT;
 	size_t i, n;
 
-	if (!f->task_id || !log_stream(e, td, f, &group, &stream))
+	if (!f->task_id || !td || !*td ||
+	    !log_stream(e, td, f, &group, &stream))
 		goto out;
 	gantry_buf_adds(&b, "{\"logGroupName\":");
 	gantry_buf_add_json(&b, group);

@@ -192,61 +192,80 @@ int ecs_interrupted(struct ecs *e)
 		r == V_TIMEOUT ? "" : " (it failed)");
 }
 
-/*
- * Follow mode, when ECS got there first: the service deployment the apply
- * started is rolling back, or rolled back, by the time we look, so the
- * PRIMARY deployment is ECS's rollback, and its success is not the
- * release's.  1 when that is not the case (follow as usual); otherwise
- * the stage's result.
- */
-int ecs_rolled_back_first(struct ecs *e, const struct ecs_dep *p)
+/* The id of the newest deployment the service's events say failed,
+   other than skip ("(service S) (deployment ecs-svc/N) deployment
+   failed: ..."), malloc'd, or NULL. */
+static char *failed_in_events(const struct ecs_snap *s, const char *skip)
 {
-	char *reason = NULL, *sd;
-	enum ecs_verdict r = V_DONE;
-	double created;
-	int rc = 1;
+	struct gantry_json *ev = gantry_json_get(s->svc, "events");
+	static const char tag[] = "(deployment ";
+	size_t i;
 
-	sd = ecs_sd_status(e, &reason, &created);
-	if (!sd || strncmp(sd, "ROLLBACK_", 9) ||
-	    (e->o.follow_since && created < (double)e->o.follow_since))
-		goto out;
-	gantry_error(e->ctx, "service deployment %s is %s: %s", e->sd_arn,
-		     sd, reason && *reason ? reason : "no reason given");
-	if (!strcmp(sd, "ROLLBACK_FAILED")) {
-		r = V_FAILED;
-	} else if (strcmp(sd, "ROLLBACK_SUCCESSFUL")) {
-		gantry_info(e->ctx, "waiting for ECS to roll back to %s",
-			    p->td);
-		r = ecs_wait_restored(e, p->td, e->deadline);
+	for (i = 0; i < gantry_json_length(ev); i++) {
+		const char *msg = gantry_json_string(gantry_json_at(ev, i),
+						     "message", "");
+		const char *id = strstr(msg, tag), *end;
+
+		if (!id || !strstr(msg, ") deployment failed"))
+			continue;
+		id += sizeof(tag) - 1;
+		end = strchr(id, ')');
+		if (!end || end == id || ((size_t)(end - id) == strlen(skip) &&
+					  !strncmp(id, skip, strlen(skip))))
+			continue;
+		return gantry_xstrndup(id, (size_t)(end - id));
+	}
+	return NULL;
+}
+
+/*
+ * Follow mode, when ECS got there first: the deployment the apply started
+ * failed and ECS rolled it back before the stage looked (a slow apply, a
+ * slow start of gantry, `gantry deploy --only ecs-rolling` run later).
+ * The PRIMARY deployment is then ECS's rollback, still running or already
+ * alone and COMPLETED - a service that looks as if nothing had happened -
+ * and its success is not the release's.  The current service deployment
+ * tells: ROLLBACK_IN_PROGRESS, _SUCCESSFUL or _FAILED (with follow_since,
+ * only one created at or after it; ROLLBACK_REQUESTED is left to the
+ * usual follow, whose PRIMARY is still the failed deployment).  The
+ * release's deployment, still listed beside the rollback or else named
+ * by the service's events, is then judged as a failed one (ecs_failed):
+ * the same outcome, exit code and explanation as when the stage saw it
+ * fail.  1 when that is not the case (follow as usual).
+ */
+int ecs_rolled_back_first(struct ecs *e, const struct ecs_snap *s,
+			  const struct ecs_dep *p)
+{
+	double created;
+	char *sd;
+	size_t i;
+
+	sd = ecs_sd_status(e, NULL, &created);
+	if (!sd || (strcmp(sd, "ROLLBACK_IN_PROGRESS") &&
+		    strcmp(sd, "ROLLBACK_SUCCESSFUL") &&
+		    strcmp(sd, "ROLLBACK_FAILED")) ||
+	    (e->o.follow_since && created < (double)e->o.follow_since)) {
 		free(sd);
-		sd = ecs_sd_status(e, NULL, NULL);
-		if (sd && !strcmp(sd, "ROLLBACK_FAILED"))
-			r = V_FAILED;
+		return 1;
 	}
-	if (r == V_DONE) {
-		ecs_publish(e, "rolled_back_by_ecs");
-		rc = gantry_fail(e->ctx, GANTRY_EROLLED_BACK, "rolled back by "
-			"ECS before gantry looked: %s; the service runs %s "
-			"again%s", reason && *reason ? reason : "the "
-			"deployment failed", p->td, tf_note(e));
-		warn_tf_state(e);
-	} else if (r == V_INTERRUPTED) {
-		ecs_publish(e, "interrupted");
-		rc = gantry_fail(e->ctx, GANTRY_EINTERRUPTED, "interrupted "
-			"while ECS rolled the release back to %s", p->td);
-	} else {
-		ecs_publish(e, "rollback_failed");
-		rc = gantry_fail(e->ctx, GANTRY_EROLLBACK_FAILED, "the release "
-			"failed (%s) and ECS's rollback to %s %s; the service "
-			"needs an operator (aws ecs describe-services "
-			"--cluster %s --services %s)", reason && *reason ?
-			reason : "no reason given", p->td, verdict_word(r),
-			e->o.cluster, e->o.service);
-	}
-out:
+	for (i = 0; i < s->ndeps; i++)
+		if (&s->deps[i] != p && strcmp(s->deps[i].td, p->td)) {
+			e->dep_id = gantry_xstrdup(s->deps[i].id);
+			e->td = gantry_xstrdup(s->deps[i].td);
+			break;
+		}
+	if (!e->dep_id)
+		e->dep_id = failed_in_events(s, p->id);
+	if (!e->td)
+		e->td = ecs_sd_target_td(e);
+	if (!e->dep_id)
+		e->dep_id = gantry_xstrdup(e->sd_arn);
+	e->prev_td = gantry_xstrdup(p->td);
+	gantry_info(e->ctx, "ECS rolled deployment %s%s%s back before gantry "
+		    "looked: service deployment %s is %s", e->dep_id,
+		    e->td ? " of " : "", e->td ? e->td : "", e->sd_arn, sd);
 	free(sd);
-	free(reason);
-	return rc;
+	return ecs_failed(e);
 }
 
 int ecs_rollback(void *state, struct gantry_ctx *ctx)

@@ -75,6 +75,20 @@ elif cmd == "settled":     # settled NAME: the one COMPLETED task definition
     print(settled(name))
 elif cmd == "primary":     # primary NAME: the PRIMARY deployment's td
     print(service(name)["deployments"][0]["taskDefinition"])
+elif cmd == "stop-primary":  # stop-primary NAME: stop the PRIMARY's tasks
+    dep = service(name)["deployments"][0]["id"]
+    for arn in ecs.list_tasks(cluster="c", serviceName=name)["taskArns"]:
+        t = ecs.describe_tasks(cluster="c", tasks=[arn])["tasks"][0]
+        if t["startedBy"] == dep:
+            ecs.stop_task(cluster="c", task=arn, reason="released by the test")
+elif cmd == "rolling-back":  # rolling-back NAME: wait until ECS's rollback
+    end = time.time() + 10     # (PRIMARY) runs beside the FAILED deployment
+    while time.time() < end:
+        d = service(name)["deployments"]
+        if [x.get("rolloutState") for x in d[:2]] == ["IN_PROGRESS", "FAILED"]:
+            sys.exit(0)
+        time.sleep(0.1)
+    sys.exit("service %s is not rolling back: %s" % (name, [(x["status"], x.get("rolloutState"), x["taskDefinition"]) for x in d]))
 EOF
 ecsctl() { $PY "$TMP/ecsctl.py" "$@"; }
 
@@ -109,16 +123,37 @@ EOF
 TD() { echo "arn:aws:ecs:ap-south-1:127214192604:task-definition/$1:$2"; }
 
 # ------------------------------------------------------------- healthy
+# The rollout is held IN_PROGRESS (its first tasks never pass their health
+# checks) until the stage has reported it so; then the test stops those
+# tasks and their healthy replacements complete it.  A simulated rollout
+# takes a fraction of a second: without the hold, a loaded machine's
+# first poll may already see it COMPLETED.
 ecsctl create healthy repo/healthy:v1 >/dev/null || fail "setup healthy"
 config healthy repo/healthy:v2 60
+scenario repo/healthy:v2 never-stable
 before=$(calls DescribeServices)
 start=$(date +%s)
-run deploy v1.0.0-rc.1
+"$top_builddir/gantry" deploy v1.0.0-rc.1 >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+wait_for "$TMP/err" "2/2 running, 0 pending, 0 failed (IN_PROGRESS)"
+scenario repo/healthy:v2 healthy
+ecsctl stop-primary healthy || fail "stop the held tasks"
+wait $pid
+rc=$?
 expect_rc 0
 expect_err "registered $(TD healthy 2) (container 'app': repo/healthy:v1 -> repo/healthy:v2)"
 expect_err "deployment ecs-svc/"
-expect_err "running, 0 pending, 0 failed (IN_PROGRESS)"
 expect_err "2/2 running, 0 pending, 0 failed (COMPLETED)"
+# one deployment tracked from IN_PROGRESS to COMPLETED, in that order
+python3 - "$TMP/err" <<'PY' || fail "progress lines not one deployment from IN_PROGRESS to COMPLETED"
+import re, sys
+lines = re.findall(r'deployment (ecs-svc/\d+): \d+/2 running, \d+ pending, '
+                   r'0 failed \((\w+)\)', open(sys.argv[1]).read())
+states = [st for _, st in lines]
+sys.exit(0 if len({d for d, _ in lines}) == 1 and states[-1] == 'COMPLETED'
+         and 'COMPLETED' not in states[:-1] and 'IN_PROGRESS' in states
+         else 1)
+PY
 expect_err "event: (service healthy) has reached a steady state."
 [ "$(ecsctl settled healthy)" = "$(TD healthy 2)" ] || fail "service not on revision 2"
 rec=$(last_record)
@@ -300,10 +335,56 @@ config follow repo/follow:v5 60 "mode = \"follow\"; follow_since = $since;"
 run deploy v1.0.0-rc.5
 expect_rc 3
 expect_err "is ROLLBACK_SUCCESSFUL"
-expect_err "rolled back by ECS before gantry looked"
+expect_err "back before gantry looked"
+expect_err "rolled back by ECS: ECS deployment circuit breaker: tasks failed to start"
 expect_err "gantry rollback staging"
 expect_no_err "deploy succeeded"
 ok "follow mode when ECS rolled back before the stage looked: a failure (exit 3), not the rollback's success"
+
+# The same without follow_since, as the shipped pipeline runs it (the core
+# publishes no deploy.started): a slow apply, and ECS's rollback is done,
+# alone and COMPLETED, before the stage starts.  The current service
+# deployment says ROLLBACK_SUCCESSFUL; the failed deployment, gone from
+# the service, is named by its events, and explained as if watched.
+scenario repo/follow:v6 crash-loop
+ecsctl tf-apply follow repo/follow:v6 || fail "tf-apply v6"
+[ "$(ecsctl settled follow)" = "$(TD follow 2)" ] || fail "ECS did not roll v6 back to revision 2"
+config follow repo/follow:v6 60 'mode = "follow";'
+run deploy v1.0.0-rc.6
+expect_rc 3
+expect_err "ECS rolled deployment ecs-svc/"
+expect_err "of $(TD follow 5) back before gantry looked"
+expect_err "is ROLLBACK_SUCCESSFUL"
+expect_err "rolled back by ECS: ECS deployment circuit breaker: tasks failed to start"
+expect_err "Essential container in task exited (app: exit code 1)"
+expect_err "panic: failed to connect to database: connection refused"
+expect_no_err "nothing to follow"
+expect_no_err "deploy succeeded"
+ok "follow mode, no follow_since, ECS's rollback finished before the stage looked: exit 3 'rolled back by ECS' with reasons and log lines"
+
+# ECS's rollback still running when the stage looks: it is held (its
+# tasks never pass their health checks) until the stage waits for it,
+# then released (those tasks stopped, healthy ones replace them).
+scenario repo/follow:v7 crash-loop
+scenario repo/follow:v2 never-stable
+ecsctl tf-apply follow repo/follow:v7 || fail "tf-apply v7"
+ecsctl rolling-back follow || fail "ECS did not start rolling v7 back"
+config follow repo/follow:v7 60 'mode = "follow";'
+"$top_builddir/gantry" deploy v1.0.0-rc.7 >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+wait_for "$TMP/err" "waiting for ECS to roll back to $(TD follow 2)"
+scenario repo/follow:v2 healthy
+ecsctl stop-primary follow || fail "stop the held rollback tasks"
+wait $pid
+rc=$?
+expect_rc 3
+expect_err "of $(TD follow 6) back before gantry looked"
+expect_err "is ROLLBACK_IN_PROGRESS"
+expect_err "rolled back by ECS: ECS deployment circuit breaker: tasks failed to start"
+expect_err "panic: failed to connect to database: connection refused"
+expect_no_err "deploy succeeded"
+[ "$(ecsctl settled follow)" = "$(TD follow 2)" ] || fail "v7 not rolled back to revision 2"
+ok "follow mode, ECS's rollback in progress when the stage looked: waits for it, exit 3 'rolled back by ECS'"
 
 # ------------------------------------------------------------- SIGTERM
 ecsctl create term repo/term:v1 >/dev/null || fail "setup term"

@@ -14,11 +14,29 @@ if [ $rc = 77 ]; then
 	grep "skipped" "$TMP/err" | sed 's/^demo: skipped/SKIP/'
 	exit 77
 fi
-# fail shows out and err; the driver's output is long, so keep its tail.
+# fail shows out and err; the driver's output is long, so keep its tail,
+# then the whole logs of the steps that failed (results.tsv), so that a
+# failure under load can be diagnosed from the test's log alone.
 tail -n 60 "$TMP/out" >"$TMP/out.tail"
 tail -n 80 "$TMP/err" >"$TMP/err.tail"
 mv "$TMP/out.tail" "$TMP/out"
 mv "$TMP/err.tail" "$TMP/err"
+# step_log N: step N's whole stderr, appended to what fail shows.
+step_log() {
+	[ -f "$W/logs/step$1.err" ] || return 0
+	grep -qF -- "--- $W/logs/step$1.err" "$TMP/err" && return 0
+	{
+		echo "--- $W/logs/step$1.err:"
+		cat "$W/logs/step$1.err"
+	} >>"$TMP/err"
+}
+if [ -s "$W/results.tsv" ]; then
+	for n in $(awk -F '\t' '$8 != "OK" { print $1 }' "$W/results.tsv"); do
+		step_log "$n"
+	done
+fi
+# fail_step N MESSAGE: fail, showing step N's whole stderr.
+fail_step() { step_log "$1"; fail "$2"; }
 [ -s "$W/results.tsv" ] || fail "the demo wrote no results (exit $rc)"
 
 # step N WANT_RC WANT_VERSION: the driver's line for step N.
@@ -27,8 +45,8 @@ step() {
 	[ -n "$line" ] || fail "step $1 did not run"
 	got_rc=$(printf '%s\n' "$line" | cut -f4)
 	got_ver=$(printf '%s\n' "$line" | cut -f6)
-	[ "$got_rc" = "$2" ] || fail "step $1 ($(printf '%s\n' "$line" | cut -f2)): exit $got_rc, expected $2"
-	[ "$got_ver" = "$3" ] || fail "step $1: /healthz answers $got_ver, expected $3"
+	[ "$got_rc" = "$2" ] || fail_step "$1" "step $1 ($(printf '%s\n' "$line" | cut -f2)): exit $got_rc, expected $2"
+	[ "$got_ver" = "$3" ] || fail_step "$1" "step $1: /healthz answers $got_ver, expected $3"
 }
 step 0 0 0.0.9-rc.1
 step 1 0 0.1.0-rc.1
@@ -43,16 +61,16 @@ ok "every step exits as expected and /healthz answers the expected version"
 
 grep -qF "demo: all 8 steps behaved as expected" "$TMP/out" || fail "no summary"
 grep -qF "rolled back by ECS: ECS deployment circuit breaker" "$W/logs/step4.err" ||
-	fail "step 4 does not say 'rolled back by ECS'"
+	fail_step 4 "step 4 does not say 'rolled back by ECS'"
 grep -qF "panic: failed to connect to database" "$W/logs/step4.err" ||
-	fail "step 4 does not show the crashed tasks' log lines"
+	fail_step 4 "step 4 does not show the crashed tasks' log lines"
 grep -qF "promotion: v0.1.0-rc.1 passed staging" "$W/logs/step3.err" ||
-	fail "step 3 does not check the promotion"
+	fail_step 3 "step 3 does not check the promotion"
 grep -qF "needs a successful staging deploy of v0.1.1-rc.N" "$W/logs/step5.err" ||
-	fail "step 5 is not refused for want of a staging release"
-grep -qF "needs approval" "$W/logs/step2.err" || fail "step 2 is not refused for approval"
-grep -qF "rollback: reusing image" "$W/logs/step6.err" || fail "step 6 rebuilt the image"
-grep -qF "already pushed" "$W/logs/step6.err" || fail "step 6 pushed the image again"
+	fail_step 5 "step 5 is not refused for want of a staging release"
+grep -qF "needs approval" "$W/logs/step2.err" || fail_step 2 "step 2 is not refused for approval"
+grep -qF "rollback: reusing image" "$W/logs/step6.err" || fail_step 6 "step 6 rebuilt the image"
+grep -qF "already pushed" "$W/logs/step6.err" || fail_step 6 "step 6 pushed the image again"
 ok "the output explains: promotion, approval, ECS rollback with reasons and logs, image reuse"
 
 # The journal: one record per deploy that ran (the refused approval ran

@@ -1535,6 +1535,25 @@ class Service:
                 tasks.append(self._task_out(task))
         return {"tasks": tasks, "failures": failures}
 
+    def op_StopTask(self, rs, p, t):
+        """A task stopped by hand (UserInitiated): the service's scheduler
+        starts a replacement, and it counts as no failure."""
+        cl = self._cluster(rs, p.get("cluster"))
+        ref = p.get("task")
+        if not ref:
+            raise AwsError("InvalidParameterException",
+                           "Task cannot be empty.")
+        for svc in cl.services.values():
+            for task in svc.tasks:
+                if task.id == ref.split("/")[-1]:
+                    if task.desired_status == "RUNNING":
+                        self._stop_task(task, t, p.get("reason") or
+                                        "Task stopped by user")
+                        task.stop_code = "UserInitiated"
+                    return {"task": self._task_out(task)}
+        raise AwsError("InvalidParameterException",
+                       "The referenced task was not found.")
+
     def _task_out(self, task):
         svc = task.svc
         td = task.td
