@@ -3,6 +3,7 @@ Query protocol, timestamps and identifiers."""
 
 import ctypes
 import datetime
+import os
 import random
 import signal
 import string
@@ -100,3 +101,18 @@ def essential_container(td):
         if c.get("essential", True) is not False:
             return c
     return {}
+
+
+def alive(pid):
+    """Whether process pid runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -11,8 +11,7 @@ import subprocess
 import sys
 import time
 
-from .common import die_with_parent
-from .server import _alive
+from .common import alive, die_with_parent
 
 
 def main(argv=None):
@@ -31,7 +30,7 @@ def main(argv=None):
     deadline = time.monotonic() + a.max_lifetime
     while child.poll() is None:
         if stop or time.monotonic() > deadline or \
-                (a.parent_pid and not _alive(a.parent_pid)):
+                (a.parent_pid and not alive(a.parent_pid)):
             child.terminate()
             try:
                 child.wait(3)

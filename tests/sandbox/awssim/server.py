@@ -20,7 +20,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import sigv4
-from .common import AwsError, iso8601, new_uuid, query_error
+from .common import AwsError, alive, iso8601, new_uuid, query_error
 from .identity import BASE, Identities
 
 __all__ = ['AwsError', 'Sim', 'main']
@@ -473,25 +473,11 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return True
-
-
 def watchdog(server, parent_pid, deadline, sim):
     while True:
         time.sleep(1)
         why = None
-        if parent_pid and not _alive(parent_pid):
+        if parent_pid and not alive(parent_pid):
             why = 'parent process %d is gone' % parent_pid
         elif time.monotonic() > deadline:
             why = 'max lifetime reached'

@@ -19,19 +19,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
+from .common import alive
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -83,8 +71,8 @@ def main(argv=None):
     def watch():
         while True:
             time.sleep(0.5)
-            if not _alive(parent) or os.getppid() != parent or \
-                    (a.parent_pid and not _alive(a.parent_pid)) or \
+            if not alive(parent) or os.getppid() != parent or \
+                    (a.parent_pid and not alive(a.parent_pid)) or \
                     time.monotonic() > deadline:
                 server.shutdown()
                 return
