@@ -6,7 +6,8 @@
 # inside the timeout; a rollout that never stabilises (timeout, the
 # stage's own rollback: exit 3) and one whose rollback fails too (exit 4);
 # throttling and 5xx bursts while waiting; follow mode (with and without a
-# deployment to follow, and after an ECS rollback); SIGTERM while waiting;
+# deployment to follow, after an ECS rollback, and when ECS's rollback
+# fails too); SIGTERM while waiting;
 # a later stage failing (this stage's rollback callback); the wrong
 # account refused before any change; `gantry plan`; and every request
 # of these runs checked against botocore's models.
@@ -102,6 +103,12 @@ calls() {
 	sim calls '{}'
 	json_get "$TMP/sim" "sum(1 for c in d['calls'] if c['operation'] == '$1')"
 }
+# gantry_calls OP: how many of them gantry made (not the test's own
+# AWS CLI calls, which inspect and hold the service meanwhile).
+gantry_calls() {
+	sim calls '{"bodies": true}'
+	json_get "$TMP/sim" "sum(1 for c in d['calls'] if c['operation'] == '$1' and c.get('user_agent', '').startswith('gantry/'))"
+}
 scenario() { sim ecs/scenario "{\"image\": \"$1\", \"scenario\": \"$2\"}"; }
 
 # config NAME IMAGE TIMEOUT [STAGE_OPTS [LATER_ENTRIES [ACCOUNT]]]: a
@@ -131,7 +138,7 @@ TD() { echo "arn:aws:ecs:ap-south-1:127214192604:task-definition/$1:$2"; }
 ecsctl create healthy repo/healthy:v1 >/dev/null || fail "setup healthy"
 config healthy repo/healthy:v2 60
 scenario repo/healthy:v2 never-stable
-before=$(calls DescribeServices)
+before=$(gantry_calls DescribeServices)
 start=$(date +%s)
 "$top_builddir/gantry" deploy v1.0.0-rc.1 >"$TMP/out" 2>"$TMP/err" &
 pid=$!
@@ -161,7 +168,7 @@ rec=$(last_record)
 [ "$(json_get "$rec" 'd["stages"][1]["outputs"]["ecs.previous_task_definition"]')" = "$(TD healthy 1)" ] || fail "ecs.previous_task_definition"
 [ "$(json_get "$rec" 'd["stages"][1]["outputs"]["ecs.task_definition"]')" = "$(TD healthy 2)" ] || fail "ecs.task_definition"
 json_get "$rec" 'd["stages"][1]["outputs"]["ecs.deployment_id"]' | grep -q '^ecs-svc/' || fail "ecs.deployment_id"
-n=$(( $(calls DescribeServices) - before ))
+n=$(( $(gantry_calls DescribeServices) - before ))
 secs=$(( $(date +%s) - start + 1 ))
 [ "$n" -le $(( secs + 2 )) ] || fail "$n DescribeServices calls in ${secs} s: polling too often"
 ok "healthy rollout: new revision registered, tracked by id to COMPLETED ($n status calls)"
@@ -385,6 +392,25 @@ expect_err "panic: failed to connect to database: connection refused"
 expect_no_err "deploy succeeded"
 [ "$(ecsctl settled follow)" = "$(TD follow 2)" ] || fail "v7 not rolled back to revision 2"
 ok "follow mode, ECS's rollback in progress when the stage looked: waits for it, exit 3 'rolled back by ECS'"
+
+# ECS's own rollback fails too: the previous release's tasks no longer
+# start either (its image or something it needs is gone).  The service
+# deployment ends ROLLBACK_FAILED: exit 4, an operator is needed - not 3.
+scenario repo/follow:v8 crash-loop
+scenario repo/follow:v2 crash-loop
+sim now '{}'
+since=$(json_get "$TMP/sim" 'int(d["now"])')
+ecsctl tf-apply follow repo/follow:v8 || fail "tf-apply v8"
+config follow repo/follow:v8 60 "mode = \"follow\"; follow_since = $since;"
+run deploy v1.0.0-rc.8
+expect_rc 4 "ECS's rollback failed"
+expect_err "following deployment ecs-svc/"
+expect_err "and ECS's rollback to $(TD follow 2) failed"
+expect_err "the service needs an operator"
+expect_no_err "rolled back by ECS"
+expect_no_err "deploy succeeded"
+scenario repo/follow:v2 healthy
+ok "follow mode, ECS's own rollback fails: exit 4 'needs an operator', not 'rolled back by ECS'"
 
 # ------------------------------------------------------------- SIGTERM
 ecsctl create term repo/term:v1 >/dev/null || fail "setup term"
