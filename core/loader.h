@@ -37,6 +37,7 @@ struct plugin {
 	char *refusal;		/* why refused (one line), or NULL */
 	const struct gantry_stage *desc;	/* loaded only */
 	void *handle;		/* lt_dlhandle */
+	int builtin;		/* a stage of the core (path "(built in)") */
 };
 
 struct loader {
@@ -45,6 +46,10 @@ struct loader {
 	struct plugin *plugins;	/* every plugin looked at so far */
 	size_t n, alloc;
 };
+
+/* The core's own stages, found before the plugin path (a NAME.so of
+   the same name is shadowed): approval (approval.c). */
+#define LOADER_BUILTIN_PATH "(built in)"
 
 /*
  * Sets up the search path: path_list (colon-separated, may be NULL)
