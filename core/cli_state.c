@@ -49,8 +49,10 @@ static void approvals_json(struct gantry_json *j,
 }
 
 /* "approval 'gate': approved by bob at <time>: why" lines under a
-   record (indent first). */
-static void print_approvals(const struct deploy_record *r, const char *indent)
+   record (indent first); an undecided request "waiting" only while its
+   deploy runs (live), else "undecided". */
+static void print_approvals(const struct deploy_record *r, const char *indent,
+			    int live)
 {
 	size_t i;
 
@@ -58,6 +60,13 @@ static void print_approvals(const struct deploy_record *r, const char *indent)
 		const struct approval_record *a = &r->approvals[i];
 		char when[32];
 
+		if (!a->verdict && !live) {
+			cli_fmt_time(a->requested, when, sizeof(when));
+			cli_printf("%sapproval '%s': undecided (asked at %s; "
+				   "its deploy no longer waits)\n", indent,
+				   a->entry, when);
+			continue;
+		}
 		if (!a->verdict) {
 			cli_fmt_time(a->requested, when, sizeof(when));
 			cli_printf("%sapproval '%s': waiting since %s%s%s%s; "
@@ -135,7 +144,8 @@ int cmd_history(struct session *s, const char *envname)
 			   r->result ? r->result : "running",
 			   r->actor ? r->actor : "", when,
 			   is_rollback(r) ? "  (rollback)" : "");
-		print_approvals(r, "    ");
+		print_approvals(r, "    ", r->result &&
+				!strcmp(r->result, "running"));
 	}
 	if (arr) {
 		struct gantry_json *j = gantry_json_new_object();
@@ -241,7 +251,7 @@ int cmd_status(struct session *s, const char *envname)
 					   current->actor ? current->actor :
 					   "?");
 			if (current)
-				print_approvals(current, "           ");
+				print_approvals(current, "           ", 0);
 			else
 				cli_printf("  current: none recorded\n");
 			if (last && last != current) {
@@ -254,7 +264,9 @@ int cmd_status(struct session *s, const char *envname)
 					   " - abandoned: its process is gone; "
 					   "resume it with 'gantry deploy TAG "
 					   "--resume ID'" : "");
-				print_approvals(last, "           ");
+				print_approvals(last, "           ",
+						!strcmp(res, "running") &&
+						lrc == 1);
 			}
 			cli_printf("  ");
 			print_holder("lock", &h, lrc < 0 ? 0 : lrc);

@@ -627,6 +627,15 @@ const struct plugin *loader_get(struct loader *l, const char *name,
 	return NULL;
 }
 
+void loader_add_builtins(struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < GANTRY_ARRAY_SIZE(builtin_stages); i++)
+		if (find_name(l, builtin_stages[i]->name) == NO_PLUGIN)
+			add_builtin(l, builtin_stages[i]->name);
+}
+
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -662,9 +671,6 @@ void loader_scan(struct loader *l)
 	size_t d, i, n, first;
 	char **names, *name, *path;
 
-	for (i = 0; i < GANTRY_ARRAY_SIZE(builtin_stages); i++)
-		if (find_name(l, builtin_stages[i]->name) == NO_PLUGIN)
-			add_builtin(l, builtin_stages[i]->name);
 	for (d = 0; d < l->ndirs; d++) {
 		names = list_so(l->dirs[d], &n);
 		for (i = 0; i < n; i++) {

@@ -78,6 +78,10 @@ const struct plugin *loader_get(struct loader *l, const char *name,
    are recorded on the plugins, not in an error list. */
 void loader_scan(struct loader *l);
 
+/* Records every built-in stage (for `gantry plugins list`, before
+   loader_scan: a NAME.so of a built-in's name is then shadowed). */
+void loader_add_builtins(struct loader *l);
+
 void loader_release(struct loader *l);
 
 #endif

@@ -240,6 +240,9 @@ finish
 as other approve staging "$id"
 expect_rc 2
 expect_err "deploy $id is not waiting for approval: its process is gone; see 'gantry status staging'"
+run status staging
+expect_out "abandoned"
+expect_out "approval 'gate': undecided (asked at"
 ok "a killed deploy's request is not waiting"
 
 # Decisions are files the state directory's trust rule covers.
@@ -249,3 +252,13 @@ expect_rc 2
 expect_err "approvals directory '$STATE/approvals'"
 chmod 700 "$STATE/approvals"
 ok "an approvals directory others can write is refused"
+
+# The stage is the core's: listed as built in, planned without waiting.
+run plugins list
+expect_rc 0
+expect_out "approval         loaded    wait for another person's 'gantry approve' or 'gantry reject' (built in)"
+cfg 'timeout = 90;'
+run plan v1.5.0-rc.1
+expect_rc 0
+expect_err "no decision within 90 s is a rejection"
+ok "plugins list shows the built-in stage; plan says what it would wait for"
