@@ -71,7 +71,7 @@ enum {
 	OPT_PLUGIN_PATH = 256, OPT_STATE_DIR, OPT_JSON, OPT_NO_COLOR,
 	OPT_DRY_RUN, OPT_ONLY, OPT_SKIP, OPT_RESUME, OPT_APPROVE,
 	OPT_NO_ROLLBACK, OPT_FORCE_PROMOTION, OPT_ALLOW_DESTROY, OPT_HELP,
-	OPT_TO, OPT_FAIL_FAST, OPT_MATRIX
+	OPT_TO, OPT_FAIL_FAST, OPT_MATRIX, OPT_REASON
 };
 
 /* `gantry report` */
@@ -96,6 +96,7 @@ static const struct option long_opts[] = {
 	{ "allow-destroy", no_argument, NULL, OPT_ALLOW_DESTROY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "reason", required_argument, NULL, OPT_REASON },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "service", required_argument, NULL, OPT_SERVICE },
@@ -119,6 +120,7 @@ static unsigned options_given(const struct options *o)
 	       (o->force_promotion ? CLI_OPT_FORCE_PROMOTION : 0) |
 	       (o->allow_destroy ? CLI_OPT_ALLOW_DESTROY : 0) |
 	       (o->to ? CLI_OPT_TO : 0) |
+	       (o->reason ? CLI_OPT_REASON : 0) |
 	       (o->jobs ? CLI_OPT_JOBS : 0) |
 	       (o->fail_fast ? CLI_OPT_FAIL_FAST : 0) |
 	       (o->matrix ? CLI_OPT_MATRIX : 0) |
@@ -138,6 +140,7 @@ static const struct {
 	{ CLI_OPT_BATCH, "-j, --fail-fast and --matrix belong to 'batch', not" },
 	{ CLI_OPT_DEPLOY, "deploy options given to" },
 	{ CLI_OPT_TO, "--to belongs to 'rollback', not" },
+	{ CLI_OPT_REASON, "--reason belongs to 'reject', not" },
 	{ CLI_OPT_REPORT, "--since, --until, --service, --format and -o "
 			  "belong to 'report', not" },
 	/* A CLI_OPT_ bit no group above names. */
@@ -364,6 +367,7 @@ int cli_main(int argc, char **argv)
 		case OPT_FORCE_PROMOTION: o.force_promotion = 1; break;
 		case OPT_ALLOW_DESTROY: o.allow_destroy = 1; break;
 		case OPT_TO: o.to = optarg; break;
+		case OPT_REASON: o.reason = optarg; break;
 		case OPT_SINCE: o.since = optarg; break;
 		case OPT_UNTIL: o.until = optarg; break;
 		case OPT_SERVICE: o.service = optarg; break;

@@ -31,6 +31,7 @@ int cli_main(int argc, char **argv);
 #define CLI_OPT_SERVICE		(1u << 14)
 #define CLI_OPT_FORMAT		(1u << 15)
 #define CLI_OPT_OUTPUT		(1u << 16)
+#define CLI_OPT_REASON		(1u << 17)
 #define CLI_OPT_DEPLOY	(CLI_OPT_DRY_RUN | CLI_OPT_ONLY | CLI_OPT_SKIP | \
 			 CLI_OPT_RESUME | CLI_OPT_APPROVE | \
 			 CLI_OPT_NO_ROLLBACK | CLI_OPT_FORCE_PROMOTION | \

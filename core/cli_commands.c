@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "approval.h"
 #include "batch.h"
 #include "cli.h"
 #include "commands.h"
@@ -31,6 +32,20 @@ static int run_rollback(struct options *o, struct session *s, int argc,
 			char **argv)
 {
 	return pipeline_rollback(s, s->conf.env->name);
+}
+
+static int run_approve(struct options *o, struct session *s, int argc,
+		       char **argv)
+{
+	return cmd_decide(s, argc > 1 ? argv[1] : NULL,
+			  argc > 2 ? argv[2] : NULL, "approved");
+}
+
+static int run_reject(struct options *o, struct session *s, int argc,
+		      char **argv)
+{
+	return cmd_decide(s, argc > 1 ? argv[1] : NULL,
+			  argc > 2 ? argv[2] : NULL, "rejected");
 }
 
 static int run_batch(struct options *o, struct session *s, int argc,
@@ -192,6 +207,47 @@ const struct cli_command cli_commands[] = {
 	.session = SESSION_CONFIG | SESSION_ENV | SESSION_PLUGINS,
 	.json = CLI_JSON_SESSION,
 	.run = run_rollback,
+	}, {
+	.name = "approve",
+	.synopsis =
+	  "  approve ENV [ID]       let a deploy waiting at an approval entry go on\n",
+	.summary = "let a deploy waiting at an approval entry go on",
+	.help =
+	  "usage: gantry approve ENV [ID]\n\n"
+	  "Approves the deploy of ENV that waits at an 'approval' pipeline entry\n"
+	  "(or deploy ID, when several wait), as the actor (GANTRY_ACTOR,\n"
+	  "GITHUB_ACTOR or the user name); the deploy goes on within seconds, on\n"
+	  "this machine or, with the shared state backend, on any.  Refused (exit 2,\n"
+	  "nothing written) when no deploy or several wait, when the deploy is not\n"
+	  "waiting or was already decided, when the actor is not among the entry's\n"
+	  "approvers, or started the deploy and the entry has allow_self = false.\n"
+	  "Exit 1 when the state backend fails.  --json: {environment, deploy,\n"
+	  "entry, verdict, by, reason, decided}.\n",
+	.min_args = 1, .max_args = 2, .needs = "an environment ENV",
+	.args = CLI_ARG_ENV,
+	.session = SESSION_CONFIG,
+	.json = CLI_JSON_FAILURE,
+	.run = run_approve,
+	}, {
+	.name = "reject",
+	.synopsis =
+	  "  reject ENV [ID] [--reason TEXT]  stop a deploy waiting at an approval entry\n",
+	.summary = "stop a deploy waiting at an approval entry",
+	.help =
+	  "usage: gantry reject ENV [ID] [--reason TEXT]\n\n"
+	  "Rejects the deploy of ENV that waits at an 'approval' pipeline entry (or\n"
+	  "deploy ID): its approval stage fails with who rejected it and why, and\n"
+	  "the entry's on_failure applies (rollback undoes the earlier stages).\n"
+	  "The actor who started the deploy may reject it; others must be among\n"
+	  "the entry's approvers, if it lists any.  Exit codes and --json as\n"
+	  "'gantry approve'.\n"
+	  "  --reason TEXT    why; journaled, shown by history and status, notified\n",
+	.takes = CLI_OPT_REASON,
+	.min_args = 1, .max_args = 2, .needs = "an environment ENV",
+	.args = CLI_ARG_ENV,
+	.session = SESSION_CONFIG,
+	.json = CLI_JSON_FAILURE,
+	.run = run_reject,
 	}, {
 	.name = "batch",
 	.synopsis =

@@ -52,6 +52,7 @@ int cmd_plugins_list(struct session *s)
 	struct gantry_json *doc = NULL, *arr = NULL;
 	size_t i;
 
+	loader_add_builtins(&s->loader);
 	loader_scan(&s->loader);
 	if (s->opt->json) {
 		doc = gantry_json_new_object();

@@ -23,6 +23,67 @@ static int is_rollback(const struct deploy_record *r)
 	return kv && !strcmp(kv->value, "true");
 }
 
+/* The approvals of r as JSON: who decided, when and why. */
+static void approvals_json(struct gantry_json *j,
+			   const struct deploy_record *r)
+{
+	struct gantry_json *arr = gantry_json_set_array(j, "approvals");
+	size_t i;
+
+	for (i = 0; i < r->napprovals; i++) {
+		const struct approval_record *a = &r->approvals[i];
+		struct gantry_json *o = gantry_json_push_object(arr);
+
+		gantry_json_set_string(o, "entry", a->entry);
+		gantry_json_set_string(o, "state", a->verdict ? a->verdict :
+				       "waiting");
+		gantry_json_set_double(o, "requested", a->requested);
+		if (a->message)
+			gantry_json_set_string(o, "message", a->message);
+		if (a->by)
+			gantry_json_set_string(o, "by", a->by);
+		if (a->reason)
+			gantry_json_set_string(o, "reason", a->reason);
+		gantry_json_set_double(o, "decided", a->decided);
+	}
+}
+
+/* "approval 'gate': approved by bob at <time>: why" lines under a
+   record (indent first); an undecided request "waiting" only while its
+   deploy runs (live), else "undecided". */
+static void print_approvals(const struct deploy_record *r, const char *indent,
+			    int live)
+{
+	size_t i;
+
+	for (i = 0; i < r->napprovals; i++) {
+		const struct approval_record *a = &r->approvals[i];
+		char when[32];
+
+		if (!a->verdict && !live) {
+			cli_fmt_time(a->requested, when, sizeof(when));
+			cli_printf("%sapproval '%s': undecided (asked at %s; "
+				   "its deploy no longer waits)\n", indent,
+				   a->entry, when);
+			continue;
+		}
+		if (!a->verdict) {
+			cli_fmt_time(a->requested, when, sizeof(when));
+			cli_printf("%sapproval '%s': waiting since %s%s%s%s; "
+				   "gantry approve %s %s\n", indent, a->entry,
+				   when, a->message ? " (" : "",
+				   a->message ? a->message : "",
+				   a->message ? ")" : "", r->environment,
+				   r->id);
+			continue;
+		}
+		cli_fmt_time(a->decided, when, sizeof(when));
+		cli_printf("%sapproval '%s': %s by %s at %s%s%s\n", indent,
+			   a->entry, a->verdict, a->by ? a->by : "?", when,
+			   a->reason ? ": " : "", a->reason ? a->reason : "");
+	}
+}
+
 static struct gantry_json *record_summary(const struct deploy_record *r)
 {
 	struct gantry_json *j = gantry_json_new_object();
@@ -40,6 +101,8 @@ static struct gantry_json *record_summary(const struct deploy_record *r)
 		gantry_json_set_string(j, "failed_stage", r->failed_stage);
 	if (r->reason)
 		gantry_json_set_string(j, "reason", r->reason);
+	if (r->napprovals)
+		approvals_json(j, r);
 	return j;
 }
 
@@ -81,6 +144,8 @@ int cmd_history(struct session *s, const char *envname)
 			   r->result ? r->result : "running",
 			   r->actor ? r->actor : "", when,
 			   is_rollback(r) ? "  (rollback)" : "");
+		print_approvals(r, "    ", r->result &&
+				!strcmp(r->result, "running"));
 	}
 	if (arr) {
 		struct gantry_json *j = gantry_json_new_object();
@@ -185,6 +250,8 @@ int cmd_status(struct session *s, const char *envname)
 					   current->tag, current->id,
 					   current->actor ? current->actor :
 					   "?");
+			if (current)
+				print_approvals(current, "           ", 0);
 			else
 				cli_printf("  current: none recorded\n");
 			if (last && last != current) {
@@ -197,6 +264,9 @@ int cmd_status(struct session *s, const char *envname)
 					   " - abandoned: its process is gone; "
 					   "resume it with 'gantry deploy TAG "
 					   "--resume ID'" : "");
+				print_approvals(last, "           ",
+						!strcmp(res, "running") &&
+						lrc == 1);
 			}
 			cli_printf("  ");
 			print_holder("lock", &h, lrc < 0 ? 0 : lrc);

@@ -97,6 +97,11 @@ char *journal_new_id(void)
 	return gantry_xasprintf("%s-%02x%02x%02x", stamp, rnd[0], rnd[1],
 				  rnd[2]);
 }
+int journal_id_valid(const char *s)
+{
+	return s && id_valid(s, strlen(s));
+}
+
 /*
  * Files.
  */

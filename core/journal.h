@@ -39,6 +39,27 @@ struct stage_record {
 	struct gantry_kvlist outputs;	/* secret values stored as "***" */
 };
 
+/*
+ * One wait of an `approval` entry (docs/approvals.md): what was asked,
+ * of whom, and the decision once there is one.  key names the decision
+ * in the state backend (state.h): "<deploy id>.<entry>.<resumed>", so a
+ * resumed deploy asks again.
+ */
+struct approval_record {
+	char *entry;		/* the pipeline entry */
+	char *key;
+	char *message;		/* for approvers, or NULL */
+	char *approvers;	/* comma-separated actors; "" = anyone */
+	int allow_self;
+	double requested;	/* epoch seconds */
+	unsigned timeout;	/* seconds, 0 = none */
+	/* NULL while waiting; "approved" or "rejected" */
+	char *verdict;
+	char *by;		/* who decided ("gantry" for a timeout) */
+	char *reason;		/* why (a rejection's --reason), or NULL */
+	double decided;		/* epoch seconds */
+};
+
 struct deploy_record {
 	char *id;
 	char *service;
@@ -63,6 +84,8 @@ struct deploy_record {
 	struct gantry_kvlist context;	/* published context (redacted) */
 	struct stage_record *stages;
 	size_t nstages, astages;
+	struct approval_record *approvals;	/* in the order asked */
+	size_t napprovals, aapprovals;
 };
 
 /* A new id: "YYYYMMDDTHHMMSSZ-xxxxxx" (UTC time, 6 random hex digits). */
@@ -75,6 +98,15 @@ struct stage_record *deploy_record_add_stage(struct deploy_record *r,
 struct stage_record *deploy_record_stage(struct deploy_record *r,
 					 const char *name);
 void deploy_record_release(struct deploy_record *r);
+
+/* Appends an approval record (every field zero) and returns it. */
+struct approval_record *deploy_record_add_approval(struct deploy_record *r);
+/* The approval r waits for (the last one, undecided), or NULL. */
+struct approval_record *deploy_record_pending_approval(
+	const struct deploy_record *r);
+
+/* True when s is a deploy id ("YYYYMMDDTHHMMSSZ-xxxxxx"). */
+int journal_id_valid(const char *s);
 
 /* Renders r as one JSON document (redacted).  Malloc'd. */
 char *deploy_record_to_json(const struct deploy_record *r, int pretty);

@@ -87,6 +87,38 @@ static void stage_record_release(struct stage_record *s)
 	memset(s, 0, sizeof(*s));
 }
 
+struct approval_record *deploy_record_add_approval(struct deploy_record *r)
+{
+	struct approval_record *a;
+
+	GANTRY_GROW(r->approvals, r->napprovals + 1, r->aapprovals);
+	a = &r->approvals[r->napprovals++];
+	memset(a, 0, sizeof(*a));
+	return a;
+}
+
+struct approval_record *deploy_record_pending_approval(
+	const struct deploy_record *r)
+{
+	struct approval_record *a;
+
+	if (!r->napprovals)
+		return NULL;
+	a = &r->approvals[r->napprovals - 1];
+	return a->verdict ? NULL : a;
+}
+
+static void approval_record_release(struct approval_record *a)
+{
+	free(a->entry);
+	free(a->key);
+	free(a->message);
+	free(a->approvers);
+	free(a->verdict);
+	free(a->by);
+	free(a->reason);
+}
+
 void deploy_record_release(struct deploy_record *r)
 {
 	size_t i;
@@ -108,6 +140,9 @@ void deploy_record_release(struct deploy_record *r)
 	for (i = 0; i < r->nstages; i++)
 		stage_record_release(&r->stages[i]);
 	free(r->stages);
+	for (i = 0; i < r->napprovals; i++)
+		approval_record_release(&r->approvals[i]);
+	free(r->approvals);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -181,6 +216,22 @@ static void put_stage(struct gantry_json *o, const struct stage_record *s)
 	put_kvlist(o, "outputs", &s->outputs);
 }
 
+static void put_approval(struct gantry_json *o,
+			 const struct approval_record *a)
+{
+	put_str(o, "entry", a->entry);
+	put_str(o, "key", a->key);
+	put_str(o, "message", a->message);
+	put_str(o, "approvers", a->approvers);
+	gantry_json_set_bool(o, "allow_self", a->allow_self);
+	put_time(o, "requested", "requested_at", a->requested);
+	gantry_json_set_int(o, "timeout", a->timeout);
+	put_str(o, "verdict", a->verdict);
+	put_str(o, "by", a->by);
+	put_str(o, "reason", a->reason);
+	put_time(o, "decided", "decided_at", a->decided);
+}
+
 char *deploy_record_to_json(const struct deploy_record *r, int pretty)
 {
 	struct gantry_json *o = gantry_json_new_object(), *stages;
@@ -210,6 +261,14 @@ char *deploy_record_to_json(const struct deploy_record *r, int pretty)
 	stages = gantry_json_set_array(o, "stages");
 	for (i = 0; i < r->nstages; i++)
 		put_stage(gantry_json_push_object(stages), &r->stages[i]);
+	/* Only records of deploys that asked carry the key. */
+	if (r->napprovals) {
+		struct gantry_json *arr = gantry_json_set_array(o, "approvals");
+
+		for (i = 0; i < r->napprovals; i++)
+			put_approval(gantry_json_push_object(arr),
+				     &r->approvals[i]);
+	}
 
 	text = gantry_i_redact(gantry_json_text(o, pretty));
 	gantry_json_free(o);
@@ -399,6 +458,37 @@ out:
 	free(status);
 }
 
+static void rd_approval(struct reader *rd, const struct gantry_json *o,
+			size_t i, struct deploy_record *r)
+{
+	struct approval_record *a;
+	char pfx[48];
+
+	snprintf(pfx, sizeof(pfx), "approvals[%zu].", i);
+	if (gantry_json_type(o) != GANTRY_JSON_OBJECT) {
+		errs_add(rd->e, "journal record '%s': 'approvals[%zu]' must "
+			 "be an object; repair or remove the file", rd->what,
+			 i);
+		rd->bad = 1;
+		return;
+	}
+	a = deploy_record_add_approval(r);
+	a->entry = rd_str(rd, o, pfx, "entry", 1);
+	a->key = rd_str(rd, o, pfx, "key", 1);
+	a->message = rd_str(rd, o, pfx, "message", 0);
+	a->approvers = rd_str(rd, o, pfx, "approvers", 0);
+	a->allow_self = rd_bool(rd, o, pfx, "allow_self");
+	a->requested = rd_num(rd, o, pfx, "requested");
+	a->timeout = (unsigned)(rd_int(rd, o, pfx, "timeout") < 0 ? 0 :
+				rd_int(rd, o, pfx, "timeout"));
+	a->verdict = rd_str(rd, o, pfx, "verdict", 0);
+	a->by = rd_str(rd, o, pfx, "by", 0);
+	a->reason = rd_str(rd, o, pfx, "reason", 0);
+	a->decided = rd_num(rd, o, pfx, "decided");
+	if (!a->approvers)
+		a->approvers = gantry_xstrdup("");
+}
+
 int deploy_record_from_json(struct deploy_record *r, const char *text,
 			    const char *what, struct errs *e)
 {
@@ -447,6 +537,10 @@ int deploy_record_from_json(struct deploy_record *r, const char *text,
 	n = gantry_json_length(stages);
 	for (i = 0; i < n && !rd.bad; i++)
 		rd_stage(&rd, gantry_json_at(stages, i), i, r);
+	stages = rd_get(&rd, o, "", "approvals", GANTRY_JSON_ARRAY, 0);
+	n = gantry_json_length(stages);
+	for (i = 0; i < n && !rd.bad; i++)
+		rd_approval(&rd, gantry_json_at(stages, i), i, r);
 	gantry_json_free(o);
 	if (rd.bad) {
 		deploy_record_release(r);

@@ -30,6 +30,7 @@
 
 #include "filecheck.h"
 #include "loader.h"
+#include "approval.h"
 #include "optrules.h"
 
 #define NO_PLUGIN ((size_t)-1)
@@ -562,6 +563,27 @@ static char *closest_plugin(const struct loader *l, const char *name)
 	return best;
 }
 
+static const struct gantry_stage *const builtin_stages[] = {
+	&approval_stage,
+};
+
+/* Records the built-in stage of name, if there is one. */
+static size_t add_builtin(struct loader *l, const char *name)
+{
+	size_t i, at;
+
+	for (i = 0; i < GANTRY_ARRAY_SIZE(builtin_stages); i++) {
+		if (strcmp(builtin_stages[i]->name, name))
+			continue;
+		at = add_plugin(l, name, LOADER_BUILTIN_PATH, PLUGIN_LOADED,
+				NULL);
+		l->plugins[at].desc = builtin_stages[i];
+		l->plugins[at].builtin = 1;
+		return at;
+	}
+	return NO_PLUGIN;
+}
+
 const struct plugin *loader_get(struct loader *l, const char *name,
 				int *refused, struct errs *e)
 {
@@ -572,6 +594,8 @@ const struct plugin *loader_get(struct loader *l, const char *name,
 	if (refused)
 		*refused = 0;
 	found = find_name(l, name);
+	if (found == NO_PLUGIN)
+		found = add_builtin(l, name);
 	/* A name with a slash would reach outside the plugin path. */
 	for (i = 0; found == NO_PLUGIN && *name && !strchr(name, '/') &&
 		    i < l->ndirs; i++) {
@@ -601,6 +625,15 @@ const struct plugin *loader_get(struct loader *l, const char *name,
 	free(dym);
 	gantry_buf_release(&dirs);
 	return NULL;
+}
+
+void loader_add_builtins(struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < GANTRY_ARRAY_SIZE(builtin_stages); i++)
+		if (find_name(l, builtin_stages[i]->name) == NO_PLUGIN)
+			add_builtin(l, builtin_stages[i]->name);
 }
 
 static int cmp_names(const void *a, const void *b)

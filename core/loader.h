@@ -37,6 +37,7 @@ struct plugin {
 	char *refusal;		/* why refused (one line), or NULL */
 	const struct gantry_stage *desc;	/* loaded only */
 	void *handle;		/* lt_dlhandle */
+	int builtin;		/* a stage of the core (path "(built in)") */
 };
 
 struct loader {
@@ -45,6 +46,10 @@ struct loader {
 	struct plugin *plugins;	/* every plugin looked at so far */
 	size_t n, alloc;
 };
+
+/* The core's own stages, found before the plugin path (a NAME.so of
+   the same name is shadowed): approval (approval.c). */
+#define LOADER_BUILTIN_PATH "(built in)"
 
 /*
  * Sets up the search path: path_list (colon-separated, may be NULL)
@@ -72,6 +77,10 @@ const struct plugin *loader_get(struct loader *l, const char *name,
 /* Looks at every *.so on the path (for `gantry plugins list`); refusals
    are recorded on the plugins, not in an error list. */
 void loader_scan(struct loader *l);
+
+/* Records every built-in stage (for `gantry plugins list`, before
+   loader_scan: a NAME.so of a built-in's name is then shadowed). */
+void loader_add_builtins(struct loader *l);
 
 void loader_release(struct loader *l);
 

@@ -15,7 +15,8 @@ core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c co
 	core/journal.c core/journal_record.c core/lock.c \
 	core/statedir.h core/statedir.c core/state.h core/state.c \
 	core/state_aws.h core/state_aws.c core/state_aws_lock.c \
-	core/state_aws_journal.c
+	core/state_aws_journal.c core/state_aws_decision.c core/decision.c \
+	core/approval.h core/approval.c core/cli_approve.c
 core_libgantrycore_la_CPPFLAGS = $(GANTRY_INTERNAL_CPP_FLAGS)
 core_libgantrycore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libgantrycore_la_LIBADD = $(LIBCONFIG_LIBS) $(LTDL_LIBS)

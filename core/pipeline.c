@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "approval.h"
 #include "interp.h"
 #include "journal.h"
 #include "lock.h"
@@ -187,6 +188,13 @@ void deploy_call_entry(struct deploy *d, struct entry *en, enum callback cb,
 		gantry_i_config_free(opts);
 		return;
 	}
+	/* The core's own stages wait in the core: they need its state
+	   backend and its notifiers (approval.c). */
+	if (cb == CB_RUN && en->plugin->builtin) {
+		approval_run(d, en, opts, res);
+		gantry_i_config_free(opts);
+		return;
+	}
 	req.plugin = en->plugin;
 	req.entry = en->name;
 	req.which = cb;
@@ -201,13 +209,17 @@ void deploy_call_entry(struct deploy *d, struct entry *en, enum callback cb,
 }
 
 
-static void notify(struct deploy *d, unsigned bit, const char *stage,
-		   const char *reason, const char *result, int exit_code)
+void deploy_notify_fields(struct deploy *d, unsigned bit, const char *stage,
+			  const char *reason, const char *result,
+			  int exit_code, const struct gantry_kvlist *extra)
 {
 	struct gantry_event ev = { event_name(bit), { 0 } };
 	char num[32];
 	size_t i;
 
+	for (i = 0; extra && i < extra->n; i++)
+		gantry_i_kv_set(&ev.fields, extra->v[i].key,
+				extra->v[i].value, extra->v[i].secret);
 	gantry_i_kv_set(&ev.fields, "result", result ? result : "", 0);
 	if (stage)
 		gantry_i_kv_set(&ev.fields, "stage", stage, 0);
@@ -232,6 +244,12 @@ static void notify(struct deploy *d, unsigned bit, const char *stage,
 		run_result_release(&res);
 	}
 	gantry_i_kv_clear(&ev.fields);
+}
+
+static void notify(struct deploy *d, unsigned bit, const char *stage,
+		   const char *reason, const char *result, int exit_code)
+{
+	deploy_notify_fields(d, bit, stage, reason, result, exit_code, NULL);
 }
 
 /* ---- stages ------------------------------------------------------------- */

@@ -38,6 +38,13 @@ void deploy_call_entry(struct deploy *d, struct entry *en, enum callback cb,
 		const struct gantry_kvlist *ctx,
 		const struct gantry_event *ev, struct run_result *res);
 
+/* Sends event bit to every notifier that takes it, with the fields
+   stage, reason, result, duration, exit_code and those of extra (may be
+   NULL).  pipeline.c */
+void deploy_notify_fields(struct deploy *d, unsigned bit, const char *stage,
+			  const char *reason, const char *result,
+			  int exit_code, const struct gantry_kvlist *extra);
+
 /* True when en runs under --only / --skip.  pipeline.c */
 int deploy_selected(const struct options *o, const struct entry *en);
 

@@ -39,6 +39,9 @@ static const struct {
 	{ "stage.started", NULL, EV_STAGE_STARTED },
 	{ "stage.succeeded", NULL, EV_STAGE_SUCCEEDED },
 	{ "stage.failed", NULL, EV_STAGE_FAILED },
+	{ "approval.requested", NULL, EV_APPROVAL_REQUESTED },
+	{ "approval.granted", NULL, EV_APPROVAL_GRANTED },
+	{ "approval.rejected", NULL, EV_APPROVAL_REJECTED },
 };
 
 const char *event_name(unsigned bit)
@@ -160,7 +163,8 @@ static int parse_events(const struct gantry_config *list, unsigned *mask,
 			 "deploy.started|start, deploy.succeeded|success, "
 			 "deploy.failed|failure, deploy.rolled_back, "
 			 "deploy.timed_out, deploy.interrupted, stage.started, "
-			 "stage.succeeded, stage.failed", c->where,
+			 "stage.succeeded, stage.failed, approval.requested, "
+			 "approval.granted, approval.rejected", c->where,
 			 c->text ? c->text : "?", dym ? "; did you mean '" : "",
 			 dym ? dym : "", dym ? "'?" : "");
 		bad = 1;
@@ -246,7 +250,7 @@ static int load_entry(struct gconf *gc, const struct gantry_config *g,
 	memset(en, 0, sizeof(*en));
 	en->notifier = notifier;
 	en->where = gantry_xstrdup(g->where);
-	en->events = EV_FINAL | EV_DEPLOY_STARTED;
+	en->events = EV_FINAL | EV_DEPLOY_STARTED | EV_APPROVAL;
 	c = want(g, kind, GANTRY_OPT_STRING, 1,
 		 notifier ? "notify entry" : "pipeline entry", e, &bad);
 	en->stage = gantry_xstrdup(c ? c->text : "?");

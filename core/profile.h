@@ -33,8 +33,15 @@ enum event_bit {
 	EV_DEPLOY_INTERRUPTED = 1 << 5,
 	EV_STAGE_STARTED = 1 << 6,
 	EV_STAGE_SUCCEEDED = 1 << 7,
-	EV_STAGE_FAILED = 1 << 8
+	EV_STAGE_FAILED = 1 << 8,
+	EV_APPROVAL_REQUESTED = 1 << 9,
+	EV_APPROVAL_GRANTED = 1 << 10,
+	EV_APPROVAL_REJECTED = 1 << 11
 };
+/* An `approval` entry's events (docs/approvals.md); notifiers get them
+   by default: an approval nobody hears about is never given. */
+#define EV_APPROVAL (EV_APPROVAL_REQUESTED | EV_APPROVAL_GRANTED | \
+		     EV_APPROVAL_REJECTED)
 #define EV_FINAL (EV_DEPLOY_SUCCEEDED | EV_DEPLOY_FAILED | \
 		  EV_DEPLOY_ROLLED_BACK | EV_DEPLOY_TIMED_OUT | \
 		  EV_DEPLOY_INTERRUPTED)

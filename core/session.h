@@ -25,6 +25,7 @@ struct options {
 	int dry_run, approve, no_rollback, force_promotion, allow_destroy;
 	const char *only, *skip, *resume;
 	const char *to;			/* rollback --to TAG */
+	const char *reason;		/* reject --reason TEXT */
 	/* report */
 	const char *since, *until, *service, *format, *output;
 	/* batch */

@@ -58,6 +58,20 @@ static int local_lock_remove(struct state *st, const char *service,
 	return lock_remove(st->dir, service, environment, h, e);
 }
 
+static int local_decision_put(struct state *st, const char *key,
+			      const struct approval_decision *d,
+			      struct approval_decision *first,
+			      struct errs *e)
+{
+	return decision_local_put(st->dir, key, d, first, e);
+}
+
+static int local_decision_get(struct state *st, const char *key,
+			      struct approval_decision *d, struct errs *e)
+{
+	return decision_local_get(st->dir, key, d, e);
+}
+
 static const struct state_ops local_ops = {
 	.name = "local",
 	.journal_write = local_journal_write,
@@ -67,6 +81,8 @@ static const struct state_ops local_ops = {
 	.lock_release = local_lock_release,
 	.lock_inspect = local_lock_inspect,
 	.lock_remove = local_lock_remove,
+	.decision_put = local_decision_put,
+	.decision_get = local_decision_get,
 };
 
 int state_open(struct state **out, const char *dir,

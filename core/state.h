@@ -19,6 +19,19 @@
 
 struct state;
 
+/*
+ * A decision on an `approval` entry's request (approval.c), stored under
+ * the request's key ("<deploy id>.<entry>.<resumed>").  It is written at
+ * most once: the backends create it atomically or not at all.
+ */
+struct approval_decision {
+	char *verdict;		/* "approved" or "rejected" */
+	char *by;		/* the actor */
+	char *reason;		/* or NULL */
+	double decided;		/* epoch seconds */
+};
+void approval_decision_release(struct approval_decision *d);
+
 struct state_ops {
 	const char *name;
 	int (*journal_write)(struct state *st, const struct deploy_record *r,
@@ -42,6 +55,15 @@ struct state_ops {
 	int (*lock_remove)(struct state *st, const char *service,
 			   const char *environment, struct lock_holder *h,
 			   struct errs *e);
+	/* Creates the decision of key unless there is one: 0 written, 1
+	   one was there (*first holds it), -1 error. */
+	int (*decision_put)(struct state *st, const char *key,
+			    const struct approval_decision *d,
+			    struct approval_decision *first,
+			    struct errs *e);
+	/* The decision of key: 0 (*d filled), 1 none yet, -1 error. */
+	int (*decision_get)(struct state *st, const char *key,
+			    struct approval_decision *d, struct errs *e);
 	/* Called about once a second while a deploy holds the lock (lease
 	   renewal); may be NULL. */
 	void (*tick)(struct state *st);
@@ -79,6 +101,22 @@ int state_aws_open(struct state *st, const struct gantry_config *cfg,
 	((st)->ops->lock_inspect((st), (s), (env), (h), (e)))
 #define state_lock_remove(st, s, env, h, e) \
 	((st)->ops->lock_remove((st), (s), (env), (h), (e)))
+
+#define state_decision_put(st, key, d, first, e) \
+	((st)->ops->decision_put((st), (key), (d), (first), (e)))
+#define state_decision_get(st, key, d, e) \
+	((st)->ops->decision_get((st), (key), (d), (e)))
+
+/* The local backend's decisions: <dir>/approvals/<key>.json (decision.c). */
+int decision_local_put(const char *dir, const char *key,
+		       const struct approval_decision *d,
+		       struct approval_decision *first, struct errs *e);
+int decision_local_get(const char *dir, const char *key,
+		       struct approval_decision *d, struct errs *e);
+/* A decision as JSON (malloc'd) and back: 0, or -1 with a line in e. */
+char *decision_to_json(const struct approval_decision *d);
+int decision_from_json(const char *text, const char *what,
+		       struct approval_decision *d, struct errs *e);
 
 /* Renews the lease of a held lock if the backend needs it. */
 void state_tick(struct state *st);

@@ -167,6 +167,8 @@ static const struct state_ops aws_ops = {
 	.lock_release = state_aws_lock_release,
 	.lock_inspect = state_aws_lock_inspect,
 	.lock_remove = state_aws_lock_remove,
+	.decision_put = state_aws_decision_put,
+	.decision_get = state_aws_decision_get,
 	.tick = state_aws_tick,
 	.close = aws_close,
 };

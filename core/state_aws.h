@@ -74,5 +74,10 @@ int state_aws_journal_list(struct state *st, const char *service,
 			   const char *environment,
 			   struct deploy_record **out, size_t *n,
 			   struct errs *e);
+int state_aws_decision_put(struct state *st, const char *key,
+			   const struct approval_decision *d,
+			   struct approval_decision *first, struct errs *e);
+int state_aws_decision_get(struct state *st, const char *key,
+			   struct approval_decision *d, struct errs *e);
 
 #endif

@@ -88,7 +88,7 @@ static int check_one(const char *path, const char *what, struct errs *e)
 int state_dir_check(const char *path, struct errs *e)
 {
 	static const char *const subdirs[] = { "journal", "locks", "work",
-					       "batch" };
+					       "batch", "approvals" };
 	size_t len = strlen(path), i;
 	char *dir, *sub, *what;
 	int rc;

@@ -13,7 +13,8 @@ int state_mkdirs(const char *path);
 
 /*
  * Judges the state directory and the directories gantry keeps in it
- * (journal/, locks/, work/, batch/) before anything there is read or
+ * (journal/, locks/, work/, batch/,
+ * approvals/) before anything there is read or
  * written: whoever can write them can forge the journal records that
  * `rollback` deploys.  Each that exists must be a real directory (not a
  * symlink) that passes the trust rule of filecheck.h (owned by root or

@@ -10,6 +10,9 @@
  *    "deploy_id": ..., "actor": ..., "stage": ... or null, "reason":
  *    ... or null, "duration": 42, "exit_code": 0, "source": "gantry"}
  *
+ * approval.* events (the approval stage) add "approval_by",
+ * "approval_command" and "approval_message" (or null).
+ *
  * `duration` is whole seconds (the SDK's JSON builder has no floats).
  * The source token goes in an `Authorization: Bearer` header and is a
  * secret option, so it is redacted wherever gantry writes.  Delivery:
@@ -138,7 +141,8 @@ static struct gantry_json *build_record(const struct gantry_ctx *ctx,
 	if (!o)
 		return NULL;
 	iso_now(dt, sizeof(dt));
-	if (stage && name && !strncmp(name, "stage.", 6))
+	if (stage && name && (!strncmp(name, "stage.", 6) ||
+			      !strncmp(name, "approval.", 9)))
 		snprintf(msg, sizeof(msg), "%s %s to %s: %s '%s'",
 			 svc ? svc : "?", tag ? tag : "?", env ? env : "?",
 			 name, stage);
@@ -161,6 +165,12 @@ static struct gantry_json *build_record(const struct gantry_ctx *ctx,
 	gantry_json_set_int(o, "duration", duration ?
 			    (long long)(strtod(duration, NULL) + 0.5) : 0);
 	gantry_json_set_int(o, "exit_code", code ? strtoll(code, NULL, 10) : 0);
+	/* The approval stage's events say who decided and how to. */
+	if (name && !strncmp(name, "approval.", 9)) {
+		set_field(o, "approval_by", ev, "by");
+		set_field(o, "approval_command", ev, "command");
+		set_field(o, "approval_message", ev, "message");
+	}
 	gantry_json_set_string(o, "source", "gantry");
 	return o;
 }

@@ -36,7 +36,7 @@ _gantry() {
 	local cur prev cmd i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local commands="deploy plan rollback history status lock unlock batch report plugins config version help"
+	local commands="deploy plan rollback approve reject history status lock unlock batch report plugins config version help"
 	local global="-c --config -e --env --plugin-path --state-dir -v --verbose -q --quiet --json --no-color --help"
 
 	case $prev in
@@ -49,7 +49,7 @@ _gantry() {
 
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-c|--config|-e|--env|--plugin-path|--state-dir|--only|--skip|--resume|--to|-o|--output|--format|--since|--until|-j|--jobs) ((i++)) ;;
+		-c|--config|-e|--env|--plugin-path|--state-dir|--only|--skip|--resume|--to|--reason|-o|--output|--format|--since|--until|-j|--jobs) ((i++)) ;;
 		-*) ;;
 		*) cmd=${COMP_WORDS[i]}; break ;;
 		esac
@@ -71,6 +71,15 @@ _gantry() {
 			COMPREPLY=($(compgen -W "--to --approve --only --skip $global" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_gantry_envs)" -- "$cur"))
+		fi ;;
+	approve|reject)
+		# ENV, then the deploy ids of that environment's journal.
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$([[ $cmd == reject ]] && echo --reason) $global" -- "$cur"))
+		elif [[ $prev == approve || $prev == reject ]]; then
+			COMPREPLY=($(compgen -W "$(_gantry_envs)" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(gantry --json status "$prev" 2>/dev/null | sed -n 's/.*"id":"\([0-9TZ-]*[0-9a-f]*\)".*/\1/p' | sort -u)" -- "$cur"))
 		fi ;;
 	history|status|lock|unlock)
 		COMPREPLY=($(compgen -W "$(_gantry_envs)" -- "$cur")) ;;

@@ -100,6 +100,11 @@ static const struct outcome outcomes[] = {
 	{ "stage.started", ":arrow_forward:", "started", 0, 0 },
 	{ "stage.succeeded", ":heavy_check_mark:", "succeeded", 0, 0 },
 	{ "stage.failed", ":warning:", "failed", 1, 0 },
+	/* The approval stage's (docs/approvals.md): the request shows the
+	   commands that decide, the decision who made it and why. */
+	{ "approval.requested", ":raised_hand:", "waits for approval", 0, 0 },
+	{ "approval.granted", ":thumbsup:", "approved", 0, 0 },
+	{ "approval.rejected", ":no_entry:", "rejected", 0, 0 },
 };
 
 /* Slack's mrkdwn treats &, < and > as markup: user text is escaped. */
@@ -205,6 +210,15 @@ static void describe_outcome(struct gantry_buf *b, const struct outcome *o,
 
 	if (name && !strncmp(name, "stage.", 6)) {
 		gantry_buf_addf(b, "stage '%s' %s", stage ? stage : "?", o->word);
+		return;
+	}
+	if (name && !strncmp(name, "approval.", 9)) {
+		const char *by = gantry_event_get(ev, "by");
+
+		gantry_buf_addf(b, "%s (entry '%s')", o->word,
+				stage ? stage : "?");
+		if (by && strcmp(name, "approval.requested"))
+			gantry_buf_addf(b, " by %s", by);
 		return;
 	}
 	if (!*o->word) {
@@ -347,6 +361,76 @@ static void add_failure(struct gantry_json *blocks,
 	gantry_buf_release(&b);
 }
 
+/* An approval event's section: the message and the exact commands that
+   decide (requested), or who decided and why. */
+static void add_approval(struct gantry_json *blocks,
+			 const struct gantry_event *ev)
+{
+	const char *name = gantry_event_name(ev);
+	const char *message = gantry_event_get(ev, "message");
+	const char *approvers = gantry_event_get(ev, "approvers");
+	const char *by = gantry_event_get(ev, "by");
+	const char *reason = gantry_event_get(ev, "reason");
+	const char *approve = gantry_event_get(ev, "command");
+	const char *reject = gantry_event_get(ev, "reject_command");
+	struct gantry_json *sec, *t;
+	struct gantry_buf b = GANTRY_BUF_INIT;
+
+	if (!name || strncmp(name, "approval.", 9))
+		return;
+	if (message && *message) {
+		gantry_buf_adds(&b, "*Message:* ");
+		add_escaped(&b, message, SLACK_REASON_MAX);
+		gantry_buf_adds(&b, "\n");
+	}
+	if (!strcmp(name, "approval.requested")) {
+		gantry_buf_adds(&b, "*Approve:* `");
+		add_escaped(&b, approve ? approve : "?", 300);
+		gantry_buf_adds(&b, "`\n*Reject:* `");
+		add_escaped(&b, reject ? reject : "?", 300);
+		gantry_buf_adds(&b, "`");
+		if (approvers && *approvers) {
+			gantry_buf_adds(&b, "\n*Approvers:* ");
+			add_escaped(&b, approvers, 300);
+		}
+	} else {
+		gantry_buf_addf(&b, "*%s by:* ",
+				strcmp(name, "approval.granted") ?
+				"Rejected" : "Approved");
+		add_escaped(&b, by ? by : "?", 100);
+		if (reason && *reason) {
+			gantry_buf_adds(&b, "\n*Reason:* ");
+			add_escaped(&b, reason, SLACK_REASON_MAX);
+		}
+	}
+	sec = gantry_json_push_object(blocks);
+	gantry_json_set_string(sec, "type", "section");
+	t = gantry_json_set_object(sec, "text");
+	gantry_json_set_string(t, "type", "mrkdwn");
+	gantry_json_set_string(t, "text", b.buf);
+	gantry_buf_release(&b);
+}
+
+/* The fallback text's tail for an approval event: the command that
+   approves, or why it was rejected. */
+static void add_approval_text(struct gantry_buf *b,
+			      const struct gantry_event *ev)
+{
+	const char *name = gantry_event_name(ev);
+	const char *cmd = gantry_event_get(ev, "command");
+	const char *reason = gantry_event_get(ev, "reason");
+
+	if (!name)
+		return;
+	if (!strcmp(name, "approval.requested") && cmd) {
+		gantry_buf_adds(b, ": ");
+		add_escaped(b, cmd, 300);
+	} else if (!strcmp(name, "approval.rejected") && reason && *reason) {
+		gantry_buf_adds(b, ": ");
+		add_escaped(b, reason, SLACK_TEXT_REASON_MAX);
+	}
+}
+
 static void add_links(struct gantry_json *blocks, const struct slack_state *st)
 {
 	size_t i, n = gantry_config_length(st->links);
@@ -424,12 +508,14 @@ static struct gantry_json *build_message(const struct slack_state *st,
 	add_escaped(&text, head.buf, head.len);
 	if (o->failure)
 		add_reason(&text, ev);
+	add_approval_text(&text, ev);
 	gantry_json_set_string(msg, "text", text.buf);
 	blocks = gantry_json_set_array(msg, "blocks");
 	add_header(blocks, o->emoji, head.buf);
 	add_facts(blocks, ctx, o, ev);
 	if (o->failure)
 		add_failure(blocks, st, ev);
+	add_approval(blocks, ev);
 	add_links(blocks, st);
 	if (st->username)
 		gantry_json_set_string(msg, "username", st->username);

@@ -16,6 +16,8 @@ CLI_TESTS = \
 	tests/cli/t0700-signals.sh \
 	tests/cli/t0800-secrets.sh \
 	tests/cli/t0900-approval.sh \
+	tests/cli/t0910-approval-stage.sh \
+	tests/cli/t0911-approval-shared.sh \
 	tests/cli/t1000-rollback.sh \
 	tests/cli/t1100-shared-state.sh \
 	tests/cli/t1200-batch.sh \

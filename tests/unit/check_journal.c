@@ -18,6 +18,7 @@
 
 #include "core.h"
 #include "journal.h"
+#include "state.h"
 
 static char tmpdir[64];
 
@@ -536,6 +537,114 @@ START_TEST(write_failure_reports_path_and_errno)
 }
 END_TEST
 
+START_TEST(approvals_round_trip_and_pending)
+{
+	struct deploy_record r = { 0 }, back;
+	struct approval_record *a;
+	struct errs e = { 0 };
+	char *text;
+
+	r.id = journal_new_id();
+	r.service = gantry_xstrdup("svc");
+	r.environment = gantry_xstrdup("production");
+	r.result = gantry_xstrdup("running");
+	ck_assert_ptr_null(deploy_record_pending_approval(&r));
+	a = deploy_record_add_approval(&r);
+	a->entry = gantry_xstrdup("gate");
+	a->key = gantry_xasprintf("%s.gate.0", r.id);
+	a->approvers = gantry_xstrdup("bob,carol");
+	a->message = gantry_xstrdup("look at the canary");
+	a->requested = 1700000000.5;
+	a->timeout = 600;
+	ck_assert_ptr_eq(deploy_record_pending_approval(&r), a);
+	text = deploy_record_to_json(&r, 0);
+	ck_assert_int_eq(deploy_record_from_json(&back, text, "t", &e), 0);
+	ck_assert_uint_eq(back.napprovals, 1);
+	ck_assert_str_eq(back.approvals[0].approvers, "bob,carol");
+	ck_assert_str_eq(back.approvals[0].message, "look at the canary");
+	ck_assert_uint_eq(back.approvals[0].timeout, 600);
+	ck_assert_ptr_null(back.approvals[0].verdict);
+	ck_assert_ptr_nonnull(deploy_record_pending_approval(&back));
+	deploy_record_release(&back);
+	free(text);
+
+	a->verdict = gantry_xstrdup("rejected");
+	a->by = gantry_xstrdup("bob");
+	a->reason = gantry_xstrdup("canary errors");
+	a->decided = 1700000060.25;
+	ck_assert_ptr_null(deploy_record_pending_approval(&r));
+	text = deploy_record_to_json(&r, 0);
+	ck_assert_int_eq(deploy_record_from_json(&back, text, "t", &e), 0);
+	ck_assert_str_eq(back.approvals[0].verdict, "rejected");
+	ck_assert_str_eq(back.approvals[0].by, "bob");
+	ck_assert_str_eq(back.approvals[0].reason, "canary errors");
+	ck_assert(back.approvals[0].decided > 1700000060.2);
+	deploy_record_release(&back);
+	free(text);
+	deploy_record_release(&r);
+}
+END_TEST
+
+START_TEST(decision_is_written_once)
+{
+	struct approval_decision d = { "approved", "bob", NULL, 1700000000 };
+	struct approval_decision late = { "rejected", "gantry",
+					  "no decision within 60 s", 1 };
+	struct approval_decision got = { 0 }, first = { 0 };
+	struct errs e = { 0 };
+	char *path;
+	struct stat st;
+
+	ck_assert_int_eq(decision_local_get(tmpdir, "x.gate.0", &got, &e), 1);
+	ck_assert_int_eq(decision_local_put(tmpdir, "x.gate.0", &d, &first,
+					    &e), 0);
+	/* The second writer learns the first decision; nothing changes. */
+	ck_assert_int_eq(decision_local_put(tmpdir, "x.gate.0", &late,
+					    &first, &e), 1);
+	ck_assert_str_eq(first.verdict, "approved");
+	ck_assert_str_eq(first.by, "bob");
+	ck_assert_int_eq(decision_local_get(tmpdir, "x.gate.0", &got, &e), 0);
+	ck_assert_str_eq(got.by, "bob");
+	ck_assert_ptr_null(got.reason);
+	ck_assert_uint_eq(e.n, 0);
+	path = gantry_xasprintf("%s/approvals/x.gate.0.json", tmpdir);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	free(path);
+	approval_decision_release(&got);
+	approval_decision_release(&first);
+}
+END_TEST
+
+START_TEST(decision_refuses_path_keys_and_damage)
+{
+	struct approval_decision d = { "approved", "bob", NULL, 1 };
+	struct approval_decision got = { 0 };
+	struct errs e = { 0 };
+	char *path;
+	FILE *f;
+
+	ck_assert_int_eq(decision_local_put(tmpdir, "../x", &d, &got, &e),
+			 -1);
+	ck_assert_int_eq(decision_local_get(tmpdir, ".hidden", &got, &e), -1);
+	ck_assert_uint_eq(e.n, 2);
+	ck_assert_ptr_nonnull(strstr(e.msg[0], "invalid approval key '../x'"));
+	errs_clear(&e);
+	path = gantry_xasprintf("%s/approvals", tmpdir);
+	mkdir(path, 0700);
+	free(path);
+	path = gantry_xasprintf("%s/approvals/y.gate.0.json", tmpdir);
+	f = fopen(path, "w");
+	fputs("{\"verdict\": \"maybe\"}", f);
+	fclose(f);
+	chmod(path, 0600);
+	ck_assert_int_eq(decision_local_get(tmpdir, "y.gate.0", &got, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg[0], "is damaged"));
+	errs_clear(&e);
+	free(path);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -551,6 +660,9 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, list_filters_sorts_and_skips_corrupt);
 	tcase_add_test(tc, read_missing_id_says_so);
 	tcase_add_test(tc, write_failure_reports_path_and_errno);
+	tcase_add_test(tc, approvals_round_trip_and_pending);
+	tcase_add_test(tc, decision_is_written_once);
+	tcase_add_test(tc, decision_refuses_path_keys_and_damage);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -702,6 +702,32 @@ START_TEST(clash_with_a_loaded_stage_is_refused)
 }
 END_TEST
 
+START_TEST(builtin_approval_shadows_a_file_of_its_name)
+{
+	struct loader l;
+	struct errs e = { 0 };
+	const struct plugin *p;
+	char *file = copy_fixture("good", root, "approval.so");
+	int refused = -1;
+
+	init_loader(&l, root, NULL);
+	p = loader_get(&l, "approval", &refused, &e);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(p->builtin, 1);
+	ck_assert_str_eq(p->path, LOADER_BUILTIN_PATH);
+	ck_assert_str_eq(p->desc->name, "approval");
+	ck_assert_ptr_nonnull(p->desc->options);
+	loader_add_builtins(&l);
+	loader_scan(&l);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.plugins[1].path, file);
+	ck_assert_int_eq(l.plugins[1].state, PLUGIN_SHADOWED);
+	ck_assert_ptr_nonnull(strstr(l.plugins[1].refusal, "(built in)"));
+	loader_release(&l);
+	free(file);
+}
+END_TEST
+
 START_TEST(scan_lists_every_plugin_with_its_state)
 {
 	struct loader l;
@@ -785,6 +811,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, get_caches_loaded_and_refused);
 	tcase_add_test(tc, clash_with_a_loaded_stage_is_refused);
 	tcase_add_test(tc, scan_lists_every_plugin_with_its_state);
+	tcase_add_test(tc, builtin_approval_shadows_a_file_of_its_name);
 	tcase_add_test(tc, release_leaves_loaded_descriptors_valid);
 	suite_add_tcase(s, tc);
 	return s;

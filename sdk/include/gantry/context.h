@@ -123,14 +123,22 @@ void gantry_plan_line(struct gantry_ctx *ctx, const char *fmt, ...)
 /*
  * Events, for notifiers.  Names: deploy.started, deploy.succeeded,
  * deploy.failed, deploy.rolled_back, deploy.timed_out, deploy.interrupted,
- * stage.started, stage.succeeded, stage.failed.
+ * stage.started, stage.succeeded, stage.failed, and the approval stage's
+ * approval.requested, approval.granted, approval.rejected.  New names
+ * come without an ABI bump: a notifier ignores (or renders generically)
+ * names it does not know.
  */
 const char *gantry_event_name(const struct gantry_event *ev);
 
 /* An event field by key, or NULL.  Keys: "stage" (the stage concerned or
    the failing one), "reason" (why it failed), "duration" (seconds, as
    text), "result" (final result word), "exit_code". The deploy's context
-   (service, release.version, deploy.actor, ...) is in ctx. */
+   (service, release.version, deploy.actor, ...) is in ctx.  approval.*
+   events add "by" (who decided; "gantry" for a timeout), "command" (the
+   exact `gantry approve ENV ID`), "reject_command", "message",
+   "approvers" (comma-separated, "" = anyone), "deploy_id" and "timeout";
+   "reason" is a rejection's reason and "result" is "waiting",
+   "approved" or "rejected". */
 const char *gantry_event_get(const struct gantry_event *ev, const char *key);
 
 #ifdef __cplusplus
