@@ -226,8 +226,28 @@ config bad repo/bad:v2-bad 'strategy = "blue_green"; bake_time = 60; pause_at = 
   { stage = \"exec\"; name = \"load\"; command = [\"sh\", \"-c\", \"for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do curl -sS http://$SANDBOX_PROD_LISTENER/ >/dev/null || exit 1; done\"]; },
   { stage = \"smoke\"; name = \"smoke\"; url = \"http://$SANDBOX_TEST_LISTENER/\"; attempts = 1; on_failure = \"rollback\"; },
   { stage = \"ecs-rolling\"; name = \"go\"; mode = \"continue\"; }"
-run deploy v1.0.0-rc.1
+# stderr time-stamped: how soon after the smoke failed the rollback was
+# requested (what the benchmark measures).
+{ "$top_builddir/gantry" deploy v1.0.0-rc.1 2>&1 >"$TMP/out"; echo $? >"$TMP/rc"; } |
+	python3 -c 'import sys, time
+for line in sys.stdin:
+    sys.stdout.write("%.3f %s" % (time.time(), line)); sys.stdout.flush()' >"$TMP/err"
+rc=$(cat "$TMP/rc")
 expect_rc 3 "smoke failed on the paused release"
+lag=$(python3 - "$TMP/err" <<'PY'
+import sys
+t = {}
+for line in open(sys.argv[1]):
+    stamp, text = line.split(" ", 1)
+    if "smoke failed" in text and "fail" not in t:
+        t["fail"] = float(stamp)
+    if "rollback requested:" in text:
+        t["req"] = float(stamp)
+print("%.2f" % (t["req"] - t["fail"]) if len(t) == 2 else "none")
+PY
+)
+[ "$lag" != none ] || fail "no smoke failure or rollback request line: $(cat "$TMP/err")"
+python3 -c "import sys; sys.exit(0 if $lag < 5 else 1)" || fail "the rollback was requested $lag s after the smoke failed"
 expect_err "paused at POST_TEST_TRAFFIC_SHIFT: hook ecs-pause-"
 expect_err "rollback requested: ContinueServiceDeployment ROLLBACK of service deployment"
 expect_err "ROLLBACK_SUCCESSFUL"
@@ -241,7 +261,7 @@ echo "$test" | grep -q "v2-bad" || fail "the smoke test never reached the broken
 [ "$(answers "$SANDBOX_PROD_LISTENER")" = v1 ] || fail "production not on v1"
 ecsctl config bad | grep -q '"lifecycleStages": \["POST_TEST_TRAFFIC_SHIFT"\], "targetType": "PAUSE", "timeoutConfiguration": {"action": "ROLLBACK", "timeoutInMinutes": 1440}' ||
 	fail "the PAUSE hook sent: $(ecsctl config bad)"
-ok "paused release failing its smoke test: hook answered ROLLBACK, exit 3, production never served it (production: $prod; test: $test)"
+ok "paused release failing its smoke test: hook answered ROLLBACK, exit 3, production never served it (production: $prod; test: $test); rollback requested $lag s after the smoke failed"
 
 # ---------------------------------------------- pause, smoke passes, continue
 config bad repo/bad:v3 'strategy = "blue_green"; pause_at = "POST_TEST_TRAFFIC_SHIFT";' ",
