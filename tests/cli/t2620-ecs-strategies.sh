@@ -79,15 +79,18 @@ if cmd == "create":   # create NAME IMAGE [plain|lambda]: one task, blue/green
             "productionListenerRule": RULE % (name + "-prod"),
             "testListenerRule": RULE % (name + "-test"), "roleArn": ROLE}
         dc.update({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
-    if kind == "lambda":
+    if kind.startswith("lambda"):
         dc["lifecycleHooks"] = [{"targetType": "AWS_LAMBDA",
                                  "hookTargetArn": LAMBDA, "roleArn": ROLE,
                                  "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
+    if kind == "pause-first":   # the first deployment held at PRE_SCALE_UP
+        dc["lifecycleHooks"] = [{"targetType": "PAUSE",
+                                 "lifecycleStages": ["PRE_SCALE_UP"]}]
     ecs.create_service(cluster="c", serviceName=name,
         taskDefinition=register(name, sys.argv[3]), desiredCount=1,
         healthCheckGracePeriodSeconds=0, loadBalancers=[lb],
         deploymentConfiguration=dc)
-    if kind != "plain":
+    if kind in ("bg", "lambda"):
         settled(name)
 elif cmd == "tf-apply":  # tf-apply NAME IMAGE: what terraform would do
     ecs.update_service(cluster="c", service=name,
@@ -395,6 +398,31 @@ expect_rc 1 "STOPPED"
 expect_err "was STOPPED: Service deployment stopped by StopServiceDeployment; nothing was rolled back"
 [ "$(output ecs.outcome)" = stopped ] || fail "ecs.outcome $(output ecs.outcome)"
 ok "a service deployment STOPPED while waited for: exit 1"
+
+# A service's first deployment has nothing to go back to: ECS's rollback
+# fails (ROLLBACK_FAILED), exit 4.  The Lambda hook still answers FAILED.
+sim now '{}'
+since=$(json_get "$TMP/sim" 'int(d["now"])')
+ecsctl create first repo/first:v1 lambda-first || fail "setup first"
+config first repo/first:v1 "mode = \"follow\"; follow_since = $since;"
+run deploy v1.0.0-rc.1
+expect_rc 4 "ROLLBACK_FAILED"
+expect_err "failed and ECS's rollback failed too"
+expect_err "the service needs an operator"
+[ "$(output ecs.outcome)" = rollback_failed ] || fail "ecs.outcome $(output ecs.outcome)"
+ok "ROLLBACK_FAILED (a first deployment's hook failed): exit 4"
+
+# The pausing entry's rollback when ECS cannot roll back: the callback
+# fails, exit 4.
+ecsctl create held repo/held:v1 pause-first || fail "setup held"
+config held repo/held:v1 'mode = "follow"; pause_at = "PRE_SCALE_UP";' ',
+  { stage = "tfix"; name = "late"; action = "fail"; on_failure = "rollback"; }'
+run deploy v1.0.0-rc.1
+expect_rc 4 "the pausing entry's rollback fails"
+expect_err "paused at PRE_SCALE_UP"
+expect_err "rollback requested: ContinueServiceDeployment ROLLBACK"
+expect_err "it ended ROLLBACK_FAILED"
+ok "the pausing entry's rollback ending ROLLBACK_FAILED: the callback fails, exit 4"
 
 # -------------------------------------------------------------------- plan
 config can repo/can:v3 'strategy = "canary"; canary_percent = 2.5; canary_bake_time = 90; pause_at = "PRE_SCALE_UP";'
