@@ -14,7 +14,7 @@ chmod 755 "$tmp"
 for so in "$build"/plugins/.libs/*.so "$build"/contrib/.libs/*.so; do
 	[ -f "$so" ] && cp "$so" "$tmp/" && chmod 644 "$tmp/$(basename "$so")"
 done
-stages="git-release exec docker-build ecr terraform ecs-rolling smoke slack-notify betterstack-notify"
+stages="git-release exec docker-build ecr terraform ecs-rolling smoke approval slack-notify betterstack-notify"
 g() { "$build/gantry" --plugin-path "$tmp" "$@"; }
 mkdir -p "$out/man"
 {
