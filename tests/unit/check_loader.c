@@ -192,13 +192,13 @@ START_TEST(rules_load_and_describe_themselves)
 			  sizeof(struct gantry_option_rule));
 	r = optrules_find(p->desc, "count");
 	ck_assert_ptr_nonnull(r);
-	optrules_describe(r, &b);
+	optrules_describe(p->desc, r, &b);
 	ck_assert_str_eq(b.buf, "1 to 10");
 	gantry_buf_reset(&b);
-	optrules_describe(optrules_find(p->desc, "replicas"), &b);
+	optrules_describe(p->desc, optrules_find(p->desc, "replicas"), &b);
 	ck_assert_str_eq(b.buf, "at least 1");
 	gantry_buf_reset(&b);
-	optrules_describe(optrules_find(p->desc, "strategy"), &b);
+	optrules_describe(p->desc, optrules_find(p->desc, "strategy"), &b);
 	ck_assert_str_eq(b.buf, "one of 'rolling', 'blue-green' or 'canary'");
 	ck_assert_ptr_null(optrules_find(p->desc, "note"));
 	ck_assert_ptr_null(optrules_at(p->desc, 4));
