@@ -43,7 +43,7 @@ static const char *state_word(enum plugin_state st)
 static const char *type_name(enum gantry_option_type t)
 {
 	static const char *const names[] = { "?", "string", "int", "bool",
-					     "list", "group" };
+					     "list", "group", "decimal" };
 	return (unsigned)t < GANTRY_ARRAY_SIZE(names) ? names[t] : "?";
 }
 
@@ -97,11 +97,19 @@ int cmd_plugins_list(struct session *s)
 static char *allowed(const struct gantry_stage *d, const char *key)
 {
 	const struct gantry_option_rule *r = optrules_find(d, key);
+	struct gantry_option_rule full;
 	struct gantry_buf b = GANTRY_BUF_INIT;
 
 	if (!r)
 		return NULL;
-	optrules_describe(r, &b);
+	optrules_full(d, r, &full);
+	if (full.bounds || full.choices)
+		optrules_describe(d, r, &b);
+	if (full.when) {
+		if (b.len)
+			gantry_buf_adds(&b, "; ");
+		optrules_describe_when(d, r, &b);
+	}
 	return gantry_buf_detach(&b);
 }
 
@@ -110,18 +118,37 @@ static void add_rule_json(struct gantry_json *o, const struct gantry_stage *d,
 			  const char *key)
 {
 	const struct gantry_option_rule *r = optrules_find(d, key);
+	struct gantry_option_rule full;
 	const char *const *c;
 	struct gantry_json *arr;
 
 	if (!r)
 		return;
-	if (r->bounds & GANTRY_BOUND_MIN)
-		gantry_json_set_int(o, "min", r->min);
-	if (r->bounds & GANTRY_BOUND_MAX)
-		gantry_json_set_int(o, "max", r->max);
+	optrules_full(d, r, &full);
+	if (full.decimal_min || full.decimal_max) {
+		/* Decimal bounds as their exact text. */
+		if (full.bounds & GANTRY_BOUND_MIN)
+			gantry_json_set_string(o, "min", full.decimal_min);
+		if (full.bounds & GANTRY_BOUND_MAX)
+			gantry_json_set_string(o, "max", full.decimal_max);
+		gantry_json_set_int(o, "decimal_places", full.decimal_places);
+	} else {
+		if (r->bounds & GANTRY_BOUND_MIN)
+			gantry_json_set_int(o, "min", r->min);
+		if (r->bounds & GANTRY_BOUND_MAX)
+			gantry_json_set_int(o, "max", r->max);
+	}
 	if (r->choices) {
 		arr = gantry_json_set_array(o, "choices");
 		for (c = r->choices; *c; c++)
+			gantry_json_push_string(arr, *c);
+	}
+	if (full.when) {
+		struct gantry_json *w = gantry_json_set_object(o, "only_when");
+
+		gantry_json_set_string(w, "option", full.when);
+		arr = gantry_json_set_array(w, "values");
+		for (c = full.when_values; *c; c++)
 			gantry_json_push_string(arr, *c);
 	}
 }
@@ -263,7 +290,7 @@ int cmd_plugins_show(struct session *s, const char *name)
 	for (op = p->desc->options; op && op->key; op++) {
 		char *rule = allowed(p->desc, op->key);
 
-		cli_printf("  %-20s %-6s %s%s%s%s%s%s%s%s%s\n", op->key,
+		cli_printf("  %-20s %-7s %s%s%s%s%s%s%s%s%s\n", op->key,
 			   type_name(op->type), op->help ? op->help : "",
 			   op->flags & GANTRY_OPT_REQUIRED ? " (required)" : "",
 			   op->flags & GANTRY_OPT_SECRET ? " (secret)" : "",

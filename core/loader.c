@@ -407,7 +407,9 @@ static int describe_gap(const struct gantry_stage *d, struct gantry_buf *what)
 					  i + 1);
 			return -1;
 		}
-		if (o->type < GANTRY_OPT_STRING || o->type > GANTRY_OPT_GROUP) {
+		if (o->type < GANTRY_OPT_STRING ||
+		    o->type > GANTRY_OPT_DECIMAL ||
+		    (o->type == GANTRY_OPT_DECIMAL && d->header.minor < 2)) {
 			gantry_buf_addf(what, "option '%s' has invalid type "
 					  "%d", o->key, (int)o->type);
 			return -1;

@@ -20,10 +20,10 @@
 const struct gantry_option_rule *optrules_at(const struct gantry_stage *d,
 					     size_t i);
 
-/* The rule d gives option key, or NULL. */
 /* The option of d named key, or NULL. */
 const struct gantry_option *optrules_option(const struct gantry_stage *d,
 					   const char *key);
+/* The rule d gives option key, or NULL. */
 const struct gantry_option_rule *optrules_find(const struct gantry_stage *d,
 					       const char *key);
 
@@ -35,18 +35,41 @@ const struct gantry_option_rule *optrules_find(const struct gantry_stage *d,
 int optrules_check_descriptor(const struct gantry_stage *d,
 			      struct gantry_buf *what);
 
-/* Appends what r allows: "0 to 3600", "at least 1", "at most 10",
-   "one of 'a', 'b' or 'c'". */
-void optrules_describe(const struct gantry_option_rule *r,
+/* r as the core reads it: a copy with the fields of minors newer than
+   d's rules zeroed (an ABI 1.1 rule has no decimal range or condition). */
+void optrules_full(const struct gantry_stage *d,
+		   const struct gantry_option_rule *r,
+		   struct gantry_option_rule *out);
+
+/* Appends what d's rule r allows: "0 to 3600", "at least 1", "at most 10",
+   "one of 'a', 'b' or 'c'", "0.1 to 100.0 with at most 1 decimal place",
+   or "any value" (a rule with only a condition). */
+void optrules_describe(const struct gantry_stage *d,
+		       const struct gantry_option_rule *r,
 		       struct gantry_buf *b);
+
+/* Appends r's condition, "only when 'strategy' is 'canary'", or nothing. */
+void optrules_describe_when(const struct gantry_stage *d,
+			    const struct gantry_option_rule *r,
+			    struct gantry_buf *b);
+
+/* Appends text as a normalised decimal ("007.50" -> "7.5", "-0" -> "0"):
+   0, or -1 (nothing appended) when text is not a decimal number
+   (digits, optionally a point and digits; no exponent). */
+int optrules_decimal_normalise(const char *text, struct gantry_buf *out);
 
 /* True when text holds a ${...} reference ($${ is a literal "${"). */
 int optrules_has_reference(const char *text);
 
 /*
  * Checks the options in opts (children named by option key) against d's
- * rules, one line in e per value refused:
+ * rules and decimal options against their syntax, one line in e per
+ * value refused:
  *   "FILE:LINE: option 'KEY' of stage 'ENTRY' must be 0 to 3600, not 9000"
+ *   "FILE:LINE: option 'KEY' of stage 'ENTRY' applies only when 'K' is
+ *    'v', and 'K' is 'w' (WHERE); remove 'KEY' or set K = "v""
+ * A condition reads K as set in opts, else K's default; a value whose
+ * node is a default ("default") never meets a condition.
  * With literal_only, values holding ${...} references are skipped (they
  * are checked once resolved).  A secret option's value is never quoted.
  * 0, or -1.

@@ -64,6 +64,7 @@ const char *profile_type_word(enum gantry_option_type t)
 	case GANTRY_OPT_BOOL: return "a boolean";
 	case GANTRY_OPT_LIST: return "a list";
 	case GANTRY_OPT_GROUP: return "a group";
+	case GANTRY_OPT_DECIMAL: return "a decimal number";
 	}
 	return "?";
 }

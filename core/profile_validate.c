@@ -95,6 +95,20 @@ static int validate_entry(struct entry *en, const struct gantry_config *over,
 			bad = 1;
 			continue;
 		}
+		/* A decimal is written as an integer, a float (which
+		   reaches us as text) or a string: one type from here on,
+		   its text normalised ("2.50" -> "2.5"); its syntax is
+		   checked with the rules below. */
+		if (o->type == GANTRY_OPT_DECIMAL &&
+		    (c->type == GANTRY_OPT_INT ||
+		     c->type == GANTRY_OPT_STRING)) {
+			struct gantry_buf norm = GANTRY_BUF_INIT;
+
+			c->type = GANTRY_OPT_DECIMAL;
+			if (!optrules_decimal_normalise(c->text, &norm))
+				gantry_i_config_set_text(c, norm.buf);
+			gantry_buf_release(&norm);
+		}
 		if (o->type != c->type &&
 		    !(o->type == GANTRY_OPT_LIST && c->type == GANTRY_OPT_LIST)) {
 			errs_add(e, "%s: option '%s' of stage '%s' must be %s, "

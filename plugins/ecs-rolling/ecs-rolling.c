@@ -76,15 +76,15 @@ static const struct gantry_option ecs_options[] = {
 	  "rolling: seconds to keep watching the alarms after the rollout "
 	  "completed; blue_green, linear, canary: ECS's bake time after the "
 	  "production shift (seconds, rounded up to minutes)" },
-	{ "canary_percent", GANTRY_OPT_STRING, 0, NULL,
-	  "canary: percent of production traffic to the canary, 0.1 to "
-	  "100 with one decimal (\"2.5\", 2.5 or \"5\"; default ECS's 5)" },
+	{ "canary_percent", GANTRY_OPT_DECIMAL, 0, NULL,
+	  "canary: percent of production traffic to the canary (2.5 or 5; "
+	  "default ECS's 5)" },
 	{ "canary_bake_time", GANTRY_OPT_INT, 0, NULL,
 	  "canary: seconds the canary bakes before the full shift (rounded "
 	  "up to minutes; default ECS's 10 minutes)" },
-	{ "linear_step_percent", GANTRY_OPT_STRING, 0, NULL,
-	  "linear: percent of production traffic added per step, 3 to 100 "
-	  "with one decimal (\"12.5\", 12.5 or \"25\"; default ECS's 10)" },
+	{ "linear_step_percent", GANTRY_OPT_DECIMAL, 0, NULL,
+	  "linear: percent of production traffic added per step (12.5 or "
+	  "25; default ECS's 10)" },
 	{ "linear_step_bake_time", GANTRY_OPT_INT, 0, NULL,
 	  "linear: seconds between steps (rounded up to minutes; default "
 	  "ECS's 6 minutes)" },
@@ -99,17 +99,28 @@ static const struct gantry_option ecs_options[] = {
 };
 
 /* The core enforces these before init: read_options never sees a value
-   outside them. */
+   outside them, nor a strategy's option set for another strategy.  The
+   percents are ECS's ranges, in tenths. */
 static const struct gantry_option_rule ecs_rules[] = {
 	{ .key = "mode", GANTRY_CHOICES("update", "follow", "continue") },
 	{ .key = "strategy", GANTRY_CHOICES("rolling", "blue_green", "linear",
 					    "canary") },
+	/* With mode = "continue" it would do nothing: the pausing entry
+	   set it.  (Rolling refuses it in update mode only, which a rule
+	   cannot say: ecs_strategy_read checks that.) */
 	{ .key = "pause_at", GANTRY_CHOICES("RECONCILE_SERVICE",
 		"PRE_SCALE_UP", "POST_SCALE_UP", "POST_TEST_TRAFFIC_SHIFT",
 		"PRE_PRODUCTION_TRAFFIC_SHIFT",
-		"POST_PRODUCTION_TRAFFIC_SHIFT") },
-	{ .key = "canary_bake_time", GANTRY_RANGE(0, 86400) },
-	{ .key = "linear_step_bake_time", GANTRY_RANGE(0, 86400) },
+		"POST_PRODUCTION_TRAFFIC_SHIFT"),
+	  GANTRY_ONLY_WHEN("mode", "update", "follow") },
+	{ .key = "canary_percent", GANTRY_DECIMAL_RANGE("0.1", "100.0", 1),
+	  GANTRY_ONLY_WHEN("strategy", "canary") },
+	{ .key = "canary_bake_time", GANTRY_RANGE(0, 86400),
+	  GANTRY_ONLY_WHEN("strategy", "canary") },
+	{ .key = "linear_step_percent", GANTRY_DECIMAL_RANGE("3.0", "100.0", 1),
+	  GANTRY_ONLY_WHEN("strategy", "linear") },
+	{ .key = "linear_step_bake_time", GANTRY_RANGE(0, 86400),
+	  GANTRY_ONLY_WHEN("strategy", "linear") },
 	{ .key = "min_healthy_percent", GANTRY_RANGE(0, 100) },
 	{ .key = "max_percent", GANTRY_RANGE(100, 1000) },
 	{ .key = "grace_period", GANTRY_RANGE(0, INT_MAX) },

@@ -5,13 +5,12 @@
  * balancer settings they need, and their plan lines.
  *
  * Times are given in seconds like every other gantry option and rounded
- * up to ECS's minutes.  Percents are strings with at most one decimal
- * ("2.5", or a libconfig float such as 2.5, which reaches a stage as
- * text): ECS counts them in tenths.
+ * up to ECS's minutes.  Percents are decimal options (2.5, 5 or "2.5")
+ * whose range, one decimal at most, and strategy the core checked
+ * (ecs_rules): ECS counts them in tenths.
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,56 +59,12 @@ static long long minutes(long long seconds)
 	return (seconds + 59) / 60;
 }
 
-/* "12.5" -> 125, "5" -> 50; -1 unless digits with at most one decimal. */
-static int tenths(const char *s)
+/* A percent option in tenths (its rule allows one decimal), -1 unset. */
+static int tenths(const struct gantry_config *cfg, const char *key)
 {
-	long v = 0;
-	int digits = 0;
+	double v = gantry_config_decimal(cfg, key, -1);
 
-	while (isdigit((unsigned char)*s) && digits < 5) {
-		v = v * 10 + (*s++ - '0');
-		digits++;
-	}
-	if (!digits)
-		return -1;
-	v *= 10;
-	if (*s == '.' && isdigit((unsigned char)s[1])) {
-		v += s[1] - '0';
-		s += 2;
-	}
-	return *s ? -1 : (int)v;
-}
-
-static int percent(struct ecs *e, const struct gantry_config *cfg,
-		   const char *key, int lo, int *out)
-{
-	const char *v = gantry_config_string(cfg, key, NULL);
-
-	*out = -1;
-	if (!v)
-		return GANTRY_OK;
-	*out = tenths(v);
-	if (*out < lo || *out > 1000)
-		return gantry_fail(e->ctx, GANTRY_ECONFIG, "%s: option '%s' = "
-			"'%s' must be a percent from %d.%d to 100 with at most "
-			"one decimal (\"2.5\", 2.5 or \"5\")",
-			gantry_config_where(gantry_config_lookup(cfg, key)),
-			key, v, lo / 10, lo % 10);
-	return GANTRY_OK;
-}
-
-/* An option set for a strategy other than the chosen one. */
-static int foreign(struct ecs *e, const struct gantry_config *cfg,
-		   const char *key, int owner)
-{
-	const struct gantry_config *c = gantry_config_lookup(cfg, key);
-
-	if (!c || e->o.strategy == owner)
-		return GANTRY_OK;
-	return gantry_fail(e->ctx, GANTRY_ECONFIG, "%s: option '%s' belongs to "
-		"strategy %s, and strategy is %s; remove '%s' or set strategy "
-		"= \"%s\"", gantry_config_where(c), key, words[owner],
-		words[e->o.strategy], key, words[owner]);
+	return v < 0 ? -1 : (int)(v * 10 + 0.5);
 }
 
 int ecs_strategy_read(struct ecs *e, const struct gantry_config *cfg)
@@ -126,20 +81,13 @@ int ecs_strategy_read(struct ecs *e, const struct gantry_config *cfg)
 	o->pause_at = gantry_config_string(cfg, "pause_at", NULL);
 	if (o->pause_at && !*o->pause_at)
 		o->pause_at = NULL;
+	/* The rules let these be set only with their own strategy. */
 	o->canary_bake = gantry_config_int(cfg, "canary_bake_time", -1);
 	o->linear_bake = gantry_config_int(cfg, "linear_step_bake_time", -1);
-	if (percent(e, cfg, "canary_percent", 1, &o->canary_tenths) < 0 ||
-	    percent(e, cfg, "linear_step_percent", 30, &o->linear_tenths) < 0 ||
-	    foreign(e, cfg, "canary_percent", S_CANARY) < 0 ||
-	    foreign(e, cfg, "canary_bake_time", S_CANARY) < 0 ||
-	    foreign(e, cfg, "linear_step_percent", S_LINEAR) < 0 ||
-	    foreign(e, cfg, "linear_step_bake_time", S_LINEAR) < 0)
-		return GANTRY_ECONFIG;
-	if (o->pause_at && !strcmp(o->mode, "continue"))
-		return gantry_fail(e->ctx, GANTRY_ECONFIG, "%s: option "
-			"'pause_at' does nothing with mode = \"continue\" (it "
-			"continues the pause an earlier entry made); set it on "
-			"the pausing entry only", gantry_config_where(pause));
+	o->canary_tenths = tenths(cfg, "canary_percent");
+	o->linear_tenths = tenths(cfg, "linear_step_percent");
+	/* Not a rule: follow mode takes the strategy from the service, so
+	   only update mode knows that pause_at meets a rolling one. */
 	if (o->pause_at && o->strategy == S_ROLLING &&
 	    !strcmp(o->mode, "update"))
 		return gantry_fail(e->ctx, GANTRY_ECONFIG, "%s: option "

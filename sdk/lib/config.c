@@ -136,6 +136,13 @@ void gantry_i_config_to_json(const struct gantry_config *c,
 	case GANTRY_OPT_STRING:
 		gantry_buf_add_json(out, c->secret ? "***" : c->text);
 		break;
+	case GANTRY_OPT_DECIMAL:
+		/* A ${...} reference not yet resolved is no number. */
+		if (!c->secret && c->text[strspn(c->text, "-.0123456789")]) {
+			gantry_buf_add_json(out, c->text);
+			break;
+		}
+		/* fall through */
 	case GANTRY_OPT_INT:
 	case GANTRY_OPT_BOOL:
 		if (c->secret)
@@ -241,6 +248,16 @@ int gantry_config_bool(const struct gantry_config *c, const char *path,
 {
 	c = gantry_config_lookup(c, path);
 	return c && c->type == GANTRY_OPT_BOOL ? c->bval : def;
+}
+
+double gantry_config_decimal(const struct gantry_config *c, const char *path,
+			     double def)
+{
+	c = gantry_config_lookup(c, path);
+	if (!c || !c->text || (c->type != GANTRY_OPT_DECIMAL &&
+			       c->type != GANTRY_OPT_INT))
+		return def;
+	return strtod(c->text, NULL);
 }
 
 size_t gantry_config_length(const struct gantry_config *c)

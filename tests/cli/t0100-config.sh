@@ -265,7 +265,7 @@ run deploy v1.0.0-rc.1
 expect_rc 0
 run plugins show old10
 expect_rc 0
-expect_out "count                int    how many times [default: 3]"
+expect_out "count                int     how many times [default: 3]"
 ok "an ABI 1.0 plugin loads, validates and runs as before"
 
 # The shipped stages' ranges are the core's now: refused at config check.

@@ -15,7 +15,7 @@ chmod 644 "$PLUGINS/othermajor.so"
 run plugins list
 expect_rc 0
 expect_out "othermajor       refused"
-expect_out "built for plugin ABI 2.0, this gantry speaks 1.1"
+expect_out "built for plugin ABI 2.0, this gantry speaks 1.2"
 run --json plugins list
 [ "$(json_get "$TMP/out" '[p["state"] for p in d["plugins"] if p["name"]=="othermajor"][0]')" = "refused" ] || fail "json refused"
 ok "a refused plugin shows as refused with its reason"

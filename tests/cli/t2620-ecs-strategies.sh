@@ -180,7 +180,7 @@ ok "blue/green: SUCCESSFUL, production serves v2, stages shown live ($m Describe
 # ------------------------------------------------------- canary and linear
 ecsctl create can repo/can:v1 || fail "setup can"
 bind can
-config can repo/can:v2 'strategy = "canary"; canary_percent = "20"; canary_bake_time = 120;'
+config can repo/can:v2 'strategy = "canary"; canary_percent = 20; canary_bake_time = 120;'
 run deploy v1.0.0-rc.1
 expect_rc 0 "canary"
 expect_err "production new 20 % old 80 %"
@@ -449,10 +449,12 @@ expect_err "would refuse: service 'plain' lacks loadBalancers[].advancedConfigur
 ok "a non-rolling strategy on a service without advancedConfiguration: refused before any change (exit 1; plan says so), naming what is missing"
 
 # ---------------------------------------------------------- option misuse
-# Choices (strategy, pause_at's stages) are option rules: `gantry config
-# check` refuses them (exit 2).  Options that do not belong together are
-# the stage's to see, at init: the core offers no configuration-check
-# callback, so they fail the entry (exit 1) before any ECS request.
+# Choices (strategy, pause_at's stages), the percents' ranges and which
+# strategy (or mode) an option belongs to are option rules (ABI 1.2):
+# `gantry config check` refuses them (exit 2), and so does deploy before
+# anything runs.  Only what a rule cannot say stays at init (exit 1,
+# before any ECS request): pause_at with a rolling strategy in update mode
+# (follow mode takes the strategy from the service).
 config bg repo/bg:v9 'strategy = "blue_green"; pause_at = "TEST_TRAFFIC_SHIFT";'
 run config check staging
 expect_rc 2 "pause_at at a traffic shift"
@@ -465,7 +467,18 @@ ecs_calls() {
 	sim calls '{}'
 	json_get "$TMP/sim" "sum(1 for c in d['calls'] if c['service'] == 'ecs')"
 }
-misuse() {	# misuse WHAT ENTRY_OPTS MESSAGE
+refused() {	# refused WHAT ENTRY_OPTS MESSAGE: exit 2 at config check and deploy
+	config bg repo/bg:v9 "$2"
+	run config check staging
+	expect_rc 2 "$1 (config check)"
+	expect_err "$3"
+	before=$(ecs_calls)
+	run deploy v1.0.0-rc.9
+	expect_rc 2 "$1 (deploy)"
+	expect_err "$3"
+	[ "$(ecs_calls)" = "$before" ] || fail "$1: ECS requests before the refusal"
+}
+misuse() {	# misuse WHAT ENTRY_OPTS MESSAGE: exit 1 at init
 	config bg repo/bg:v9 "$2"
 	before=$(ecs_calls)
 	run deploy v1.0.0-rc.9
@@ -473,23 +486,28 @@ misuse() {	# misuse WHAT ENTRY_OPTS MESSAGE
 	expect_err "$3"
 	[ "$(ecs_calls)" = "$before" ] || fail "$1: ECS requests before the refusal"
 }
-misuse "canary_percent with blue_green" 'strategy = "blue_green"; canary_percent = "5";' \
-	"option 'canary_percent' belongs to strategy canary, and strategy is blue_green; remove 'canary_percent' or set strategy = \"canary\""
-misuse "linear_step_bake_time with canary" 'strategy = "canary"; linear_step_bake_time = 60;' \
-	"option 'linear_step_bake_time' belongs to strategy linear, and strategy is canary"
+refused "canary_percent with blue_green" 'strategy = "blue_green"; canary_percent = 5;' \
+	"option 'canary_percent' of stage 'deploy' applies only when 'strategy' is 'canary', and 'strategy' is 'blue_green' ("
+expect_err "); remove 'canary_percent' or set strategy = \"canary\""
+refused "linear_step_bake_time with canary" 'strategy = "canary"; linear_step_bake_time = 60;' \
+	"option 'linear_step_bake_time' of stage 'deploy' applies only when 'strategy' is 'linear', and 'strategy' is 'canary'"
+refused "canary_bake_time with the default strategy" 'canary_bake_time = 60;' \
+	"option 'canary_bake_time' of stage 'deploy' applies only when 'strategy' is 'canary', and 'strategy' is 'rolling' (default)"
 misuse "pause_at with rolling" 'pause_at = "POST_TEST_TRAFFIC_SHIFT";' \
 	"option 'pause_at' needs strategy blue_green, linear or canary, and strategy is rolling"
-misuse "step below 3 %" 'strategy = "linear"; linear_step_percent = "2.5";' \
-	"option 'linear_step_percent' = '2.5' must be a percent from 3.0 to 100 with at most one decimal"
-misuse "pause_at with continue" 'mode = "continue"; strategy = "blue_green"; pause_at = "PRE_SCALE_UP";' \
-	"option 'pause_at' does nothing with mode = \"continue\""
+refused "step below 3 %" 'strategy = "linear"; linear_step_percent = 2.5;' \
+	"option 'linear_step_percent' of stage 'deploy' must be 3.0 to 100.0 with at most 1 decimal place, not '2.5'"
+refused "pause_at with continue" 'mode = "continue"; strategy = "blue_green"; pause_at = "PRE_SCALE_UP";' \
+	"option 'pause_at' of stage 'deploy' applies only when 'mode' is 'update' or 'follow', and 'mode' is 'continue'"
 config plain repo/plain:v2 'mode = "follow"; pause_at = "PRE_SCALE_UP";'
 run deploy v1.0.0-rc.8
 expect_rc 1 "follow pause_at on a rolling service"
 expect_err "pause_at = PRE_SCALE_UP, and service 'plain' deploys with strategy ROLLING"
-misuse "two decimals" 'strategy = "canary"; canary_percent = "2.55";' \
-	"option 'canary_percent' = '2.55' must be a percent from 0.1 to 100"
-ok "choices refused by config check (exit 2); options that do not belong together and bad percents refused at init, before any ECS request"
+refused "two decimals" 'strategy = "canary"; canary_percent = "2.55";' \
+	"option 'canary_percent' of stage 'deploy' must be 0.1 to 100.0 with at most 1 decimal place, not '2.55'"
+refused "a percent that is no number" 'strategy = "canary"; canary_percent = "five";' \
+	"option 'canary_percent' of stage 'deploy' must be 0.1 to 100.0 with at most 1 decimal place, not 'five'"
+ok "choices, percents and options of another strategy or mode refused by config check and deploy (exit 2); pause_at with rolling in update mode at init (exit 1); no ECS request"
 
 # ------------------------------------------- every request against the model
 sim calls '{"bodies": true}'

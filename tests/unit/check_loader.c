@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "loader.h"
 #include "optrules.h"
 
@@ -192,16 +193,149 @@ START_TEST(rules_load_and_describe_themselves)
 			  sizeof(struct gantry_option_rule));
 	r = optrules_find(p->desc, "count");
 	ck_assert_ptr_nonnull(r);
-	optrules_describe(r, &b);
+	optrules_describe(p->desc, r, &b);
 	ck_assert_str_eq(b.buf, "1 to 10");
 	gantry_buf_reset(&b);
-	optrules_describe(optrules_find(p->desc, "replicas"), &b);
+	optrules_describe(p->desc, optrules_find(p->desc, "replicas"), &b);
 	ck_assert_str_eq(b.buf, "at least 1");
 	gantry_buf_reset(&b);
-	optrules_describe(optrules_find(p->desc, "strategy"), &b);
+	optrules_describe(p->desc, optrules_find(p->desc, "strategy"), &b);
 	ck_assert_str_eq(b.buf, "one of 'rolling', 'blue-green' or 'canary'");
 	ck_assert_ptr_null(optrules_find(p->desc, "note"));
 	ck_assert_ptr_null(optrules_at(p->desc, 4));
+	gantry_buf_release(&b);
+	loader_release(&l);
+}
+END_TEST
+
+/* opts for check_options: a group of "name", type, text, "gantry.cfg:N". */
+static struct gantry_config *opt(struct gantry_config *g,
+				 enum gantry_option_type t, const char *name,
+				 const char *text)
+{
+	gantry_i_config_add(g, gantry_i_config_scalar(t, name, text,
+						      "gantry.cfg:7"));
+	return g;
+}
+
+/* A plugin built against ABI 1.1 (40-byte rules, no 1.2 fields) loads,
+   and its rules are read by its element size: nothing of a condition or
+   a decimal range is made up from the next rule's bytes. */
+START_TEST(abi_1_1_rules_load_by_their_size)
+{
+	struct loader l;
+	struct errs e = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	struct gantry_option_rule full;
+	struct gantry_config *g;
+	const struct plugin *p;
+	int refused = -1;
+
+	free(copy_fixture("ruled11", root, NULL));
+	init_loader(&l, root, NULL);
+	p = loader_get(&l, "ruled11", &refused, &e);
+	ck_assert_msg(p != NULL, "%s", e.n ? e.msg[0] : "?");
+	ck_assert_uint_eq(p->desc->header.minor, 1);
+	ck_assert_uint_eq(p->desc->option_rule_size,
+			  GANTRY_OPTION_RULE_SIZE_1_1);
+	optrules_describe(p->desc, optrules_find(p->desc, "strategy"), &b);
+	ck_assert_str_eq(b.buf, "one of 'rolling' or 'canary'");
+	optrules_full(p->desc, optrules_find(p->desc, "count"), &full);
+	ck_assert_ptr_null(full.when);
+	ck_assert_ptr_null(full.decimal_min);
+	ck_assert_ptr_null(optrules_at(p->desc, 2));
+	g = gantry_i_config_new(GANTRY_OPT_GROUP, "", "gantry.cfg:7");
+	opt(g, GANTRY_OPT_INT, "count", "11");
+	ck_assert_int_eq(optrules_check_options(p->desc, g, "e", 1, &e), -1);
+	ck_assert_str_eq(e.msg[0], "gantry.cfg:7: option 'count' of stage 'e' "
+			 "must be 1 to 10, not 11");
+	gantry_i_config_free(g);
+	errs_clear(&e);
+	gantry_buf_release(&b);
+	loader_release(&l);
+}
+END_TEST
+
+/* ABI 1.2: a decimal range with a precision, and conditions read from
+   the other option as set, else its default. */
+START_TEST(decimal_ranges_and_conditions)
+{
+	struct loader l;
+	struct errs e = { 0 };
+	struct gantry_buf b = GANTRY_BUF_INIT;
+	struct gantry_config *g;
+	const struct plugin *p;
+	int refused = -1;
+
+	free(copy_fixture("ruled12", root, NULL));
+	init_loader(&l, root, NULL);
+	p = loader_get(&l, "ruled12", &refused, &e);
+	ck_assert_msg(p != NULL, "%s", e.n ? e.msg[0] : "?");
+	optrules_describe(p->desc, optrules_find(p->desc, "percent"), &b);
+	ck_assert_str_eq(b.buf, "0.1 to 100.0 with at most 1 decimal place");
+	gantry_buf_reset(&b);
+	optrules_describe_when(p->desc, optrules_find(p->desc, "steps"), &b);
+	ck_assert_str_eq(b.buf, "only when 'strategy' is 'linear' or 'canary'");
+
+	/* In range, one decimal, right strategy: passes. */
+	g = gantry_i_config_new(GANTRY_OPT_GROUP, "", "gantry.cfg:1");
+	opt(opt(g, GANTRY_OPT_STRING, "strategy", "canary"),
+	    GANTRY_OPT_DECIMAL, "percent", "2.5");
+	ck_assert_int_eq(optrules_check_options(p->desc, g, "e", 0, &e), 0);
+	gantry_i_config_free(g);
+
+	/* Two decimals, and the default strategy. */
+	g = opt(gantry_i_config_new(GANTRY_OPT_GROUP, "", "gantry.cfg:1"),
+		GANTRY_OPT_DECIMAL, "percent", "2.55");
+	ck_assert_int_eq(optrules_check_options(p->desc, g, "e", 0, &e), -1);
+	ck_assert_uint_eq(e.n, 2);
+	ck_assert_str_eq(e.msg[0], "gantry.cfg:7: option 'percent' of stage "
+			 "'e' must be 0.1 to 100.0 with at most 1 decimal "
+			 "place, not '2.55'");
+	ck_assert_str_eq(e.msg[1], "gantry.cfg:7: option 'percent' of stage "
+			 "'e' applies only when 'strategy' is 'canary', and "
+			 "'strategy' is 'rolling' (default); remove 'percent' "
+			 "or set strategy = \"canary\"");
+	gantry_i_config_free(g);
+	errs_clear(&e);
+
+	/* Below the range; a default value never meets a condition; a
+	   decimal without a rule is held to its syntax; a reference is
+	   checked once resolved. */
+	g = gantry_i_config_new(GANTRY_OPT_GROUP, "", "gantry.cfg:1");
+	opt(g, GANTRY_OPT_STRING, "strategy", "canary");
+	opt(g, GANTRY_OPT_DECIMAL, "percent", "0.05");
+	gantry_i_config_add(g, gantry_i_config_scalar(GANTRY_OPT_INT, "steps",
+						      "2", "default"));
+	opt(g, GANTRY_OPT_DECIMAL, "ratio", "1e5");
+	ck_assert_int_eq(optrules_check_options(p->desc, g, "e", 1, &e), -1);
+	ck_assert_uint_eq(e.n, 2);
+	ck_assert_str_eq(e.msg[0], "gantry.cfg:7: option 'percent' of stage "
+			 "'e' must be 0.1 to 100.0 with at most 1 decimal "
+			 "place, not '0.05'");
+	ck_assert_str_eq(e.msg[1], "gantry.cfg:7: option 'ratio' of stage 'e' "
+			 "must be a decimal number (5, 2.5 or \"2.5\"), not "
+			 "'1e5'");
+	gantry_i_config_free(g);
+	errs_clear(&e);
+	g = gantry_i_config_new(GANTRY_OPT_GROUP, "", "gantry.cfg:1");
+	opt(g, GANTRY_OPT_STRING, "strategy", "${env:S}");
+	opt(g, GANTRY_OPT_DECIMAL, "percent", "${env:P}");
+	ck_assert_int_eq(optrules_check_options(p->desc, g, "e", 1, &e), 0);
+	gantry_i_config_free(g);
+
+	gantry_buf_reset(&b);
+	ck_assert_int_eq(optrules_decimal_normalise("007.50", &b), 0);
+	ck_assert_str_eq(b.buf, "7.5");
+	gantry_buf_reset(&b);
+	ck_assert_int_eq(optrules_decimal_normalise("-0.0", &b), 0);
+	ck_assert_str_eq(b.buf, "0");
+	gantry_buf_reset(&b);
+	ck_assert_int_eq(optrules_decimal_normalise("5", &b), 0);
+	ck_assert_str_eq(b.buf, "5");
+	ck_assert_int_eq(optrules_decimal_normalise("5.", &b), -1);
+	ck_assert_int_eq(optrules_decimal_normalise(".5", &b), -1);
+	ck_assert_int_eq(optrules_decimal_normalise("1e5", &b), -1);
 	gantry_buf_release(&b);
 	loader_release(&l);
 }
@@ -794,6 +928,8 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, notifier_without_run_loads);
 	tcase_add_test(tc, abi_1_0_layout_loads_without_rules);
 	tcase_add_test(tc, rules_load_and_describe_themselves);
+	tcase_add_test(tc, abi_1_1_rules_load_by_their_size);
+	tcase_add_test(tc, decimal_ranges_and_conditions);
 	tcase_add_loop_test(tc, bad_fixture_is_refused_with_its_line, 0,
 			    (int)GANTRY_ARRAY_SIZE(bad_fixtures));
 	tcase_add_test(tc, unloadable_file_is_refused);

@@ -39,6 +39,13 @@ long long gantry_config_int(const struct gantry_config *c, const char *path,
 int gantry_config_bool(const struct gantry_config *c, const char *path,
 		       int def);
 
+/* The value of a GANTRY_OPT_DECIMAL (or integer) option at `path`, or
+   `def` when unset.  The core checked its syntax and rules; a value of
+   at most 15 significant digits converts exactly enough that
+   llround(v * 10) gives its tenths.  Since ABI 1.2. */
+double gantry_config_decimal(const struct gantry_config *c, const char *path,
+			     double def);
+
 /* Number of children of a list or group (0 for a scalar or NULL), and
    the i-th child. */
 size_t gantry_config_length(const struct gantry_config *c);

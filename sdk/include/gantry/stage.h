@@ -32,6 +32,10 @@
  *        choices the core enforces (struct gantry_option_rule); the SDK
  *        gains file-range request bodies, a body hook, a request pool and
  *        the stall limit (http.h), and digest.h (SHA-256, base64)
+ *   1.2  option type GANTRY_OPT_DECIMAL (gantry_config_decimal); rules
+ *        gain decimal ranges with a precision (GANTRY_DECIMAL_RANGE) and
+ *        conditions on another option (GANTRY_ONLY_WHEN), appended to
+ *        struct gantry_option_rule
  */
 #ifndef GANTRY_STAGE_H
 #define GANTRY_STAGE_H
@@ -46,7 +50,7 @@ extern "C" {
 /* "GNTR" read as a little-endian 32-bit number. */
 #define GANTRY_ABI_MAGIC 0x52544e47u
 #define GANTRY_ABI_MAJOR 1
-#define GANTRY_ABI_MINOR 1
+#define GANTRY_ABI_MINOR 2
 
 /* The name of the one symbol a plugin exports. */
 #define GANTRY_STAGE_ENTRY_SYMBOL "gantry_stage_entry"
@@ -72,7 +76,12 @@ enum gantry_option_type {
 	GANTRY_OPT_INT,
 	GANTRY_OPT_BOOL,
 	GANTRY_OPT_LIST,	/* a list of scalars or of groups */
-	GANTRY_OPT_GROUP	/* named values, e.g. environment variables */
+	GANTRY_OPT_GROUP,	/* named values, e.g. environment variables */
+	GANTRY_OPT_DECIMAL	/* since ABI 1.2: a decimal number written as
+				   an integer (5), a float (2.5) or a string
+				   ("2.5"); stages read it with
+				   gantry_config_decimal() or, normalised
+				   ("2.5", "5"), with gantry_config_string() */
 };
 
 /* Option flags. */
@@ -100,7 +109,18 @@ struct gantry_option {
  *   - a range (GANTRY_OPT_INT): GANTRY_RANGE(lo, hi), GANTRY_AT_LEAST(lo)
  *     or GANTRY_AT_MOST(hi), bounds included;
  *   - choices (GANTRY_OPT_STRING, or GANTRY_OPT_LIST whose every member
- *     is one of them): GANTRY_CHOICES("rolling", "blue-green").
+ *     is one of them): GANTRY_CHOICES("rolling", "blue-green");
+ *   - since ABI 1.2, a decimal range with a precision (GANTRY_OPT_DECIMAL):
+ *     GANTRY_DECIMAL_RANGE("0.1", "100.0", 1) allows 0.1 to 100.0 with at
+ *     most one digit after the point (bounds are text, so they print and
+ *     compare exactly);
+ *   - since ABI 1.2, a condition on another option, with or without one
+ *     of the above: GANTRY_ONLY_WHEN("strategy", "canary") lets the
+ *     profile set the option only when option `strategy` is "canary" (as
+ *     set in the entry or profile, else its default).  The other option
+ *     must be a string, integer or boolean option, not secret; values are
+ *     compared in text form ("5", "true").  The option's own default is
+ *     never refused by it: the condition is on what the profile writes.
  *
  * Rules live in their own table, named by option key and ended by an
  * entry whose key is NULL; the option table keeps its ABI 1.0 layout.
@@ -126,6 +146,16 @@ struct gantry_option_rule {
 					   which of min and max apply */
 	int64_t min, max;		/* GANTRY_OPT_INT, bounds included */
 	const char *const *choices;	/* NULL-terminated allowed values */
+
+	/* Since ABI 1.2: read only when option_rule_size covers them. */
+	const char *decimal_min;	/* GANTRY_OPT_DECIMAL bounds, as text */
+	const char *decimal_max;	/* ("0.1"), by bounds like min, max */
+	unsigned decimal_places;	/* with a decimal bound: at most this
+					   many digits after the point */
+	const char *when;		/* the option may be set only when
+					   option `when` ... */
+	const char *const *when_values;	/* ... is one of these (NULL-
+					   terminated) */
 };
 
 #define GANTRY_BOUND_MIN 0x1u
@@ -138,9 +168,18 @@ struct gantry_option_rule {
 #define GANTRY_CHOICES(...) \
 	.choices = (const char *const[]){ __VA_ARGS__, NULL }
 
+#define GANTRY_DECIMAL_RANGE(lo, hi, places) \
+	.bounds = GANTRY_BOUND_MIN | GANTRY_BOUND_MAX, \
+	.decimal_min = (lo), .decimal_max = (hi), .decimal_places = (places)
+#define GANTRY_ONLY_WHEN(option, ...) \
+	.when = (option), .when_values = (const char *const[]){ __VA_ARGS__, NULL }
+
 /* Size of a rule of ABI 1.1: the least the core accepts. */
 #define GANTRY_OPTION_RULE_SIZE_1_1 \
 	(offsetof(struct gantry_option_rule, choices) + sizeof(void *))
+/* Size of a rule of ABI 1.2. */
+#define GANTRY_OPTION_RULE_SIZE_1_2 \
+	(offsetof(struct gantry_option_rule, when_values) + sizeof(void *))
 
 /* What a plugin is: a pipeline stage, a notifier (event hook only), or both. */
 #define GANTRY_KIND_STAGE    0x1u
