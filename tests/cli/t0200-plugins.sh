@@ -60,6 +60,46 @@ expect_err "plugin '$PLUGINS/ruledefault.so' refused: bad option rules: option '
 rm "$PLUGINS/ruledefault.so"
 ok "a plugin whose rules contradict its options is refused"
 
+# ABI 1.2 rules: decimal options and options that apply only when another
+# option has one of some values, shown by plugins show, enforced at config
+# check (exit 2, nothing ran), the decimal normalised for the stage.
+cp "$FIX/ruled12.so" "$PLUGINS/ruled12.so" && chmod 644 "$PLUGINS/ruled12.so"
+run plugins show ruled12
+expect_rc 0
+expect_out "percent              decimal canary: percent of traffic [allowed: 0.1 to 100.0 with at most 1 decimal place; only when 'strategy' is 'canary']"
+expect_out "steps                int     linear: steps [default: 2] [allowed: only when 'strategy' is 'linear' or 'canary']"
+run --json plugins show ruled12
+[ "$(json_get "$TMP/out" '[(o["min"], o["max"], o["decimal_places"], o["only_when"]["option"]) for o in d["options"] if o["key"]=="percent"][0]')" = "('0.1', '100.0', 1, 'strategy')" ] || fail "json decimal rule"
+write_cfg <<'CFG'
+pipeline = ( { stage = "ruled12"; strategy = "linear"; percent = 5; } );
+CFG
+run config check
+expect_rc 2 "an option of another strategy"
+expect_err "gantry.cfg:7: option 'percent' of stage 'ruled12' applies only when 'strategy' is 'canary', and 'strategy' is 'linear' (gantry.cfg:7); remove 'percent' or set strategy = \"canary\""
+write_cfg <<'CFG'
+pipeline = ( { stage = "ruled12"; steps = 3; } );
+CFG
+run deploy v1.0.0-rc.1
+expect_rc 2 "a condition on a default"
+expect_err "option 'steps' of stage 'ruled12' applies only when 'strategy' is 'linear' or 'canary', and 'strategy' is 'rolling' (default)"
+[ ! -d "$STATE/journal" ] || [ -z "$(ls "$STATE/journal")" ] || fail "a refused configuration started a deploy"
+for bad in 100.05 '"five"' 0.05; do
+	write_cfg <<CFG
+pipeline = ( { stage = "ruled12"; strategy = "canary"; percent = $bad; } );
+CFG
+	run config check
+	expect_rc 2 "percent = $bad"
+	expect_err "option 'percent' of stage 'ruled12' must be 0.1 to 100.0 with at most 1 decimal place, not '$(echo "$bad" | tr -d '"')'"
+done
+write_cfg <<'CFG'
+pipeline = ( { stage = "ruled12"; strategy = "canary"; percent = "007.50"; } );
+CFG
+run deploy v1.0.0-rc.1
+expect_rc 0
+[ "$(json_get "$(last_record)" 'd["stages"][0]["outputs"]["ruled12.percent"]')" = "7.5=7.50" ] || fail "the stage did not see the normalised decimal 7.5"
+rm "$PLUGINS/ruled12.so"
+ok "ABI 1.2 rules: decimals and conditions shown, enforced before anything runs, decimals normalised"
+
 run plugins show nosuch
 expect_rc 2
 expect_err "no plugin provides stage 'nosuch'"

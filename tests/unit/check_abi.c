@@ -67,8 +67,30 @@ START_TEST(stage_layout_lp64)
 	ck_assert_uint_eq(offsetof(struct gantry_stage, option_rules), 104);
 	ck_assert_uint_eq(offsetof(struct gantry_stage, option_rule_size),
 			  112);
-#if GANTRY_ABI_MINOR == 1
+#if GANTRY_ABI_MINOR >= 1
 	ck_assert_uint_eq(sizeof(struct gantry_stage), 120);
+#endif
+	/* The option rule: 1.1's fields, then 1.2's appended (a 1.1
+	   plugin's table has 40-byte elements; the core reads a rule by
+	   the descriptor's option_rule_size). */
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, key), 0);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, bounds), 8);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, min), 16);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, max), 24);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, choices), 32);
+	ck_assert_uint_eq(GANTRY_OPTION_RULE_SIZE_1_1, 40);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, decimal_min),
+			  40);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, decimal_max),
+			  48);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule,
+				   decimal_places), 56);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, when), 64);
+	ck_assert_uint_eq(offsetof(struct gantry_option_rule, when_values),
+			  72);
+	ck_assert_uint_eq(GANTRY_OPTION_RULE_SIZE_1_2, 80);
+#if GANTRY_ABI_MINOR == 2
+	ck_assert_uint_eq(sizeof(struct gantry_option_rule), 80);
 #endif
 #endif
 }
