@@ -4,7 +4,8 @@
 # Start-up benchmark (bench/startup.py): median wall time and peak RSS of
 # config check and plan against an empty program linked like gantry.
 EXTRA_DIST += bench/startup.py bench/aws.py bench/aws-describe.c bench/batch.py \
-	bench/push.py bench/ecs-wait.py bench/progressive.py
+	bench/push.py bench/ecs-wait.py bench/progressive.py \
+	bench/README.md
 bench: all
 	python3 $(srcdir)/bench/startup.py $(abs_builddir) $(abs_srcdir)
 # DescribeServices through libgantry vs the AWS CLI, against the sandbox.
