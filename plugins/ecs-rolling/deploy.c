@@ -30,6 +30,14 @@ void ecs_publish(struct ecs *e, const char *outcome)
 	gantry_ctx_set(e->ctx, "ecs.outcome", outcome);
 	snprintf(secs, sizeof(secs), "%.0f", elapsed(e));
 	gantry_ctx_set(e->ctx, "ecs.seconds", secs);
+	gantry_ctx_set(e->ctx, "ecs.strategy",
+		       ecs_strategy_word(e->sd_strategy));
+	gantry_ctx_set(e->ctx, "ecs.service_deployment",
+		       e->sd_arn ? e->sd_arn : "");
+	gantry_ctx_set(e->ctx, "ecs.lifecycle_stage", e->stage ? e->stage : "");
+	/* Only a pause leaves a hook for the continue entry. */
+	gantry_ctx_set(e->ctx, "ecs.hook_id", e->hook_id &&
+		       !strcmp(outcome, "paused") ? e->hook_id : "");
 }
 
 int ecs_following(const struct ecs *e)
@@ -130,6 +138,10 @@ static int run_update(struct ecs *e, struct ecs_snap *s)
 		return gantry_fail(e->ctx, GANTRY_ECONFIG, "no image to "
 			"deploy: set option 'image' or run a stage that "
 			"publishes image.uri (ecr) before this one");
+	/* Before anything is registered: ECS would refuse the update. */
+	e->sd_strategy = e->o.strategy;
+	if ((rc = ecs_strategy_check_lb(e, s)) < 0)
+		return rc;
 	e->prev_td = gantry_xstrdup(ecs_current_td(s));
 	if (s->ndeps > 1)
 		gantry_warn(e->ctx, "service '%s' has %zu deployments in "
@@ -173,9 +185,19 @@ static int run_update(struct ecs *e, struct ecs_snap *s)
 				   "started no deployment on '%s'",
 				   e->o.service);
 	gantry_info(e->ctx, "updated service '%s': deployment %s of %s "
-		    "(previous %s)", e->o.service, e->dep_id, e->td,
-		    e->prev_td);
-	return watch(e);
+		    "(previous %s)%s%s%s", e->o.service, e->dep_id, e->td,
+		    e->prev_td, e->sd_arn ? ", service deployment " : "",
+		    e->sd_arn ? e->sd_arn : "", e->o.strategy == S_ROLLING ? ""
+		    : e->o.strategy == S_BLUE_GREEN ? " (blue_green)" :
+		    e->o.strategy == S_LINEAR ? " (linear)" : " (canary)");
+	if (e->o.strategy == S_ROLLING)
+		return watch(e);
+	if (!e->sd_arn)
+		return gantry_fail(e->ctx, GANTRY_EFAIL, "UpdateService "
+				   "returned no currentServiceDeployment for "
+				   "strategy %s: cannot follow the outcome",
+				   ecs_strategy_word(e->o.strategy));
+	return ecs_sd_watch(e);
 }
 
 /*
@@ -200,6 +222,18 @@ static int run_follow(struct ecs *e, struct ecs_snap *s)
 	if (!e->o.follow_since && started)
 		e->o.follow_since = strtoll(started, NULL, 10);
 
+	/* Follow mode takes the strategy from the service. */
+	e->sd_strategy = ecs_strategy_of(e->svc_strategy);
+	if (e->sd_strategy < 0)
+		e->sd_strategy = S_ROLLING;
+	if (e->sd_strategy != S_ROLLING)
+		return ecs_sd_follow(e, s);
+	if (e->o.pause_at)
+		return gantry_fail(e->ctx, GANTRY_ECONFIG, "pause_at = %s, and "
+			"service '%s' deploys with strategy ROLLING, which runs "
+			"no lifecycle hooks; remove pause_at or give the service "
+			"a blue/green, linear or canary strategy (Terraform)",
+			e->o.pause_at, e->o.service);
 	if (!p)
 		return gantry_fail(e->ctx, GANTRY_EFAIL, "service '%s' has no "
 				   "PRIMARY deployment", e->o.service);
@@ -243,7 +277,12 @@ int ecs_run(void *state, struct gantry_ctx *ctx)
 	if (rc < 0)
 		return rc;
 	ecs_events_seen(e, &s);
-	rc = ecs_following(e) ? run_follow(e, &s) : run_update(e, &s);
+	if (!strcmp(e->o.mode, "continue"))
+		rc = ecs_continue(e);
+	else if ((rc = ecs_sd_inflight(e, &s)) != 1)
+		;	/* gantry rollback while a deployment was in flight */
+	else
+		rc = ecs_following(e) ? run_follow(e, &s) : run_update(e, &s);
 	ecs_snap_free(&s);
 	return rc;
 }

@@ -36,8 +36,13 @@ static const struct gantry_option ecs_options[] = {
 	{ "service", GANTRY_OPT_STRING, GANTRY_OPT_REQUIRED, NULL,
 	  "the ECS service (name or ARN)" },
 	{ "mode", GANTRY_OPT_STRING, 0, "update",
-	  "update (register a task definition and update the service) or "
-	  "follow (follow the deployment terraform started)" },
+	  "update (register a task definition and update the service), "
+	  "follow (follow the deployment terraform started) or continue "
+	  "(continue the deployment an earlier entry paused with pause_at)" },
+	{ "strategy", GANTRY_OPT_STRING, 0, "rolling",
+	  "ECS deployment strategy: rolling, blue_green, linear or canary "
+	  "(the last three need the service's advancedConfiguration; follow "
+	  "mode reads it from the service)" },
 	{ "container", GANTRY_OPT_STRING, 0, NULL,
 	  "the container whose image changes (default: the only one, or the "
 	  "one named like the service)" },
@@ -68,7 +73,25 @@ static const struct gantry_option ecs_options[] = {
 	  "cloudwatch alarm names: ECS deployment alarms, watched by the "
 	  "stage too" },
 	{ "bake_time", GANTRY_OPT_INT, 0, "0",
-	  "seconds to keep watching the alarms after the rollout completed" },
+	  "rolling: seconds to keep watching the alarms after the rollout "
+	  "completed; blue_green, linear, canary: ECS's bake time after the "
+	  "production shift (seconds, rounded up to minutes)" },
+	{ "canary_percent", GANTRY_OPT_STRING, 0, NULL,
+	  "canary: percent of production traffic to the canary, 0.1 to "
+	  "100 with one decimal (\"2.5\", 2.5 or \"5\"; default ECS's 5)" },
+	{ "canary_bake_time", GANTRY_OPT_INT, 0, NULL,
+	  "canary: seconds the canary bakes before the full shift (rounded "
+	  "up to minutes; default ECS's 10 minutes)" },
+	{ "linear_step_percent", GANTRY_OPT_STRING, 0, NULL,
+	  "linear: percent of production traffic added per step, 3 to 100 "
+	  "with one decimal (\"12.5\", 12.5 or \"25\"; default ECS's 10)" },
+	{ "linear_step_bake_time", GANTRY_OPT_INT, 0, NULL,
+	  "linear: seconds between steps (rounded up to minutes; default "
+	  "ECS's 6 minutes)" },
+	{ "pause_at", GANTRY_OPT_STRING, 0, NULL,
+	  "blue_green, linear, canary: a lifecycle stage where the "
+	  "deployment pauses (a PAUSE hook); the stage succeeds once paused "
+	  "and a later entry with mode = \"continue\" resumes it" },
 	{ "follow_since", GANTRY_OPT_INT, 0, NULL,
 	  "follow mode: a deployment created at or after this epoch second "
 	  "is followed even when completed (default: deploy.started)" },
@@ -78,7 +101,15 @@ static const struct gantry_option ecs_options[] = {
 /* The core enforces these before init: read_options never sees a value
    outside them. */
 static const struct gantry_option_rule ecs_rules[] = {
-	{ .key = "mode", GANTRY_CHOICES("update", "follow") },
+	{ .key = "mode", GANTRY_CHOICES("update", "follow", "continue") },
+	{ .key = "strategy", GANTRY_CHOICES("rolling", "blue_green", "linear",
+					    "canary") },
+	{ .key = "pause_at", GANTRY_CHOICES("RECONCILE_SERVICE",
+		"PRE_SCALE_UP", "POST_SCALE_UP", "POST_TEST_TRAFFIC_SHIFT",
+		"PRE_PRODUCTION_TRAFFIC_SHIFT",
+		"POST_PRODUCTION_TRAFFIC_SHIFT") },
+	{ .key = "canary_bake_time", GANTRY_RANGE(0, 86400) },
+	{ .key = "linear_step_bake_time", GANTRY_RANGE(0, 86400) },
 	{ .key = "min_healthy_percent", GANTRY_RANGE(0, 100) },
 	{ .key = "max_percent", GANTRY_RANGE(100, 1000) },
 	{ .key = "grace_period", GANTRY_RANGE(0, INT_MAX) },
@@ -103,6 +134,10 @@ static void ecs_fini(void *state)
 	free(e->prev_td);
 	free(e->sd_arn);
 	free(e->reason);
+	free(e->stage);
+	free(e->hook_id);
+	free(e->svc_hooks);
+	free(e->svc_strategy);
 	for (i = 0; i < e->nseen; i++)
 		free(e->seen[i]);
 	free(e->seen);
@@ -162,6 +197,8 @@ static int read_options(struct ecs *e, const struct gantry_config *cfg)
 		return gantry_fail(e->ctx, GANTRY_ECONFIG, "%s: options "
 				   "'cluster' and 'service' must not be empty",
 				   gantry_config_where(cfg));
+	if (ecs_strategy_read(e, cfg) < 0)
+		return GANTRY_ECONFIG;
 	return read_alarms(e, cfg);
 }
 
@@ -222,6 +259,31 @@ static void plan_config(struct ecs *e)
 	gantry_buf_release(&al);
 }
 
+/* Follow mode: the strategy and settings the service deploys with. */
+static void plan_follow(struct ecs *e, const struct ecs_snap *s)
+{
+	static const char *const keys[] = {
+		"bakeTimeInMinutes", "canaryConfiguration",
+		"linearConfiguration", "lifecycleHooks", NULL
+	};
+	struct gantry_json *dc = gantry_json_get(s->svc,
+						 "deploymentConfiguration");
+	size_t i;
+
+	gantry_plan_line(e->ctx, "the service deploys with strategy %s "
+			 "(read from it)", e->svc_strategy ? e->svc_strategy
+			 : "ROLLING");
+	for (i = 0; keys[i]; i++)
+		if (gantry_json_get(dc, keys[i]))
+			gantry_plan_line(e->ctx, "  %s: %s", keys[i],
+				gantry_json_text(gantry_json_get(dc, keys[i]),
+						 0));
+	if (e->o.pause_at)
+		gantry_plan_line(e->ctx, "  would return once the deployment "
+				 "pauses at %s (the service needs a PAUSE hook "
+				 "there)", e->o.pause_at);
+}
+
 /* The container definition's members that differ, as "key: a -> b". */
 static void plan_diff(struct ecs *e, struct gantry_json *c, const char *image)
 {
@@ -268,10 +330,18 @@ static int ecs_plan(void *state, struct gantry_ctx *ctx)
 			 cur, gantry_json_string(c, "name", ""),
 			 gantry_json_string(c, "image", ""), s.running,
 			 s.desired);
+	if (!strcmp(e->o.mode, "continue")) {
+		gantry_plan_line(ctx, "would continue the deployment an earlier "
+				 "entry paused (ecs.service_deployment, "
+				 "ecs.hook_id: ContinueServiceDeployment "
+				 "CONTINUE) and wait for its outcome");
+		goto out;
+	}
 	if (ecs_following(e)) {
 		gantry_plan_line(ctx, "would follow the deployment an earlier "
 				 "stage (terraform) starts; no task definition "
 				 "is registered, no UpdateService is made");
+		plan_follow(e, &s);
 		gantry_plan_line(ctx, "would wait up to %u s; rollback %s",
 				 e->budget, e->o.rollback ? "on" : "off");
 		goto out;
@@ -287,7 +357,10 @@ static int ecs_plan(void *state, struct gantry_ctx *ctx)
 						    "?"), image);
 		plan_diff(e, c, image);
 	}
-	plan_config(e);
+	if (e->o.strategy == S_ROLLING)
+		plan_config(e);
+	else
+		ecs_strategy_plan(e, &s);
 out:
 	gantry_json_free(td);
 	ecs_snap_free(&s);

@@ -10,6 +10,10 @@
  *   ecsapi.c       the ECS and CloudWatch calls
  *   watch.c        polling a deployment until a verdict
  *   explain.c      why a deployment failed
+ *   strategy.c     the ECS-native strategies: options, the deployment
+ *                  configuration sent for them, plan lines
+ *   sdeploy.c      service deployments: waiting for one's outcome, pauses,
+ *                  continue, their rollback and in-flight rollback
  */
 #ifndef ECS_ROLLING_H
 #define ECS_ROLLING_H
@@ -18,8 +22,15 @@
 
 #include <gantry/gantry.h>
 
+/* deploymentConfiguration.strategy */
+enum ecs_strategy { S_ROLLING = 0, S_BLUE_GREEN, S_LINEAR, S_CANARY };
+
 struct ecs_opts {
 	const char *cluster, *service, *mode, *container, *image;
+	int strategy;			/* enum ecs_strategy */
+	const char *pause_at;		/* a lifecycle stage, or NULL */
+	int canary_tenths, linear_tenths;	/* percent x 10; -1: unset */
+	long long canary_bake, linear_bake;	/* seconds; -1: unset */
 	long long min_healthy, max_percent, grace, timeout, poll_interval;
 	long long desired_count;	/* -1: unchanged */
 	long long bake_time, follow_since;
@@ -69,13 +80,23 @@ struct ecs {
 	struct gantry_buf events;		/* the newest events, " | " joined */
 	int restore_started;
 	int completed;			/* the deployment completed */
+
+	/* service deployments (non-rolling strategies, pauses) */
+	int sd_strategy;		/* the strategy followed */
+	char *stage;			/* its lifecycle stage, last seen */
+	char *hook_id;			/* the PAUSE hook awaiting action */
+	char *svc_hooks;		/* the service's lifecycleHooks (JSON
+					   text) as ecs_describe saw them */
+	int svc_pauses;			/* ... of which PAUSE hooks */
+	char *svc_strategy;		/* the service's strategy, or NULL */
 };
 
 /* ---- deploy.c */
 /* The stage's run callback. */
 int ecs_run(void *state, struct gantry_ctx *ctx);
 /* Publishes ecs.task_definition, ecs.previous_task_definition,
-   ecs.deployment_id, ecs.outcome and ecs.seconds. */
+   ecs.deployment_id, ecs.outcome, ecs.seconds, ecs.strategy,
+   ecs.service_deployment, ecs.lifecycle_stage and ecs.hook_id. */
 void ecs_publish(struct ecs *e, const char *outcome);
 /* 1 in follow mode. */
 int ecs_following(const struct ecs *e);
@@ -132,7 +153,12 @@ enum ecs_verdict {
 	V_ALARM,		/* a watched alarm fired */
 	V_TIMEOUT,
 	V_INTERRUPTED,
-	V_ERROR			/* an API call failed (recorded) */
+	V_ERROR,		/* an API call failed (recorded) */
+	/* service deployments */
+	V_PAUSED,		/* a PAUSE hook awaits action at pause_at */
+	V_ROLLED_BACK,		/* ROLLBACK_SUCCESSFUL */
+	V_ROLLBACK_FAILED,	/* ROLLBACK_FAILED */
+	V_STOPPED		/* STOPPED */
 };
 
 /* Waits for e->dep_id until done, failed or until, a monotonic time. */
@@ -143,6 +169,8 @@ enum ecs_verdict ecs_wait_restored(struct ecs *e, const char *td,
 				   double until);
 /* Watches the alarms for seconds after success. */
 enum ecs_verdict ecs_bake(struct ecs *e, double seconds, char **alarm);
+/* Sleeps up to seconds, showing the status line; -1 once interrupted. */
+int ecs_nap(const struct ecs *e, double seconds);
 /* The poll interval after n polls without change, in seconds. */
 double ecs_poll_interval(const struct ecs *e, unsigned quiet);
 
@@ -166,6 +194,43 @@ int ecs_interrupted(struct ecs *e);
    p is s's PRIMARY deployment. */
 int ecs_rolled_back_first(struct ecs *e, const struct ecs_snap *s,
 			  const struct ecs_dep *p);
+
+/* ---- strategy.c */
+/* "ROLLING", "BLUE_GREEN"... and back (-1: unknown). */
+const char *ecs_strategy_api(int s);
+const char *ecs_strategy_word(int s);	/* "rolling", "blue_green"... */
+int ecs_strategy_of(const char *api);
+/* Reads strategy, pause_at and the strategies' options and refuses
+   those that do not belong together (GANTRY_ECONFIG). */
+int ecs_strategy_read(struct ecs *e, const struct gantry_config *cfg);
+/* The members of deploymentConfiguration for the strategy in force
+   (",\"strategy\":..." ...), appended to b. */
+void ecs_strategy_members(struct ecs *e, struct gantry_buf *b);
+/* The service's lifecycleHooks without its PAUSE hooks, plus a PAUSE
+   hook at pause_at when pause is set: a JSON array appended to b. */
+void ecs_strategy_hooks(struct ecs *e, struct gantry_buf *b, int pause);
+/* Refuses (GANTRY_ECONFIG) a non-rolling strategy on a service whose
+   load balancer lacks advancedConfiguration, naming what is missing. */
+int ecs_strategy_check_lb(struct ecs *e, const struct ecs_snap *s);
+/* plan: the deployment configuration a non-rolling strategy applies. */
+void ecs_strategy_plan(struct ecs *e, const struct ecs_snap *s);
+
+/* ---- sdeploy.c */
+/* Waits for the service deployment e->sd_arn and turns its outcome into
+   the stage's result; with pause_at, returns once paused there. */
+int ecs_sd_watch(struct ecs *e);
+/* Follow mode on a service with a non-rolling strategy: its current
+   service deployment. */
+int ecs_sd_follow(struct ecs *e, const struct ecs_snap *s);
+/* mode = "continue". */
+int ecs_continue(struct ecs *e);
+/* The rollback callback for a service deployment (ecs.strategy not
+   rolling, or paused): 1 when it does not apply (the classic rollback
+   should run), else the callback's result. */
+int ecs_sd_rollback(struct ecs *e);
+/* deploy.rollback: 1 when no service deployment is in flight, else the
+   stage's result after asking ECS to roll it back. */
+int ecs_sd_inflight(struct ecs *e, const struct ecs_snap *s);
 
 /* ---- explain.c */
 /* "stopped tasks: ...; last events: ...; log lines: ..." for the

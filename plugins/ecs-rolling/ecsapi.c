@@ -55,6 +55,28 @@ static void fill_dep(struct ecs_dep *d, const struct gantry_json *j)
 	d->created = gantry_json_double(j, "createdAt", 0);
 }
 
+/* The service's strategy and lifecycle hooks, which an update keeps or
+   changes (strategy.c). */
+static void svc_config(struct ecs *e, struct gantry_json *svc)
+{
+	struct gantry_json *hooks = gantry_json_get(svc,
+				"deploymentConfiguration.lifecycleHooks");
+	const char *st = gantry_json_string(svc,
+				"deploymentConfiguration.strategy", NULL);
+	size_t i;
+
+	free(e->svc_hooks);
+	free(e->svc_strategy);
+	e->svc_hooks = gantry_json_type(hooks) == GANTRY_JSON_ARRAY ?
+		gantry_xstrdup(gantry_json_text(hooks, 0)) : NULL;
+	e->svc_strategy = st ? gantry_xstrdup(st) : NULL;
+	e->svc_pauses = 0;
+	for (i = 0; i < gantry_json_length(hooks); i++)
+		if (!strcmp(gantry_json_string(gantry_json_at(hooks, i),
+					       "targetType", ""), "PAUSE"))
+			e->svc_pauses++;
+}
+
 int ecs_describe(struct ecs *e, struct ecs_snap *snap)
 {
 	struct gantry_buf b = GANTRY_BUF_INIT;
@@ -81,6 +103,7 @@ int ecs_describe(struct ecs *e, struct ecs_snap *snap)
 		ecs_snap_free(snap);
 		return rc;
 	}
+	svc_config(e, snap->svc);
 	/* The grace period applies only with a load balancer. */
 	e->has_lb = gantry_json_length(gantry_json_get(snap->svc,
 						       "loadBalancers")) > 0;
@@ -300,11 +323,17 @@ static void deployment_config(struct ecs *e, struct gantry_buf *b)
 	size_t i;
 	const char *rb = e->o.rollback ? "true" : "false";
 
-	gantry_buf_addf(b, ",\"deploymentConfiguration\":{\"minimumHealthyPercent\":"
-		"%lld,\"maximumPercent\":%lld,\"deploymentCircuitBreaker\":"
-		"{\"enable\":%s,\"rollback\":%s}", e->o.min_healthy,
-		e->o.max_percent, e->o.circuit_breaker ? "true" : "false",
+	/* The percents bound a rolling replacement; blue/green, linear and
+	   canary start the whole new revision beside the old one. */
+	gantry_buf_adds(b, ",\"deploymentConfiguration\":{");
+	if (e->o.strategy == S_ROLLING)
+		gantry_buf_addf(b, "\"minimumHealthyPercent\":%lld,"
+				"\"maximumPercent\":%lld,", e->o.min_healthy,
+				e->o.max_percent);
+	gantry_buf_addf(b, "\"deploymentCircuitBreaker\":{\"enable\":%s,"
+		"\"rollback\":%s}", e->o.circuit_breaker ? "true" : "false",
 		e->o.circuit_breaker ? rb : "false");
+	ecs_strategy_members(e, b);
 	if (e->o.nalarms) {
 		gantry_buf_adds(b, ",\"alarms\":{\"alarmNames\":[");
 		for (i = 0; i < e->o.nalarms; i++) {
@@ -342,18 +371,28 @@ int ecs_update(struct ecs *e, const char *td, int with_config, int track)
 				e->o.desired_count);
 		if (e->o.force_new)
 			gantry_buf_adds(&b, ",\"forceNewDeployment\":true");
-	} else if (e->o.nalarms) {
+	} else if (e->o.nalarms || e->svc_pauses) {
+		gantry_buf_adds(&b, ",\"deploymentConfiguration\":{");
 		/* Going back while an alarm fires: ECS would fail the
 		   rollback itself and return to the release that fired it.
 		   The next deploy turns the alarms on again. */
-		gantry_buf_adds(&b, ",\"deploymentConfiguration\":{\"alarms\":"
-		       "{\"alarmNames\":[");
-		for (i = 0; i < e->o.nalarms; i++) {
-			if (i)
-				gantry_buf_adds(&b, ",");
-			gantry_buf_add_json(&b, e->o.alarms[i]);
+		if (e->o.nalarms) {
+			gantry_buf_adds(&b, "\"alarms\":{\"alarmNames\":[");
+			for (i = 0; i < e->o.nalarms; i++) {
+				if (i)
+					gantry_buf_adds(&b, ",");
+				gantry_buf_add_json(&b, e->o.alarms[i]);
+			}
+			gantry_buf_adds(&b, "],\"enable\":false,"
+					"\"rollback\":false}");
 		}
-		gantry_buf_adds(&b, "],\"enable\":false,\"rollback\":false}}");
+		/* Going back must not stop at a pause nobody continues. */
+		if (e->svc_pauses) {
+			gantry_buf_adds(&b, e->o.nalarms ? ",\"lifecycleHooks\":"
+					: "\"lifecycleHooks\":");
+			ecs_strategy_hooks(e, &b, 0);
+		}
+		gantry_buf_adds(&b, "}");
 	}
 	gantry_buf_adds(&b, "}");
 	rc = ecs_call(e, "UpdateService", b.buf, &out,

@@ -278,6 +278,11 @@ int ecs_rollback(void *state, struct gantry_ctx *ctx)
 	enum ecs_verdict r;
 	int rc, there;
 
+	/* A blue/green, linear or canary deployment (a paused one above
+	   all) goes back through ECS. */
+	e->ctx = ctx;
+	if ((rc = ecs_sd_rollback(e)) != 1)
+		return rc;
 	if (!prev || !*prev || (now && !strcmp(prev, now))) {
 		gantry_info(ctx, "nothing to roll back: this stage changed no "
 			    "task definition");

@@ -45,7 +45,7 @@ double ecs_poll_interval(const struct ecs *e, unsigned quiet)
 /* Sleeps up to seconds, in slices, so an interrupt is noticed at once;
    -1 once interrupted.  On a terminal, the status line counts the
    seconds meanwhile. */
-static int nap(const struct ecs *e, double seconds)
+int ecs_nap(const struct ecs *e, double seconds)
 {
 	double end = gantry_now() + seconds, shown = 0;
 
@@ -250,7 +250,7 @@ enum ecs_verdict ecs_wait(struct ecs *e, double until, char **alarm)
 		if (left <= 0)
 			return V_TIMEOUT;
 		iv = ecs_poll_interval(e, quiet++);
-		if (nap(e, iv < left ? iv : left) < 0)
+		if (ecs_nap(e, iv < left ? iv : left) < 0)
 			return V_INTERRUPTED;
 	}
 }
@@ -295,7 +295,7 @@ enum ecs_verdict ecs_wait_restored(struct ecs *e, const char *td,
 		if (left <= 0)
 			return V_TIMEOUT;
 		iv = ecs_poll_interval(e, quiet++);
-		if (nap(e, iv < left ? iv : left) < 0)
+		if (ecs_nap(e, iv < left ? iv : left) < 0)
 			return V_INTERRUPTED;
 	}
 }
@@ -315,7 +315,7 @@ enum ecs_verdict ecs_bake(struct ecs *e, double seconds, char **alarm)
 		left = end - gantry_now();
 		if (left <= 0)
 			return V_DONE;
-		if (nap(e, iv < left ? iv : left) < 0)
+		if (ecs_nap(e, iv < left ? iv : left) < 0)
 			return V_INTERRUPTED;
 	}
 }

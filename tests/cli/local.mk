@@ -38,6 +38,7 @@ CLI_TESTS = \
 	tests/cli/t2600-ecs-rolling.sh \
 	tests/cli/t2610-ecs-requests.sh \
 	tests/cli/t2611-ecs-requests-realworld.sh \
+	tests/cli/t2620-ecs-strategies.sh \
 	tests/cli/t2700-ecr.sh \
 	tests/cli/t3000-demo.sh \
 	tests/cli/t3010-demo-tools.sh \

@@ -1,0 +1,365 @@
+#!/bin/sh
+# t2620: ecs-rolling's ECS-native strategies against the sandbox's ECS
+# simulator with its production and test listeners (time scale 60): a
+# blue/green deployment that succeeds (production then serves the new
+# version); canary and linear; a Lambda hook answering FAILED (rolled back
+# by ECS, exit 3); a broken release paused at POST_TEST_TRAFFIC_SHIFT whose
+# smoke test on the test listener fails (the pause answered ROLLBACK, exit
+# 3, production never served it); a pause continued by a later entry;
+# continue without a pause; `gantry rollback` while a paused deployment
+# is in flight (StopServiceDeployment ROLLBACK); follow mode; plan; a
+# non-rolling strategy on a service without advancedConfiguration and
+# options that do not belong together (exit 2, nothing changed); and every
+# request checked against botocore's model.
+. "$top_srcdir/tests/lib.sh"
+
+# Services are set up with botocore >= 1.43 (an independent client that
+# knows the strategies, advancedConfiguration and the hooks).
+python3 -c 'import botocore.session as s; c = s.get_session().create_client("ecs", region_name="ap-south-1", aws_access_key_id="a", aws_secret_access_key="b"); c.continue_service_deployment' 2>/dev/null ||
+	skip "botocore >= 1.43 (it knows ContinueServiceDeployment) is needed to set up blue/green services (pip install 'botocore>=1.43')"
+MODEL="$top_srcdir/tests/sandbox/awsmodel.py"
+python3 -c "import sys; sys.path.insert(0, '$top_srcdir/tests/sandbox'); import awsmodel; awsmodel.load('ecs')" 2>/dev/null ||
+	skip "no botocore ECS model to check requests against (pip install botocore)"
+
+sandbox_start --no-registry --time-scale 60
+export AWS_ACCESS_KEY_ID="$SANDBOX_STAGING_KEY_ID"
+export AWS_SECRET_ACCESS_KEY="$SANDBOX_STAGING_SECRET"
+unset AWS_SESSION_TOKEN AWS_PROFILE 2>/dev/null || true
+ACCT=$SANDBOX_STAGING_ACCOUNT
+
+cat >"$TMP/ecsctl.py" <<'EOF'
+import json, os, sys, time
+import botocore.session as bs
+
+ACCOUNT, REGION = os.environ["SANDBOX_STAGING_ACCOUNT"], "ap-south-1"
+TG = "arn:aws:elasticloadbalancing:%s:%s:targetgroup/%%s/0123456789abcdef" % (REGION, ACCOUNT)
+RULE = "arn:aws:elasticloadbalancing:%s:%s:listener-rule/app/web/01/23/%%s" % (REGION, ACCOUNT)
+ROLE = "arn:aws:iam::%s:role/ecs-blue-green" % ACCOUNT
+LAMBDA = "arn:aws:lambda:%s:%s:function:smoke-hook" % (REGION, ACCOUNT)
+
+ecs = bs.get_session().create_client(
+    "ecs", region_name=REGION, endpoint_url=os.environ["AWSSIM_URL"],
+    aws_access_key_id=os.environ["SANDBOX_STAGING_KEY_ID"],
+    aws_secret_access_key=os.environ["SANDBOX_STAGING_SECRET"])
+
+def register(family, image):
+    return ecs.register_task_definition(family=family, containerDefinitions=[{
+        "name": "app", "image": image, "essential": True, "memory": 128,
+        "portMappings": [{"containerPort": 8080}]}])["taskDefinition"]["taskDefinitionArn"]
+
+def service(name):
+    return ecs.describe_services(cluster="c", services=[name])["services"][0]
+
+def current(name):
+    arn = service(name)["currentServiceDeployment"]
+    return ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+
+def settled(name, seconds=30):
+    end = time.time() + seconds
+    while time.time() < end:
+        if current(name)["status"] == "SUCCESSFUL":
+            return
+        time.sleep(0.1)
+    sys.exit("service %s did not settle: %s" % (name, current(name)["status"]))
+
+cmd, name = sys.argv[1], sys.argv[2]
+if cmd == "create":   # create NAME IMAGE [plain|lambda]: one task, blue/green
+    kind = sys.argv[4] if len(sys.argv) > 4 else "bg"
+    ecs.create_cluster(clusterName="c")
+    lb = {"targetGroupArn": TG % (name + "-blue"), "containerName": "app",
+          "containerPort": 8080}
+    dc = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+    if kind != "plain":
+        lb["advancedConfiguration"] = {
+            "alternateTargetGroupArn": TG % (name + "-green"),
+            "productionListenerRule": RULE % (name + "-prod"),
+            "testListenerRule": RULE % (name + "-test"), "roleArn": ROLE}
+        dc.update({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    if kind == "lambda":
+        dc["lifecycleHooks"] = [{"targetType": "AWS_LAMBDA",
+                                 "hookTargetArn": LAMBDA, "roleArn": ROLE,
+                                 "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
+    ecs.create_service(cluster="c", serviceName=name,
+        taskDefinition=register(name, sys.argv[3]), desiredCount=1,
+        healthCheckGracePeriodSeconds=0, loadBalancers=[lb],
+        deploymentConfiguration=dc)
+    if kind != "plain":
+        settled(name)
+elif cmd == "tf-apply":  # tf-apply NAME IMAGE: what terraform would do
+    ecs.update_service(cluster="c", service=name,
+                       taskDefinition=register(name, sys.argv[3]))
+elif cmd == "status":    # status NAME: the current service deployment's status
+    print(current(name)["status"])
+elif cmd == "config":    # config NAME: the service's deploymentConfiguration
+    print(json.dumps(service(name)["deploymentConfiguration"], sort_keys=True, default=str))
+elif cmd == "continue":  # continue NAME: continue its awaiting pause
+    sd = current(name)
+    hook = [h for h in sd["lifecycleHookDetails"] if h["status"] == "AWAITING_ACTION"][0]
+    ecs.continue_service_deployment(serviceDeploymentArn=sd["serviceDeploymentArn"],
+                                    hookId=hook["hookId"], action="CONTINUE")
+EOF
+ecsctl() { python3 "$TMP/ecsctl.py" "$@"; }
+
+sim() {
+	curl -sS -f -X POST -H 'Content-Type: application/json' --data "$2" \
+		"$AWSSIM_URL/_sim/$1" >"$TMP/sim" || fail "control call /_sim/$1"
+}
+calls() {
+	sim calls '{}'
+	json_get "$TMP/sim" "sum(1 for c in d['calls'] if c['operation'] == '$1')"
+}
+# bind NAME: the listeners route to service NAME; served counts reset.
+bind() {
+	sim traffic/bind "{\"account\": \"$ACCT\", \"region\": \"ap-south-1\", \"cluster\": \"c\", \"service\": \"$1\"}"
+	sim traffic/status '{"reset_counts": true}'
+}
+# served KIND: {version: {status: count}} the listener KIND served.
+served() {
+	sim traffic/status '{}'
+	json_get "$TMP/sim" "d['served']['$1']"
+}
+# answers LISTENER: the body GET / through it answers now.
+answers() { curl -sS "http://$1/" 2>/dev/null; }
+
+# config NAME IMAGE ENTRY_OPTS [LATER_ENTRIES [PROFILE_OPTS]]: a pipeline
+# publishing IMAGE, then ecs-rolling (entry "deploy") on service NAME.
+config() {
+	write_cfg <<EOF
+pipeline = (
+  { stage = "tfix"; name = "build"; outputs = ["image.uri=$2"]; },
+  { stage = "ecs-rolling"; name = "deploy"; timeout = 90; $3 }${4:-}
+);
+EOF
+	go=
+	case "${4:-}" in *'name = "go"'*) go="go = { cluster = \"c\"; service = \"$1\"; };" ;; esac
+	cat >profiles/staging.cfg <<EOF
+aws = { region = "ap-south-1"; account_id = "$ACCT"; endpoint_url = "$AWSSIM_URL"; };
+stages = { deploy = { cluster = "c"; service = "$1"; grace_period = 0; ${5:-} }; $go };
+EOF
+}
+TD() { echo "arn:aws:ecs:ap-south-1:$ACCT:task-definition/$1:$2"; }
+output() { json_get "$(last_record)" "[s for s in d['stages'] if s['name'] == '${2:-deploy}'][0]['outputs'].get('$1', '')"; }
+
+# ------------------------------------------------------ blue/green succeeds
+ecsctl create bg repo/bg:v1 || fail "setup bg"
+bind bg
+config bg repo/bg:v2 'strategy = "blue_green"; bake_time = 121;'
+sds=$(calls DescribeServiceDeployments)
+dss=$(calls DescribeServices)
+run deploy v1.0.0-rc.1
+expect_rc 0 "blue/green"
+expect_err "updated service 'bg': deployment ecs-svc/"
+expect_err "(blue_green)"
+
+expect_err ": IN_PROGRESS BAKE_TIME, production new 100 % old 0 %"
+expect_err "SUCCESSFUL in"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v2 ] || fail "production does not serve v2: $(answers "$SANDBOX_PROD_LISTENER")"
+[ "$(output ecs.outcome)" = succeeded ] || fail "ecs.outcome $(output ecs.outcome)"
+[ "$(output ecs.strategy)" = blue_green ] || fail "ecs.strategy $(output ecs.strategy)"
+output ecs.service_deployment | grep -q ':service-deployment/' || fail "ecs.service_deployment $(output ecs.service_deployment)"
+ecsctl config bg | grep -q '"bakeTimeInMinutes": 3' || fail "bake time 121 s not sent as 3 minutes: $(ecsctl config bg)"
+# one DescribeServiceDeployments per poll, no DescribeServices meanwhile
+n=$(( $(calls DescribeServices) - dss ))
+[ "$n" -le 2 ] || fail "$n DescribeServices calls while following a service deployment"
+m=$(( $(calls DescribeServiceDeployments) - sds ))
+ok "blue/green: SUCCESSFUL, production serves v2, stages shown live ($m DescribeServiceDeployments, $n DescribeServices)"
+
+# ------------------------------------------------------- canary and linear
+ecsctl create can repo/can:v1 || fail "setup can"
+bind can
+config can repo/can:v2 'strategy = "canary"; canary_percent = "20"; canary_bake_time = 120;'
+run deploy v1.0.0-rc.1
+expect_rc 0 "canary"
+expect_err "production new 20 % old 80 %"
+ecsctl config can | grep -q '"canaryConfiguration": {"canaryBakeTimeInMinutes": 2, "canaryPercent": 20.0}' || fail "canary configuration: $(ecsctl config can)"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v2 ] || fail "production does not serve the canary's v2"
+ok "canary 20 %: production took 20 % then all, SUCCESSFUL"
+
+ecsctl create lin repo/lin:v1 || fail "setup lin"
+bind lin
+config lin repo/lin:v2 'strategy = "linear"; linear_step_percent = 50.0; linear_step_bake_time = 60;'
+run deploy v1.0.0-rc.1
+expect_rc 0 "linear"
+expect_err "production new 50 % old 50 %"
+ecsctl config lin | grep -q '"linearConfiguration": {"stepBakeTimeInMinutes": 1, "stepPercent": 50.0}' || fail "linear configuration: $(ecsctl config lin)"
+ok "linear 50 %: two steps, SUCCESSFUL"
+
+# ------------------------------------------------- a Lambda hook FAILED
+ecsctl create lam repo/lam:v1 lambda || fail "setup lam"
+bind lam
+sim ecs/lambda-hook '{"function": "smoke-hook", "hookStatus": "FAILED"}'
+config lam repo/lam:v2 'strategy = "blue_green";'
+run deploy v1.0.0-rc.1
+expect_rc 3 "Lambda hook FAILED"
+expect_err "rolled back by ECS:"
+expect_err "lifecycle hook AWS_LAMBDA arn:aws:lambda:ap-south-1:$ACCT:function:smoke-hook FAILED"
+expect_err "ROLLBACK_SUCCESSFUL"
+ecsctl config lam | grep -q 'AWS_LAMBDA' || fail "the service's Lambda hook was dropped"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v1 ] || fail "production not back on v1"
+ok "a Lambda hook answering FAILED: exit 3 'rolled back by ECS', the service's hook kept"
+
+# ---------------- pause, smoke on the test listener fails, ECS rolls back
+ecsctl create bad repo/bad:v1 || fail "setup bad"
+bind bad
+config bad repo/bad:v2-bad 'strategy = "blue_green"; bake_time = 60; pause_at = "POST_TEST_TRAFFIC_SHIFT";' ",
+  { stage = \"smoke\"; name = \"smoke\"; url = \"http://$SANDBOX_TEST_LISTENER/\"; attempts = 1; on_failure = \"rollback\"; },
+  { stage = \"ecs-rolling\"; name = \"go\"; mode = \"continue\"; }"
+run deploy v1.0.0-rc.1
+expect_rc 3 "smoke failed on the paused release"
+expect_err "paused at POST_TEST_TRAFFIC_SHIFT: hook ecs-pause-"
+expect_err "rollback requested: ContinueServiceDeployment ROLLBACK of service deployment"
+expect_err "ROLLBACK_SUCCESSFUL"
+[ "$(ecsctl status bad)" = ROLLBACK_SUCCESSFUL ] || fail "service deployment $(ecsctl status bad)"
+prod=$(served production)
+echo "$prod" | grep -q "v2-bad" && fail "production served the broken release: $prod"
+echo "$prod" | grep -q "'v1'" || true
+test=$(served test)
+echo "$test" | grep -q "v2-bad" || fail "the smoke test never reached the broken release on the test listener: $test"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v1 ] || fail "production not on v1"
+ecsctl config bad | grep -q '"lifecycleStages": \["POST_TEST_TRAFFIC_SHIFT"\], "targetType": "PAUSE", "timeoutConfiguration": {"action": "ROLLBACK", "timeoutInMinutes": 1440}' ||
+	fail "the PAUSE hook sent: $(ecsctl config bad)"
+ok "paused release failing its smoke test: hook answered ROLLBACK, exit 3, production never served it (test listener: $test)"
+
+# ---------------------------------------------- pause, smoke passes, continue
+config bad repo/bad:v3 'strategy = "blue_green"; pause_at = "POST_TEST_TRAFFIC_SHIFT";' ",
+  { stage = \"smoke\"; name = \"smoke\"; checks = ( { url = \"http://$SANDBOX_TEST_LISTENER/\"; expect_body = \"v3\"; } ); attempts = 1; on_failure = \"rollback\"; },
+  { stage = \"ecs-rolling\"; name = \"go\"; mode = \"continue\"; }"
+run deploy v1.0.0-rc.2
+expect_rc 0 "pause and continue"
+expect_err "continued service deployment"
+[ "$(output ecs.outcome)" = paused ] || fail "pausing entry's outcome $(output ecs.outcome)"
+[ "$(output ecs.lifecycle_stage)" = POST_TEST_TRAFFIC_SHIFT ] || fail "ecs.lifecycle_stage $(output ecs.lifecycle_stage)"
+output ecs.hook_id | grep -q '^ecs-pause-' || fail "ecs.hook_id"
+[ "$(output ecs.outcome go)" = succeeded ] || fail "continue entry's outcome $(output ecs.outcome go)"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v3 ] || fail "production not on v3"
+ok "paused, smoke passed on the test listener, continued: SUCCESSFUL, production on v3"
+
+# --------------------------------------------- continue with nothing paused
+write_cfg <<EOF
+pipeline = ( { stage = "ecs-rolling"; name = "go"; mode = "continue"; cluster = "c"; service = "bad"; } );
+EOF
+cat >profiles/staging.cfg <<EOF
+aws = { region = "ap-south-1"; account_id = "$ACCT"; endpoint_url = "$AWSSIM_URL"; };
+EOF
+run deploy v1.0.0-rc.3
+expect_rc 1 "continue without a pause"
+expect_err "mode = \"continue\" found no paused deployment: the context has no ecs.service_deployment nor ecs.hook_id"
+ok "continue without a pausing entry: exit 1 naming what is missing"
+
+# A pause the continue entry finds answered already (by someone else).
+config bad repo/bad:v4 'strategy = "blue_green"; pause_at = "POST_TEST_TRAFFIC_SHIFT";' ",
+  { stage = \"exec\"; name = \"meddle\"; command = [\"python3\", \"$TMP/ecsctl.py\", \"continue\", \"bad\"]; },
+  { stage = \"ecs-rolling\"; name = \"go\"; mode = \"continue\"; }"
+run deploy v1.0.0-rc.4
+expect_rc 1 "continue of a continued hook"
+expect_err "cannot continue service deployment"
+expect_err "is SUCCEEDED"
+ok "continue of a hook no longer AWAITING_ACTION: a clear failure"
+
+# ----------------------- gantry rollback while a paused deployment is in flight
+ecsctl create rb repo/rb:v1 || fail "setup rb"
+bind rb
+config rb repo/rb:v2 'strategy = "blue_green";'
+run deploy v1.0.0-rc.1
+expect_rc 0 "rb v2"
+config rb repo/rb:v3 'strategy = "blue_green"; pause_at = "POST_TEST_TRAFFIC_SHIFT";'
+run deploy v1.0.0-rc.2
+expect_rc 0 "rb v3 paused"
+[ "$(ecsctl status rb)" = IN_PROGRESS ] || fail "v3 not in flight"
+stops=$(calls StopServiceDeployment)
+regs=$(calls RegisterTaskDefinition)
+run rollback staging
+expect_rc 0 "rollback in flight"
+expect_err "asking ECS to roll it back instead of deploying"
+expect_err "rollback requested: StopServiceDeployment ROLLBACK"
+[ "$(( $(calls StopServiceDeployment) - stops ))" = 1 ] || fail "no StopServiceDeployment"
+[ "$(calls RegisterTaskDefinition)" = "$regs" ] || fail "the rollback registered a task definition"
+[ "$(ecsctl status rb)" = ROLLBACK_SUCCESSFUL ] || fail "v3 is $(ecsctl status rb)"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v2 ] || fail "production not back on v2"
+[ "$(output ecs.outcome)" = rolled_back_in_flight ] || fail "ecs.outcome $(output ecs.outcome)"
+ok "gantry rollback with a paused deployment in flight: StopServiceDeployment ROLLBACK, back on v2"
+
+# ------------------------------------------------------------------ follow
+sim now '{}'
+since=$(json_get "$TMP/sim" 'int(d["now"])')
+bind can
+ecsctl tf-apply can repo/can:v5 || fail "tf-apply"
+config can repo/can:v5 "mode = \"follow\"; follow_since = $since;"
+regs=$(calls RegisterTaskDefinition)
+ups=$(calls UpdateService)
+run deploy v1.0.0-rc.5
+expect_rc 0 "follow blue/green"
+expect_err "following service deployment"
+expect_err "(CANARY) of $(TD can 3)"
+[ "$(output ecs.strategy)" = canary ] || fail "follow ecs.strategy $(output ecs.strategy)"
+[ "$(calls RegisterTaskDefinition)" = "$regs" ] || fail "follow registered"
+[ "$(calls UpdateService)" = "$ups" ] || fail "follow updated"
+ok "follow mode reads the strategy from the service and follows its service deployment"
+
+# -------------------------------------------------------------------- plan
+config can repo/can:v3 'strategy = "canary"; canary_percent = 2.5; canary_bake_time = 90; pause_at = "PRE_SCALE_UP";'
+run plan v1.0.0-rc.9
+expect_rc 0 "plan"
+expect_err "deployment strategy: canary (CANARY), bake time 0 min"
+expect_err "canary: 2.5 % of production traffic"
+expect_err "canary bake time 2 min"
+expect_err "lifecycle hooks: PAUSE at PRE_SCALE_UP (timeout 1440 min, then ROLLBACK)"
+expect_err "production listener rule arn:aws:elasticloadbalancing:ap-south-1:$ACCT:listener-rule/app/web/01/23/can-prod"
+expect_err "target groups arn:aws:elasticloadbalancing:ap-south-1:$ACCT:targetgroup/can-blue/0123456789abcdef (primary)"
+ok "plan shows the strategy, its steps, the hooks and the service's traffic settings"
+
+# ------------------------------------- no advancedConfiguration: refused
+ecsctl create plain repo/plain:v1 plain || fail "setup plain"
+config plain repo/plain:v2 'strategy = "blue_green";'
+regs=$(calls RegisterTaskDefinition)
+run deploy v1.0.0-rc.1
+expect_rc 1 "no advancedConfiguration"
+expect_err "strategy blue_green needs the service's load balancer traffic settings, and service 'plain' lacks loadBalancers[].advancedConfiguration (alternateTargetGroupArn, productionListenerRule, roleArn)"
+[ "$(calls RegisterTaskDefinition)" = "$regs" ] || fail "registered before refusing"
+run plan v1.0.0-rc.1
+expect_err "would refuse: service 'plain' lacks loadBalancers[].advancedConfiguration"
+ok "a non-rolling strategy on a service without advancedConfiguration: refused before any change (exit 1; plan says so), naming what is missing"
+
+# ---------------------------------------------------------- option misuse
+# Choices (strategy, pause_at's stages) are option rules: `gantry config
+# check` refuses them (exit 2).  Options that do not belong together are
+# the stage's to see, at init: the core offers no configuration-check
+# callback, so they fail the entry (exit 1) before any ECS request.
+config bg repo/bg:v9 'strategy = "blue_green"; pause_at = "TEST_TRAFFIC_SHIFT";'
+run config check staging
+expect_rc 2 "pause_at at a traffic shift"
+expect_err "pause_at"
+config bg repo/bg:v9 'strategy = "blue-green";'
+run config check staging
+expect_rc 2 "strategy misspelt"
+expect_err "blue_green"
+ecs_calls() {
+	sim calls '{}'
+	json_get "$TMP/sim" "sum(1 for c in d['calls'] if c['service'] == 'ecs')"
+}
+misuse() {	# misuse WHAT ENTRY_OPTS MESSAGE
+	config bg repo/bg:v9 "$2"
+	before=$(ecs_calls)
+	run deploy v1.0.0-rc.9
+	expect_rc 1 "$1"
+	expect_err "$3"
+	[ "$(ecs_calls)" = "$before" ] || fail "$1: ECS requests before the refusal"
+}
+misuse "canary_percent with blue_green" 'strategy = "blue_green"; canary_percent = "5";' \
+	"option 'canary_percent' belongs to strategy canary, and strategy is blue_green; remove 'canary_percent' or set strategy = \"canary\""
+misuse "linear_step_bake_time with canary" 'strategy = "canary"; linear_step_bake_time = 60;' \
+	"option 'linear_step_bake_time' belongs to strategy linear, and strategy is canary"
+misuse "pause_at with rolling" 'pause_at = "POST_TEST_TRAFFIC_SHIFT";' \
+	"option 'pause_at' needs strategy blue_green, linear or canary, and strategy is rolling"
+misuse "step below 3 %" 'strategy = "linear"; linear_step_percent = "2.5";' \
+	"option 'linear_step_percent' = '2.5' must be a percent from 3.0 to 100 with at most one decimal"
+misuse "two decimals" 'strategy = "canary"; canary_percent = "2.55";' \
+	"option 'canary_percent' = '2.55' must be a percent from 0.1 to 100"
+ok "choices refused by config check (exit 2); options that do not belong together and bad percents refused at init, before any ECS request"
+
+# ------------------------------------------- every request against the model
+sim calls '{"bodies": true}'
+python3 "$MODEL" "$TMP/sim" --min 30 >"$TMP/model" 2>&1 ||
+	fail "requests that do not match the AWS model:
+$(cat "$TMP/model")"
+ok "every request of these runs matches botocore's models: $(tail -n 1 "$TMP/model")"
