@@ -7,7 +7,7 @@ gantry makes while a deployment waits.
 
     python3 bench/progressive.py BUILDDIR SRCDIR [--time-scale 10]
         [--rate 40] [--pause-seconds 60] [--bake-seconds 600]
-        [--only rolling,canary,blue_green,waits]
+        [--only rolling,canary,blue_green,waits] [--keep]
     make bench-progressive
 
 Each scenario gets its own blue/green-capable service (two target groups,
@@ -43,9 +43,10 @@ Figures, per scenario:
         ROLLBACK, StopServiceDeployment or UpdateService, stamped by a
         thread that reads the simulator's /_sim/calls every 0.1 s):
         resolution ~0.1 s
-and for the waits: ECS calls per real minute while paused (from the
-pausing entry's return to the ContinueServiceDeployment) and while
-following the bake (from the continue to gantry's exit).
+and for the waits: ECS calls per real minute (gantry -v's "aws: ecs OP"
+lines, one per attempt) while paused (while the exec stage runs: from its
+start line to the continue entry's) and while following the bake (from
+the ContinueServiceDeployment to gantry's exit).
 
 Not part of make check.  Exit 0 when every scenario ran (whatever the
 figures), 1 when one could not, 77 when something it needs is missing.
@@ -147,7 +148,10 @@ class Bench:
         self.calls.halt = True
         subprocess.run([os.path.join(SRC, "tests/sandbox/sandbox"), "stop",
                         self.sb], stdout=subprocess.DEVNULL)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.a.keep:
+            print("kept %s" % self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def ecs(self, op, params):
         return ecs_call.call(op, params, self.env)
@@ -181,13 +185,18 @@ class Bench:
         control(self.url, "traffic/bind", {
             "account": self.account, "region": "ap-south-1",
             "cluster": "bench", "service": name})
-        deadline = time.monotonic() + 60
+        # Settled: one deployment, COMPLETED (the blue a blue/green or
+        # canary deployment goes back to), and v1 on the listener.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if self.prod_version() == "v1":
+            deps = self.ecs("DescribeServices", {
+                "cluster": "bench", "services": [name]}
+            )["services"][0]["deployments"]
+            if len(deps) == 1 and deps[0].get("rolloutState") == \
+                    "COMPLETED" and self.prod_version() == "v1":
                 return
-            time.sleep(0.1)
-        raise RuntimeError("service %s never answered v1 on the production "
-                           "listener" % name)
+            time.sleep(0.2)
+        raise RuntimeError("service %s did not settle on v1" % name)
 
     def prod_version(self):
         try:
@@ -266,6 +275,16 @@ def tail(r, n=6):
     return "\n    ".join(line for _, line in r["lines"][-n:])
 
 
+def log_calls(r):
+    """[(stamp, operation)] of the ECS calls gantry -v logged ("aws: ecs OP
+    attempt N: ..."), stamped as the lines were read."""
+    out = []
+    for t, line in r["lines"]:
+        if "] aws: ecs " in line:
+            out.append((t, line.split("] aws: ecs ", 1)[1].split()[0]))
+    return out
+
+
 def line_at(r, *words):
     for t, line in r["lines"]:
         if all(w in line for w in words):
@@ -328,6 +347,9 @@ def main():
     p.add_argument("--bake-seconds", type=int, default=600,
                    help="simulated seconds (real: / --time-scale)")
     p.add_argument("--only", default="rolling,canary,blue_green,waits")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the work directory (each scenario's gantry.cfg, "
+                        "gantry.log with stamps, load.json)")
     a = p.parse_args()
     only = a.only.split(",")
     unknown = set(only) - {"rolling", "canary", "blue_green", "waits"}
@@ -371,15 +393,15 @@ def main():
             % (a.pause_seconds, a.pause_seconds + 60),
             'stage = "ecs-rolling"; name = "ecs-continue"; '
             'mode = "continue"; timeout = 1500;'])
-        calls = bench.ecs_calls(r)
-        cont = [t for t, c in calls
-                if c["operation"] == "ContinueServiceDeployment"]
-        paused_from = line_at(r, "approval-wait")
-        if r["rc"] != 0 or not cont or paused_from is None:
+        calls = log_calls(r)
+        cont = [t for t, op in calls if op == "ContinueServiceDeployment"]
+        paused_from = line_at(r, "approval-wait (exec)")
+        paused_to = line_at(r, "ecs-continue (ecs-rolling)")
+        if r["rc"] != 0 or not cont or None in (paused_from, paused_to):
             problems.append("waits: gantry exited %d, expected 0:\n    %s"
                             % (r["rc"], tail(r)))
         else:
-            waits = (per_minute(calls, paused_from, cont[0]),
+            waits = (per_minute(calls, paused_from, paused_to),
                      per_minute(calls, cont[0], r["t1"]))
     finally:
         bench.close()
@@ -387,6 +409,16 @@ def main():
 
 
 def finish(a, rows, waits, problems):
+    if rows:
+        table(a, rows)
+    if waits:
+        print_waits(a, waits)
+    for x in problems:
+        print("problem: %s" % x)
+    return 1 if problems else 0
+
+
+def table(a, rows):
     print()
     print("Same broken image (repo/web:%s), %g requests/s on the production "
           "listener, time scale %g:" % (BAD, a.rate, a.time_scale))
@@ -402,18 +434,17 @@ def finish(a, rows, waits, problems):
         print("  %-11s %s" % (row[0], "; ".join(
             "%s: %s" % (v, ", ".join("%s x %d" % kv for kv in sorted(st.items())))
             for v, st in sorted(row[8].items()))))
-    if waits:
-        (pn, ps, pm), (bn, bs, bm) = waits
-        print()
-        print("ECS calls by gantry while waiting (real minutes):")
-        print("  paused at POST_TEST_TRAFFIC_SHIFT, exec sleeping: "
-              "%d calls in %.0f s = %.1f/min" % (pn, ps, pm))
-        print("  following the continue and a %d s bake (%.0f s real): "
-              "%d calls in %.0f s = %.1f/min"
-              % (a.bake_seconds, a.bake_seconds / a.time_scale, bn, bs, bm))
-    for x in problems:
-        print("problem: %s" % x)
-    return 1 if problems else 0
+
+
+def print_waits(a, waits):
+    (pn, ps, pm), (bn, bs, bm) = waits
+    print()
+    print("ECS calls by gantry while waiting (real minutes):")
+    print("  paused at POST_TEST_TRAFFIC_SHIFT, exec sleeping: "
+          "%d calls in %.0f s = %.1f/min" % (pn, ps, pm))
+    print("  following the continue and a %d s bake (%.0f s real): "
+          "%d calls in %.0f s = %.1f/min"
+          % (a.bake_seconds, a.bake_seconds / a.time_scale, bn, bs, bm))
 
 
 if __name__ == "__main__":
