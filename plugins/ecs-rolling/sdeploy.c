@@ -37,6 +37,15 @@ static void sdv_free(struct sdv *v)
 {
 	gantry_json_free(v->doc);
 	memset(v, 0, sizeof(*v));
+	v->status = v->reason = v->stage = "";
+}
+
+/* The string at path, "" when absent: never NULL. */
+static const char *text(const struct gantry_json *j, const char *path)
+{
+	const char *s = gantry_json_string(j, path, "");
+
+	return s ? s : "";
 }
 
 static int sd_read(struct ecs *e, struct sdv *v)
@@ -47,6 +56,7 @@ static int sd_read(struct ecs *e, struct sdv *v)
 	int rc;
 
 	memset(v, 0, sizeof(*v));
+	v->status = v->reason = v->stage = "";
 	gantry_buf_adds(&b, "{\"serviceDeploymentArns\":[");
 	gantry_buf_add_json(&b, e->sd_arn);
 	gantry_buf_adds(&b, "]}");
@@ -65,9 +75,9 @@ static int sd_read(struct ecs *e, struct sdv *v)
 		sdv_free(v);
 		return rc;
 	}
-	v->status = gantry_json_string(v->sd, "status", "");
-	v->reason = gantry_json_string(v->sd, "statusReason", "");
-	v->stage = gantry_json_string(v->sd, "lifecycleStage", "");
+	v->status = text(v->sd, "status");
+	v->reason = text(v->sd, "statusReason");
+	v->stage = text(v->sd, "lifecycleStage");
 	hooks = gantry_json_get(v->sd, "lifecycleHookDetails");
 	for (i = 0; i < gantry_json_length(hooks); i++) {
 		struct gantry_json *h = gantry_json_at(hooks, i);

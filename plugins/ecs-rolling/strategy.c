@@ -188,14 +188,19 @@ void ecs_strategy_members(struct ecs *e, struct gantry_buf *b)
 {
 	const struct ecs_opts *o = &e->o;
 
-	gantry_buf_addf(b, ",\"strategy\":\"%s\"", api_names[o->strategy]);
 	if (o->strategy == S_ROLLING) {
+		/* ROLLING is ECS's default: named only to switch a service
+		   back, so that a rolling deploy sends what it sent before
+		   strategies existed (partitions without them included). */
+		if (e->svc_strategy && strcmp(e->svc_strategy, "ROLLING"))
+			gantry_buf_adds(b, ",\"strategy\":\"ROLLING\"");
 		/* ECS refuses lifecycle hooks with ROLLING: those a
 		   blue/green past left on the service go. */
 		if (e->svc_hooks && strcmp(e->svc_hooks, "[]"))
 			gantry_buf_adds(b, ",\"lifecycleHooks\":[]");
 		return;
 	}
+	gantry_buf_addf(b, ",\"strategy\":\"%s\"", api_names[o->strategy]);
 	/* Required with BLUE_GREEN; the wait after the production shift
 	   for the other two. */
 	gantry_buf_addf(b, ",\"bakeTimeInMinutes\":%lld",

@@ -2,15 +2,19 @@
 # t2620: ecs-rolling's ECS-native strategies against the sandbox's ECS
 # simulator with its production and test listeners (time scale 60): a
 # blue/green deployment that succeeds (production then serves the new
-# version); canary and linear; a Lambda hook answering FAILED (rolled back
-# by ECS, exit 3); a broken release paused at POST_TEST_TRAFFIC_SHIFT whose
-# smoke test on the test listener fails (the pause answered ROLLBACK, exit
-# 3, production never served it); a pause continued by a later entry;
-# continue without a pause; `gantry rollback` while a paused deployment
-# is in flight (StopServiceDeployment ROLLBACK); follow mode; plan; a
-# non-rolling strategy on a service without advancedConfiguration and
-# options that do not belong together (exit 2, nothing changed); and every
-# request checked against botocore's model.
+# version, one DescribeServiceDeployments per poll); canary and linear; a
+# Lambda hook answering FAILED (rolled back by ECS, exit 3); back to
+# rolling; a broken release paused at POST_TEST_TRAFFIC_SHIFT whose smoke
+# test on the test listener fails (the pause answered ROLLBACK, exit 3,
+# production never served it); a pause continued by a later entry, and a
+# failure after it; continue without a pause, and of a hook answered
+# meanwhile; `gantry rollback` while a paused deployment is in flight
+# (StopServiceDeployment ROLLBACK); follow mode (the strategy read from the
+# service; a pause where the entry does not stop: timeout and ECS's
+# rollback; pause_at without the service's hook); a STOPPED deployment;
+# plan; a non-rolling strategy on a service without advancedConfiguration
+# and options that do not belong together (refused before any change);
+# and every request checked against botocore's model.
 . "$top_srcdir/tests/lib.sh"
 
 # Services are set up with botocore >= 1.43 (an independent client that
@@ -75,15 +79,18 @@ if cmd == "create":   # create NAME IMAGE [plain|lambda]: one task, blue/green
             "productionListenerRule": RULE % (name + "-prod"),
             "testListenerRule": RULE % (name + "-test"), "roleArn": ROLE}
         dc.update({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
-    if kind == "lambda":
+    if kind.startswith("lambda"):
         dc["lifecycleHooks"] = [{"targetType": "AWS_LAMBDA",
                                  "hookTargetArn": LAMBDA, "roleArn": ROLE,
                                  "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
+    if kind == "pause-first":   # the first deployment held at PRE_SCALE_UP
+        dc["lifecycleHooks"] = [{"targetType": "PAUSE",
+                                 "lifecycleStages": ["PRE_SCALE_UP"]}]
     ecs.create_service(cluster="c", serviceName=name,
         taskDefinition=register(name, sys.argv[3]), desiredCount=1,
         healthCheckGracePeriodSeconds=0, loadBalancers=[lb],
         deploymentConfiguration=dc)
-    if kind != "plain":
+    if kind in ("bg", "lambda"):
         settled(name)
 elif cmd == "tf-apply":  # tf-apply NAME IMAGE: what terraform would do
     ecs.update_service(cluster="c", service=name,
@@ -92,6 +99,12 @@ elif cmd == "status":    # status NAME: the current service deployment's status
     print(current(name)["status"])
 elif cmd == "config":    # config NAME: the service's deploymentConfiguration
     print(json.dumps(service(name)["deploymentConfiguration"], sort_keys=True, default=str))
+elif cmd == "abort":     # abort NAME: StopServiceDeployment ABORT
+    ecs.stop_service_deployment(serviceDeploymentArn=current(name)["serviceDeploymentArn"],
+                                stopType="ABORT")
+elif cmd == "tf-pause":  # tf-pause NAME STAGE: terraform puts a PAUSE hook there
+    ecs.update_service(cluster="c", service=name, deploymentConfiguration={
+        "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": [sys.argv[3]]}]})
 elif cmd == "continue":  # continue NAME: continue its awaiting pause
     sd = current(name)
     hook = [h for h in sd["lifecycleHookDetails"] if h["status"] == "AWAITING_ACTION"][0]
@@ -198,27 +211,60 @@ ecsctl config lam | grep -q 'AWS_LAMBDA' || fail "the service's Lambda hook was 
 [ "$(answers "$SANDBOX_PROD_LISTENER")" = v1 ] || fail "production not back on v1"
 ok "a Lambda hook answering FAILED: exit 3 'rolled back by ECS', the service's hook kept"
 
+# Back to rolling: ROLLING named (it was BLUE_GREEN), the hooks ECS
+# refuses with it cleared; the outcome read from deployments[] as before.
+config lam repo/lam:v3 ''
+run deploy v1.0.0-rc.2
+expect_rc 0 "back to rolling"
+expect_err "1/1 running, 0 pending, 0 failed (COMPLETED)"
+ecsctl config lam | grep -q '"strategy": "ROLLING"' || fail "not switched to ROLLING: $(ecsctl config lam)"
+ecsctl config lam | grep -q 'AWS_LAMBDA' && fail "hooks left with ROLLING: $(ecsctl config lam)"
+[ "$(output ecs.strategy)" = rolling ] || fail "ecs.strategy $(output ecs.strategy)"
+ok "strategy rolling on a blue/green service: switched back to ROLLING, hooks cleared, judged as a rolling deployment"
+
 # ---------------- pause, smoke on the test listener fails, ECS rolls back
 ecsctl create bad repo/bad:v1 || fail "setup bad"
 bind bad
 config bad repo/bad:v2-bad 'strategy = "blue_green"; bake_time = 60; pause_at = "POST_TEST_TRAFFIC_SHIFT";' ",
+  { stage = \"exec\"; name = \"load\"; command = [\"sh\", \"-c\", \"for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do curl -sS http://$SANDBOX_PROD_LISTENER/ >/dev/null || exit 1; done\"]; },
   { stage = \"smoke\"; name = \"smoke\"; url = \"http://$SANDBOX_TEST_LISTENER/\"; attempts = 1; on_failure = \"rollback\"; },
   { stage = \"ecs-rolling\"; name = \"go\"; mode = \"continue\"; }"
-run deploy v1.0.0-rc.1
+# stderr time-stamped: how soon after the smoke failed the rollback was
+# requested (what the benchmark measures).
+{ "$top_builddir/gantry" deploy v1.0.0-rc.1 2>&1 >"$TMP/out"; echo $? >"$TMP/rc"; } |
+	python3 -c 'import sys, time
+for line in sys.stdin:
+    sys.stdout.write("%.3f %s" % (time.time(), line)); sys.stdout.flush()' >"$TMP/err"
+rc=$(cat "$TMP/rc")
 expect_rc 3 "smoke failed on the paused release"
+lag=$(python3 - "$TMP/err" <<'PY'
+import sys
+t = {}
+for line in open(sys.argv[1]):
+    stamp, text = line.split(" ", 1)
+    if "smoke failed" in text and "fail" not in t:
+        t["fail"] = float(stamp)
+    if "rollback requested:" in text:
+        t["req"] = float(stamp)
+print("%.2f" % (t["req"] - t["fail"]) if len(t) == 2 else "none")
+PY
+)
+[ "$lag" != none ] || fail "no smoke failure or rollback request line: $(cat "$TMP/err")"
+python3 -c "import sys; sys.exit(0 if $lag < 5 else 1)" || fail "the rollback was requested $lag s after the smoke failed"
 expect_err "paused at POST_TEST_TRAFFIC_SHIFT: hook ecs-pause-"
 expect_err "rollback requested: ContinueServiceDeployment ROLLBACK of service deployment"
 expect_err "ROLLBACK_SUCCESSFUL"
 [ "$(ecsctl status bad)" = ROLLBACK_SUCCESSFUL ] || fail "service deployment $(ecsctl status bad)"
 prod=$(served production)
 echo "$prod" | grep -q "v2-bad" && fail "production served the broken release: $prod"
-echo "$prod" | grep -q "'v1'" || true
+python3 -c "import sys; d = $prod; sys.exit(0 if d.get('v1', {}).get('200', 0) >= 20 else 1)" ||
+	fail "production did not serve v1 during the pause: $prod"
 test=$(served test)
 echo "$test" | grep -q "v2-bad" || fail "the smoke test never reached the broken release on the test listener: $test"
 [ "$(answers "$SANDBOX_PROD_LISTENER")" = v1 ] || fail "production not on v1"
 ecsctl config bad | grep -q '"lifecycleStages": \["POST_TEST_TRAFFIC_SHIFT"\], "targetType": "PAUSE", "timeoutConfiguration": {"action": "ROLLBACK", "timeoutInMinutes": 1440}' ||
 	fail "the PAUSE hook sent: $(ecsctl config bad)"
-ok "paused release failing its smoke test: hook answered ROLLBACK, exit 3, production never served it (test listener: $test)"
+ok "paused release failing its smoke test: hook answered ROLLBACK, exit 3, production never served it (production: $prod; test: $test); rollback requested $lag s after the smoke failed"
 
 # ---------------------------------------------- pause, smoke passes, continue
 config bad repo/bad:v3 'strategy = "blue_green"; pause_at = "POST_TEST_TRAFFIC_SHIFT";' ",
@@ -233,6 +279,21 @@ output ecs.hook_id | grep -q '^ecs-pause-' || fail "ecs.hook_id"
 [ "$(output ecs.outcome go)" = succeeded ] || fail "continue entry's outcome $(output ecs.outcome go)"
 [ "$(answers "$SANDBOX_PROD_LISTENER")" = v3 ] || fail "production not on v3"
 ok "paused, smoke passed on the test listener, continued: SUCCESSFUL, production on v3"
+
+# A later entry fails after the continue: the continue entry's rollback
+# redeploys the previous revision (without the pause), the pausing entry's
+# finds the service there already.
+config bad repo/bad:v3b 'strategy = "blue_green"; pause_at = "POST_TEST_TRAFFIC_SHIFT";' ",
+  { stage = \"ecs-rolling\"; name = \"go\"; mode = \"continue\"; },
+  { stage = \"tfix\"; name = \"late\"; action = \"fail\"; on_failure = \"rollback\"; }"
+run deploy v1.0.0-rc.2b
+expect_rc 3 "a later entry fails after the continue"
+expect_err "rolling service 'bad' back to $(TD bad 3)"
+expect_err "service 'bad' is back on $(TD bad 3)"
+expect_err "service 'bad' already runs $(TD bad 3)"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v3 ] || fail "production not back on v3"
+ecsctl config bad | grep -q PAUSE && fail "the rollback's redeploy kept the PAUSE hook: $(ecsctl config bad)"
+ok "a failure after the continue: back on the previous revision, no pause left on the service"
 
 # --------------------------------------------- continue with nothing paused
 write_cfg <<EOF
@@ -296,6 +357,73 @@ expect_err "(CANARY) of $(TD can 3)"
 [ "$(calls UpdateService)" = "$ups" ] || fail "follow updated"
 ok "follow mode reads the strategy from the service and follows its service deployment"
 
+# Terraform's PAUSE hook where the entry does not stop: a warning, then
+# the timeout and ECS's rollback (exit 3).
+ecsctl tf-pause lin PRE_SCALE_UP || fail "tf-pause"
+bind lin
+ecsctl tf-apply lin repo/lin:v3 || fail "tf-apply lin"
+config lin repo/lin:v3 'mode = "follow";'
+sed -i 's/timeout = 90;/timeout = 9;/' gantry.cfg
+run deploy v1.0.0-rc.6
+expect_rc 3 "a pause nobody continues"
+expect_err "is paused at PRE_SCALE_UP (hook ecs-pause-"
+expect_err "where this entry does not stop"
+expect_err "timed out after"
+expect_err "rollback requested: StopServiceDeployment ROLLBACK"
+expect_err "ECS rolled it back"
+[ "$(ecsctl status lin)" = ROLLBACK_SUCCESSFUL ] || fail "lin is $(ecsctl status lin)"
+ok "follow mode, paused where the entry does not stop: warned, timed out, ECS rolled back (exit 3)"
+
+# pause_at in follow mode needs the service's PAUSE hook there.
+ecsctl tf-apply lin repo/lin:v4 || fail "tf-apply lin v4"
+config lin repo/lin:v4 'mode = "follow"; pause_at = "POST_SCALE_UP";'
+run deploy v1.0.0-rc.7
+expect_rc 1 "follow pause_at without the hook"
+expect_err "pause_at = POST_SCALE_UP, and service deployment"
+expect_err "has no PAUSE hook there; follow mode does not change the service"
+ecsctl continue lin 2>/dev/null || true
+ok "follow mode with pause_at where the service has no PAUSE hook: a failure naming it"
+
+# A deployment STOPPED (aborted) while the stage waits: a failure.
+ecsctl create stop repo/stop:v1 || fail "setup stop"
+bind stop
+config stop repo/stop:v2 'strategy = "blue_green"; bake_time = 1200;'
+"$top_builddir/gantry" deploy v1.0.0-rc.1 >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+wait_for "$TMP/err" "IN_PROGRESS BAKE_TIME"
+ecsctl abort stop || fail "abort"
+wait $pid
+rc=$?
+expect_rc 1 "STOPPED"
+expect_err "was STOPPED: Service deployment stopped by StopServiceDeployment; nothing was rolled back"
+[ "$(output ecs.outcome)" = stopped ] || fail "ecs.outcome $(output ecs.outcome)"
+ok "a service deployment STOPPED while waited for: exit 1"
+
+# A service's first deployment has nothing to go back to: ECS's rollback
+# fails (ROLLBACK_FAILED), exit 4.  The Lambda hook still answers FAILED.
+sim now '{}'
+since=$(json_get "$TMP/sim" 'int(d["now"])')
+ecsctl create first repo/first:v1 lambda-first || fail "setup first"
+config first repo/first:v1 "mode = \"follow\"; follow_since = $since;"
+run deploy v1.0.0-rc.1
+expect_rc 4 "ROLLBACK_FAILED"
+expect_err "failed and ECS's rollback failed too"
+expect_err "the service needs an operator"
+[ "$(output ecs.outcome)" = rollback_failed ] || fail "ecs.outcome $(output ecs.outcome)"
+ok "ROLLBACK_FAILED (a first deployment's hook failed): exit 4"
+
+# The pausing entry's rollback when ECS cannot roll back: the callback
+# fails, exit 4.
+ecsctl create held repo/held:v1 pause-first || fail "setup held"
+config held repo/held:v1 'mode = "follow"; pause_at = "PRE_SCALE_UP";' ',
+  { stage = "tfix"; name = "late"; action = "fail"; on_failure = "rollback"; }'
+run deploy v1.0.0-rc.1
+expect_rc 4 "the pausing entry's rollback fails"
+expect_err "paused at PRE_SCALE_UP"
+expect_err "rollback requested: ContinueServiceDeployment ROLLBACK"
+expect_err "it ended ROLLBACK_FAILED"
+ok "the pausing entry's rollback ending ROLLBACK_FAILED: the callback fails, exit 4"
+
 # -------------------------------------------------------------------- plan
 config can repo/can:v3 'strategy = "canary"; canary_percent = 2.5; canary_bake_time = 90; pause_at = "PRE_SCALE_UP";'
 run plan v1.0.0-rc.9
@@ -353,6 +481,12 @@ misuse "pause_at with rolling" 'pause_at = "POST_TEST_TRAFFIC_SHIFT";' \
 	"option 'pause_at' needs strategy blue_green, linear or canary, and strategy is rolling"
 misuse "step below 3 %" 'strategy = "linear"; linear_step_percent = "2.5";' \
 	"option 'linear_step_percent' = '2.5' must be a percent from 3.0 to 100 with at most one decimal"
+misuse "pause_at with continue" 'mode = "continue"; strategy = "blue_green"; pause_at = "PRE_SCALE_UP";' \
+	"option 'pause_at' does nothing with mode = \"continue\""
+config plain repo/plain:v2 'mode = "follow"; pause_at = "PRE_SCALE_UP";'
+run deploy v1.0.0-rc.8
+expect_rc 1 "follow pause_at on a rolling service"
+expect_err "pause_at = PRE_SCALE_UP, and service 'plain' deploys with strategy ROLLING"
 misuse "two decimals" 'strategy = "canary"; canary_percent = "2.55";' \
 	"option 'canary_percent' = '2.55' must be a percent from 0.1 to 100"
 ok "choices refused by config check (exit 2); options that do not belong together and bad percents refused at init, before any ECS request"
