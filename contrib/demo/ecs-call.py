@@ -63,12 +63,13 @@ def call(operation, params, env=None):
     host = urllib.parse.urlsplit(url).netloc
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError("AWSSIM_URL '%s' is not the sandbox's "
-                         "(http://127.0.0.1:PORT)" % url)
+                         "(http://127.0.0.1:PORT); source the sandbox's "
+                         "env.sh" % url)
     key_id, secret = env.get("AWS_ACCESS_KEY_ID"), \
         env.get("AWS_SECRET_ACCESS_KEY")
     if not key_id or not secret:
         raise ValueError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                         "must be set")
+                         "must be set; source the sandbox's env.sh")
     body = json.dumps(params).encode()
     headers = sign(key_id, secret, env.get("AWS_SESSION_TOKEN"),
                    env.get("AWS_REGION") or "ap-south-1", host, body,
