@@ -290,7 +290,7 @@ pipeline = ( { stage = "ecs-rolling"; cluster = "c"; service = "s"; mode = "folo
 CFG
 run config check
 expect_rc 2
-expect_err "gantry.cfg:7: option 'mode' of stage 'ecs-rolling' must be one of 'update' or 'follow', not 'folow'; did you mean 'follow'?"
+expect_err "gantry.cfg:7: option 'mode' of stage 'ecs-rolling' must be one of 'update', 'follow' or 'continue', not 'folow'; did you mean 'follow'?"
 expect_err "gantry.cfg:7: option 'max_percent' of stage 'ecs-rolling' must be 100 to 1000, not 50"
 expect_err "gantry.cfg:7: option 'desired_count' of stage 'ecs-rolling' must be at least 0, not -1"
 write_cfg <<'CFG'
@@ -325,5 +325,5 @@ run config check
 expect_rc 0
 GANTRY_T_MODE=folow run plan v1.0.0-rc.1
 expect_rc 1
-expect_err "stage 'ecs-rolling' cannot plan: gantry.cfg:7: option 'mode' of stage 'ecs-rolling' must be one of 'update' or 'follow', not 'folow'"
+expect_err "stage 'ecs-rolling' cannot plan: gantry.cfg:7: option 'mode' of stage 'ecs-rolling' must be one of 'update', 'follow' or 'continue', not 'folow'"
 ok "a resolved ecs-rolling mode outside its choices fails before init"
