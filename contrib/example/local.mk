@@ -8,6 +8,9 @@ demo: all
 
 EXTRA_DIST += \
 	contrib/demo/run-demo \
+	contrib/demo/blue-green.cfg \
+	contrib/demo/ecs-call.py \
+	contrib/demo/loadgen.py \
 	contrib/example/address-api/.gitignore \
 	contrib/example/address-api/address-api.c \
 	contrib/example/address-api/Dockerfile \

@@ -43,6 +43,7 @@ CLI_TESTS = \
 	tests/cli/t2620-ecs-strategies.sh \
 	tests/cli/t2700-ecr.sh \
 	tests/cli/t3000-demo.sh \
+	tests/cli/t3010-demo-tools.sh \
 	tests/cli/t3100-contrib.sh \
 	tests/cli/t3110-contrib-workflows.sh \
 	tests/cli/t3200-docs.sh \

@@ -3,7 +3,8 @@
 # scale: the seed's workflow run by gantry against the sandbox, with the
 # example service really served.  Checks each step's exit code and the
 # version answering /healthz (the driver's results.tsv), the journal
-# records, and the Slack messages the capture server received.
+# records, the Slack messages the capture server received, and, for the
+# blue/green steps, the load generator's count of production answers.
 . "$top_srcdir/tests/lib.sh"
 
 W="$TMP/demo"
@@ -56,10 +57,12 @@ step 4 3 0.1.0-rc.1
 step 5 1 0.1.0
 step 6 0 0.1.0-rc.1
 step 7 0 -
+step 8 0 v0.2.0
+step 9 3 v0.2.0
 [ "$rc" = 0 ] || fail "the demo exited $rc"
 ok "every step exits as expected and /healthz answers the expected version"
 
-grep -qF "demo: all 8 steps behaved as expected" "$TMP/out" || fail "no summary"
+grep -qF "demo: all 10 steps behaved as expected" "$TMP/out" || fail "no summary"
 grep -qF "rolled back by ECS: ECS deployment circuit breaker" "$W/logs/step4.err" ||
 	fail_step 4 "step 4 does not say 'rolled back by ECS'"
 grep -qF "panic: failed to connect to database" "$W/logs/step4.err" ||
@@ -71,7 +74,32 @@ grep -qF "needs a successful staging deploy of v0.1.1-rc.N" "$W/logs/step5.err" 
 grep -qF "needs approval" "$W/logs/step2.err" || fail_step 2 "step 2 is not refused for approval"
 grep -qF "rollback: reusing image" "$W/logs/step6.err" || fail_step 6 "step 6 rebuilt the image"
 grep -qF "already pushed" "$W/logs/step6.err" || fail_step 6 "step 6 pushed the image again"
-ok "the output explains: promotion, approval, ECS rollback with reasons and logs, image reuse"
+grep -qF "check 'http://$(. "$W/sandbox/env.sh"; echo "$SANDBOX_TEST_LISTENER")/addresses' failed after" \
+	"$W/logs/step9.err" || fail_step 9 "step 9's smoke did not fail on the test listener"
+grep -qF "rolling back 'ecs-rolling'" "$W/logs/step9.err" ||
+	fail_step 9 "step 9 did not roll the paused deployment back"
+ok "the output explains: promotion, approval, ECS rollback with reasons and logs, image reuse, smoke on the test listener"
+
+# The load generator on the production listener: answers throughout both
+# blue/green steps, none failed; the good release took production traffic,
+# the broken one none.
+cat >"$TMP/load.py" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))
+EOF
+lq() { python3 "$TMP/load.py" "$W/logs/step$1.load.json" "$2"; }
+[ "$(lq 8 'd["requests"] > 20 and d["failed"] == 0')" = True ] ||
+	fail_step 8 "step 8's production requests: $(lq 8 'd["by_version_status"]')"
+[ "$(lq 8 'sorted(d["by_version"])')" = "['v0.1.0', 'v0.2.0']" ] ||
+	fail_step 8 "step 8's production answers: $(lq 8 'd["by_version_status"]')"
+[ "$(lq 9 'd["requests"] > 20 and d["failed"] == 0')" = True ] ||
+	fail_step 9 "step 9's production requests: $(lq 9 'd["by_version_status"]')"
+[ "$(lq 9 'sorted(d["by_version"])')" = "['v0.2.0']" ] ||
+	fail_step 9 "production reached the broken release: $(lq 9 'd["by_version_status"]')"
+grep -q "^load: step 9, production listener: [0-9]* requests .*0 failed, 0 reached v0.2.1" "$TMP/out" ||
+	fail "the summary lacks the load generator's counts of step 9"
+ok "production listener under load: v0.1.0 then v0.2.0, nothing failed; the broken v0.2.1 reached no production request"
 
 # The journal: one record per deploy that ran (the refused approval ran
 # nothing), newest last.
@@ -83,9 +111,9 @@ recs = sorted((json.load(open(p)) for p in glob.glob(sys.argv[1] + "/*.json")),
 print(eval(sys.argv[2]))
 EOF
 jq() { python3 "$TMP/journal.py" "$J" "$1"; }
-[ "$(jq 'len(recs)')" = 6 ] || fail "$(jq 'len(recs)') journal records, expected 6"
+[ "$(jq 'len(recs)')" = 8 ] || fail "$(jq 'len(recs)') journal records, expected 8"
 [ "$(jq '[(d["tag"], d["environment"], d["result"], d["exit_code"]) for d in recs]')" = \
-  "[('v0.0.9-rc.1', 'staging', 'succeeded', 0), ('v0.1.0-rc.1', 'staging', 'succeeded', 0), ('v0.1.0', 'production', 'succeeded', 0), ('v0.1.1-rc.1', 'staging', 'rolled_back', 3), ('v0.1.1', 'production', 'failed', 1), ('v0.1.0-rc.1', 'staging', 'succeeded', 0)]" ] ||
+  "[('v0.0.9-rc.1', 'staging', 'succeeded', 0), ('v0.1.0-rc.1', 'staging', 'succeeded', 0), ('v0.1.0', 'production', 'succeeded', 0), ('v0.1.1-rc.1', 'staging', 'rolled_back', 3), ('v0.1.1', 'production', 'failed', 1), ('v0.1.0-rc.1', 'staging', 'succeeded', 0), ('v0.2.0', 'production-bg', 'succeeded', 0), ('v0.2.1', 'production-bg', 'rolled_back', 3)]" ] ||
 	fail "journal: $(jq '[(d["tag"], d["environment"], d["result"], d["exit_code"]) for d in recs]')"
 [ "$(jq '[s["status"] for s in recs[1]["stages"]]')" = \
   "['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']" ] ||
@@ -105,6 +133,10 @@ jq 'recs[3]["reason"]' | grep -qF "rolled back by ECS" || fail "reason of the cr
 [ "$(jq 'recs[4]["failed_stage"]')" = git-release ] || fail "v0.1.1 failed elsewhere"
 [ "$(jq 'recs[5]["context"].get("deploy.rollback")')" = true ] || fail "rollback not journaled"
 [ "$(jq 'recs[5]["context"].get("deploy.rollback_of")')" = v0.1.1-rc.1 ] || fail "rollback_of"
+[ "$(jq '[(s["name"], s["status"]) for s in recs[6]["stages"]][4:]')" = \
+  "[('ecs-rolling', 'succeeded'), ('smoke', 'succeeded'), ('ecs-continue', 'succeeded')]" ] ||
+	fail "blue/green v0.2.0: $(jq '[(s["name"], s["status"]) for s in recs[6]["stages"]]')"
+[ "$(jq 'recs[7]["failed_stage"]')" = smoke ] || fail "v0.2.1 failed elsewhere: $(jq 'recs[7]["failed_stage"]')"
 ! grep -rqF "hook-token" "$J" || fail "the Slack webhook secret is in the journal"
 ok "journal: results, exit codes, stages, image, approval, failed stages, rollback"
 
@@ -144,4 +176,17 @@ for port in "$STAGING_PORT" "$PROD_PORT"; do
 	! curl -s -m 1 "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 ||
 		fail "the example service still answers on $port"
 done
+left=$(python3 - "$W/logs/step" <<'EOF'
+import os, sys
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        argv = open("/proc/%s/cmdline" % pid).read().split("\0")
+    except OSError:
+        continue
+    if any(a.endswith("loadgen.py") for a in argv) and \
+            any(a.startswith(sys.argv[1]) for a in argv):
+        print(pid, " ".join(argv))
+EOF
+)
+[ -z "$left" ] || fail "a load generator is left: $left"
 ok "the demo stopped every process it started"

@@ -459,6 +459,31 @@ def main():
     check(len(listed["serviceDeployments"]) == 7,
           "7 service deployments listed (create + 6 updates): %d"
           % len(listed["serviceDeployments"]))
+
+    # 7. /_sim/traffic/broken: an image named there runs broken tasks
+    try:
+        sim("traffic/broken", {"image": ""})
+        raise Failed("traffic/broken without an image was accepted")
+    except urllib.error.HTTPError as e:
+        msg = e.read().decode()
+        check(e.code == 400 and "broken needs image" in msg,
+              "traffic/broken without an image: %d %s" % (e.code, msg))
+    check(sim("traffic/broken", {"image": "web:v7"}) ==
+          {"broken": ["web:v7"]}, "traffic/broken lists what it breaks")
+    td7 = register("v7")
+    arn = update(td7, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+                       "lifecycleHooks": PAUSE_TEST})
+    sd = wait_for(arn, awaiting, "pause of v7")
+    status, body, _ = get("SANDBOX_TEST_LISTENER")
+    check((status, body) == (500, "v7 broken"),
+          "v7, named by traffic/broken, answers %s %s" % (status, body))
+    aws("continue-service-deployment", "--service-deployment-arn", arn,
+        "--hook-id", sd["lifecycleHookDetails"][0]["hookId"],
+        "--action", "ROLLBACK")
+    check(wait_end(arn, "rollback of v7")["status"] == "ROLLBACK_SUCCESSFUL",
+          "v7 rolled back")
+    ok("/_sim/traffic/broken: tasks of the image named answer 500; "
+       "no image: 400")
     return 0
 
 

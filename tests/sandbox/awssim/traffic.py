@@ -8,8 +8,9 @@ is a process (taskapp.py: answers its version, or 500 when the release is
 "broken"), started when the task runs and stopped when it stops.  The
 version is the container's APP_VERSION, else the image tag; a task is
 broken when its essential container's environment has APP_BROKEN set to
-1/true/yes, or its image tag has a "bad" or "broken" word (v2-bad,
-bad-2, broken).
+1/true/yes, its image tag has a "bad" or "broken" word (v2-bad,
+bad-2, broken), or its image contains a string given to
+/_sim/traffic/broken (a release whose tag cannot say so, as in the demo).
 
 Two listeners on 127.0.0.1 (SANDBOX_PROD_LISTENER and
 SANDBOX_TEST_LISTENER in the sandbox's env.sh) proxy every request to a
@@ -157,6 +158,7 @@ class Service:
         self.counter = {k: 0 for k in KINDS}
         self.rr = 0
         self.served = {k: {} for k in KINDS}
+        self.broken_images = []     # /_sim/traffic/broken substrings
         if self.ecs is not None:
             self.ecs.task_ready = self._task_ready
         atexit.register(self._stop_all_now)
@@ -225,10 +227,16 @@ class Service:
                     for _, svc in self._services():
                         for task in svc.tasks:
                             if task.live and task.last_status == "RUNNING":
-                                wanted[task.id] = release_of(task.td)
+                                wanted[task.id] = self._release(task.td)
                 self._reconcile(wanted)
             except Exception as e:  # keep ticking; say why
                 self.sim.log("traffic: tick: %s" % e)
+
+    def _release(self, td):
+        version, broken = release_of(td)
+        image = essential_container(td).get("image") or ""
+        return version, broken or any(b in image
+                                      for b in self.broken_images)
 
     def _reconcile(self, wanted):
         for tid in list(self.procs):
@@ -386,10 +394,19 @@ class Service:
                                  "service")
             self.bound = tuple(str(body[k]).split("/")[-1] for k in keys)
             return {"bound": dict(zip(keys, self.bound))}
+        if action == "broken":
+            image = body.get("image")
+            if not isinstance(image, str) or not image:
+                raise ValueError("broken needs image: a part of the image "
+                                 "reference whose tasks answer 500")
+            if image not in self.broken_images:
+                self.broken_images.append(image)
+            return {"broken": list(self.broken_images)}
         raise LookupError("no control path /_sim/traffic/%s" % action)
 
     def reset(self):
         self.bound = None
+        self.broken_images = []
         self.served = {k: {} for k in KINDS}
         procs, self.procs = list(self.procs.values()), {}
         for p in procs:
