@@ -352,8 +352,13 @@ int ecs_update(struct ecs *e, const char *td, int with_config, int track)
 	struct gantry_json *out = NULL, *deps;
 	const char *sd;
 	size_t i;
-	int rc;
+	int rc, shift = 0;
 
+	/* A redeploy (rollback) on a canary or linear service. */
+	if (!with_config && e->svc_strategy &&
+	    (ecs_strategy_of(e->svc_strategy) == S_CANARY ||
+	     ecs_strategy_of(e->svc_strategy) == S_LINEAR))
+		shift = ecs_strategy_of(e->svc_strategy);
 	target(e, &b, "service");
 	if (td) {
 		gantry_buf_adds(&b, ",\"taskDefinition\":");
@@ -371,7 +376,7 @@ int ecs_update(struct ecs *e, const char *td, int with_config, int track)
 				e->o.desired_count);
 		if (e->o.force_new)
 			gantry_buf_adds(&b, ",\"forceNewDeployment\":true");
-	} else if (e->o.nalarms || e->svc_pauses) {
+	} else if (e->o.nalarms || e->svc_pauses || shift) {
 		gantry_buf_adds(&b, ",\"deploymentConfiguration\":{");
 		/* Going back while an alarm fires: ECS would fail the
 		   rollback itself and return to the release that fired it.
@@ -392,6 +397,18 @@ int ecs_update(struct ecs *e, const char *td, int with_config, int track)
 					: "\"lifecycleHooks\":");
 			ecs_strategy_hooks(e, &b, 0);
 		}
+		/* Going back to a known-good revision is not a canary: all
+		   production traffic moves in one step, without a step bake.
+		   The next deploy sends the configured steps again. */
+		if (shift)
+			gantry_buf_addf(&b, "%s\"%s\":{\"%s\":100.0,\"%s\":0}",
+				e->o.nalarms || e->svc_pauses ? "," : "",
+				shift == S_CANARY ? "canaryConfiguration"
+						  : "linearConfiguration",
+				shift == S_CANARY ? "canaryPercent"
+						  : "stepPercent",
+				shift == S_CANARY ? "canaryBakeTimeInMinutes"
+						  : "stepBakeTimeInMinutes");
 		gantry_buf_adds(&b, "}");
 	}
 	gantry_buf_adds(&b, "}");

@@ -197,6 +197,24 @@ expect_err "production new 50 % old 50 %"
 ecsctl config lin | grep -q '"linearConfiguration": {"stepBakeTimeInMinutes": 1, "stepPercent": 50.0}' || fail "linear configuration: $(ecsctl config lin)"
 ok "linear 50 %: two steps, SUCCESSFUL"
 
+# Going back on a canary service is not another canary: the rollback's
+# redeploy moves all production traffic in one step (canaryPercent 100,
+# no step bake); the next deploy sends the configured steps again.
+config can repo/can:v3 'strategy = "canary"; canary_percent = 20; canary_bake_time = 120;' ",
+  { stage = \"tfix\"; name = \"late\"; action = \"fail\"; on_failure = \"rollback\"; }"
+run deploy v1.0.0-rc.3
+expect_rc 3 "canary, then a later entry fails"
+expect_err "rolling service 'can' back to $(TD can 2)"
+expect_err "service 'can' is back on $(TD can 2)"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v2 ] || fail "production not back on v2"
+ecsctl config can | grep -q '"canaryConfiguration": {"canaryBakeTimeInMinutes": 0, "canaryPercent": 100.0}' || fail "the rollback's redeploy went as a canary: $(ecsctl config can)"
+config can repo/can:v4 'strategy = "canary"; canary_percent = 20; canary_bake_time = 120;'
+run deploy v1.0.0-rc.4
+expect_rc 0 "canary after a rollback"
+expect_err "production new 20 % old 80 %"
+ecsctl config can | grep -q '"canaryConfiguration": {"canaryBakeTimeInMinutes": 2, "canaryPercent": 20.0}' || fail "the next deploy did not restore the canary steps: $(ecsctl config can)"
+ok "rollback on a canary service: all traffic back in one step, the next deploy a canary again"
+
 # ------------------------------------------------- a Lambda hook FAILED
 ecsctl create lam repo/lam:v1 lambda || fail "setup lam"
 bind lam
@@ -351,7 +369,7 @@ ups=$(calls UpdateService)
 run deploy v1.0.0-rc.5
 expect_rc 0 "follow blue/green"
 expect_err "following service deployment"
-expect_err "(CANARY) of $(TD can 3)"
+expect_err "(CANARY) of $(TD can 5)"
 [ "$(output ecs.strategy)" = canary ] || fail "follow ecs.strategy $(output ecs.strategy)"
 [ "$(calls RegisterTaskDefinition)" = "$regs" ] || fail "follow registered"
 [ "$(calls UpdateService)" = "$ups" ] || fail "follow updated"
