@@ -75,31 +75,6 @@ const struct gantry_stage approval_stage = {
 	.run = approval_stub,
 };
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* True when name is among the comma-separated list. */
-static int listed(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = list;
-
-	while (p && *p) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (len == n && !memcmp(p, name, n))
-			return 1;
-		p = comma ? comma + 1 : NULL;
-	}
-	return 0;
-}
-
 int approval_may_decide(const struct approval_record *a,
 			const char *deployer, const char *actor,
 			const char *verdict, const char **why)
@@ -110,7 +85,8 @@ int approval_may_decide(const struct approval_record *a,
 	   is what needs a second person. */
 	if (!strcmp(verdict, "rejected") && self)
 		return 1;
-	if (a->approvers && *a->approvers && !listed(a->approvers, actor)) {
+	if (a->approvers && *a->approvers &&
+	    !core_in_list(a->approvers, actor)) {
 		*why = "is not among the entry's approvers";
 		return 0;
 	}
@@ -212,7 +188,7 @@ static int await_decision(struct deploy *d, const struct approval_record *a,
 			out.verdict = "rejected";
 			out.by = "gantry";
 			out.reason = why;
-			out.decided = wall_now();
+			out.decided = core_wall_now();
 			rc = state_decision_put(st, a->key, &out, dec, &e);
 			if (rc == 0) {
 				dec->verdict = gantry_xstrdup(out.verdict);
@@ -281,7 +257,7 @@ void approval_run(struct deploy *d, struct entry *en,
 	a->message = msg && *msg ? gantry_xstrdup(msg) : NULL;
 	a->approvers = join_approvers(opts);
 	a->allow_self = gantry_config_bool(opts, "allow_self", 0);
-	a->requested = wall_now();
+	a->requested = core_wall_now();
 	a->timeout = en->timeout;
 	deploy_journal_save(d);
 

@@ -20,14 +20,6 @@
 #include "progress.h"
 #include "state.h"
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Waiting: running, its last approval undecided, and its process alive
    (it holds the lock): a record left by a killed deploy waits for
    nobody. */
@@ -183,7 +175,7 @@ int cmd_decide(struct session *s, const char *envname, const char *id,
 	d.verdict = (char *)verdict;
 	d.by = s->actor;
 	d.reason = (char *)s->opt->reason;
-	d.decided = wall_now();
+	d.decided = core_wall_now();
 	rc = state_decision_put(st, a->key, &d, &first, &e);
 	if (rc < 0) {
 		errs_print(&e);

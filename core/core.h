@@ -28,6 +28,11 @@ struct errs {
 	size_t n, alloc;
 };
 
+/* util.c: the wall clock in epoch seconds; whether name is one of the
+   comma-separated list's members. */
+double core_wall_now(void);
+int core_in_list(const char *list, const char *name);
+
 void errs_add(struct errs *e, const char *fmt, ...) GANTRY_PRINTF(2, 3);
 void errs_clear(struct errs *e);
 /* Prints every line to stderr as "gantry: <line>", redacted. */

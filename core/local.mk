@@ -1,7 +1,7 @@
 # The gantry executable.  Everything but main.c lives in a convenience
 # library so unit tests link the same objects.
 noinst_LTLIBRARIES += core/libgantrycore.la
-core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/cli.h core/cli.c core/commands.h core/cli_info.c core/cli_state.c \
+core_libgantrycore_la_SOURCES = core/core.h core/errs.c core/util.c core/cli.h core/cli.c core/commands.h core/cli_info.c core/cli_state.c \
 	core/journal.h core/lock.h core/loader.h core/filecheck.h core/filecheck.c \
 	core/profile.h core/profile_i.h core/profile.c \
 	core/profile_read.c core/profile_validate.c core/interp.h core/interp.c \

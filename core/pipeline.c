@@ -34,14 +34,6 @@ static void tick_state(void *arg)
 	state_tick(arg);
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void deploy_journal_save(struct deploy *d)
 {
 	struct errs e = { 0 };
@@ -254,23 +246,6 @@ static void notify(struct deploy *d, unsigned bit, const char *stage,
 
 /* ---- stages ------------------------------------------------------------- */
 
-/* Entry names from a comma-separated list; unknown names are errors. */
-static int name_in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = list;
-
-	while (p && *p) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (len == n && !memcmp(p, name, n))
-			return 1;
-		p = comma ? comma + 1 : NULL;
-	}
-	return 0;
-}
-
 static int check_names(struct gconf *gc, const char *list, const char *flag)
 {
 	const char **names = gantry_xcalloc(gc->nentries + 1, sizeof(*names));
@@ -307,9 +282,9 @@ static int check_names(struct gconf *gc, const char *list, const char *flag)
 
 int deploy_selected(const struct options *o, const struct entry *en)
 {
-	if (o->only && !name_in_list(o->only, en->name))
+	if (o->only && !core_in_list(o->only, en->name))
 		return 0;
-	if (o->skip && name_in_list(o->skip, en->name))
+	if (o->skip && core_in_list(o->skip, en->name))
 		return 0;
 	return 1;
 }
@@ -336,7 +311,7 @@ static int run_stage(struct deploy *d, struct entry *en,
 
 	progress_stage_start(idx, total, en->name, en->stage);
 	sr->status = ST_RUNNING;
-	sr->started = wall_now();
+	sr->started = core_wall_now();
 	deploy_journal_save(d);
 	notify(d, EV_STAGE_STARTED, en->name, NULL, "running", 0);
 	for (attempt = 0; attempt <= en->retries; attempt++) {
@@ -386,7 +361,7 @@ static int run_stage(struct deploy *d, struct entry *en,
 	if (gantry_i_interrupted && rc != GANTRY_OK)
 		rc = GANTRY_EINTERRUPTED;
 	sr->status = status_of(rc);
-	sr->finished = wall_now();
+	sr->finished = core_wall_now();
 	progress_stage_end(idx, total, en->name, sr->status,
 			   sr->finished - sr->started, sr->error);
 	deploy_journal_save(d);
@@ -440,7 +415,7 @@ static int take_lock(struct deploy *d)
 	me.user = d->s->actor;
 	me.host = u.nodename;
 	me.pid = (long)getpid();
-	me.started = wall_now();
+	me.started = core_wall_now();
 	rc = state_lock_acquire(session_state(d->s), d->gc->service,
 				d->gc->env->name, &me, &prev, &stale, &e);
 	if (rc < 0) {
@@ -490,7 +465,7 @@ static int setup_record(struct deploy *d)
 		d->rec.actor = gantry_xstrdup(d->s->actor);
 		uname(&u);
 		d->rec.host = gantry_xstrdup(u.nodename);
-		d->rec.started = wall_now();
+		d->rec.started = core_wall_now();
 		for (i = 0; i < d->gc->nentries; i++)
 			if (!d->gc->entries[i].notifier)
 				deploy_record_add_stage(&d->rec,
@@ -551,7 +526,7 @@ static void finish(struct deploy *d, const char *result, int code,
 	free(d->rec.result);
 	d->rec.result = gantry_xstrdup(result);
 	d->rec.exit_code = code;
-	d->rec.finished = wall_now();
+	d->rec.finished = core_wall_now();
 	if (stage) {
 		free(d->rec.failed_stage);
 		d->rec.failed_stage = gantry_xstrdup(stage);

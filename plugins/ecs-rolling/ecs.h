@@ -171,6 +171,10 @@ enum ecs_verdict ecs_wait_restored(struct ecs *e, const char *td,
 enum ecs_verdict ecs_bake(struct ecs *e, double seconds, char **alarm);
 /* Sleeps up to seconds, showing the status line; -1 once interrupted. */
 int ecs_nap(const struct ecs *e, double seconds);
+/* Between two polls: V_TIMEOUT once until (monotonic) has passed,
+   V_INTERRUPTED on an interrupt, else -1 after napping the adaptive
+   interval (quiet: polls without change, counted up). */
+int ecs_next_poll(struct ecs *e, double until, unsigned *quiet);
 /* The poll interval after n polls without change, in seconds. */
 double ecs_poll_interval(const struct ecs *e, unsigned quiet);
 

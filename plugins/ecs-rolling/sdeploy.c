@@ -209,8 +209,7 @@ static enum ecs_verdict sd_wait(struct ecs *e, double until,
 	for (;;) {
 		enum ecs_verdict r = V_TIMEOUT;
 		struct sdv v;
-		double left, iv;
-		int done = 1, rc;
+		int done = 1, rc, w;
 
 		if (gantry_ctx_interrupted(e->ctx))
 			return V_INTERRUPTED;
@@ -249,12 +248,8 @@ static enum ecs_verdict sd_wait(struct ecs *e, double until,
 		sdv_free(&v);
 		if (done)
 			return r;
-		left = until - gantry_now();
-		if (left <= 0)
-			return V_TIMEOUT;
-		iv = ecs_poll_interval(e, quiet++);
-		if (ecs_nap(e, iv < left ? iv : left) < 0)
-			return V_INTERRUPTED;
+		if ((w = ecs_next_poll(e, until, &quiet)) >= 0)
+			return (enum ecs_verdict)w;
 	}
 }
 

@@ -230,6 +230,18 @@ static int judge(struct ecs *e, unsigned *quiet)
 	return verdict;
 }
 
+int ecs_next_poll(struct ecs *e, double until, unsigned *quiet)
+{
+	double left = until - gantry_now(), iv;
+
+	if (left <= 0)
+		return V_TIMEOUT;
+	iv = ecs_poll_interval(e, (*quiet)++);
+	if (ecs_nap(e, iv < left ? iv : left) < 0)
+		return V_INTERRUPTED;
+	return -1;
+}
+
 enum ecs_verdict ecs_wait(struct ecs *e, double until, char **alarm)
 {
 	unsigned quiet = 0;
@@ -237,7 +249,6 @@ enum ecs_verdict ecs_wait(struct ecs *e, double until, char **alarm)
 	*alarm = NULL;
 	for (;;) {
 		int v;
-		double left, iv;
 
 		if (gantry_ctx_interrupted(e->ctx))
 			return V_INTERRUPTED;
@@ -246,12 +257,8 @@ enum ecs_verdict ecs_wait(struct ecs *e, double until, char **alarm)
 			return (enum ecs_verdict)v;
 		if (e->o.nalarms && (*alarm = ecs_alarm_firing(e)))
 			return V_ALARM;
-		left = until - gantry_now();
-		if (left <= 0)
-			return V_TIMEOUT;
-		iv = ecs_poll_interval(e, quiet++);
-		if (ecs_nap(e, iv < left ? iv : left) < 0)
-			return V_INTERRUPTED;
+		if ((v = ecs_next_poll(e, until, &quiet)) >= 0)
+			return (enum ecs_verdict)v;
 	}
 }
 
@@ -264,8 +271,7 @@ enum ecs_verdict ecs_wait_restored(struct ecs *e, const char *td,
 		struct ecs_snap s;
 		const struct ecs_dep *p;
 		enum ecs_verdict v = V_TIMEOUT;
-		int done = 0, rc;
-		double left, iv;
+		int done = 0, rc, w;
 
 		if (gantry_ctx_interrupted(e->ctx))
 			return V_INTERRUPTED;
@@ -291,12 +297,8 @@ enum ecs_verdict ecs_wait_restored(struct ecs *e, const char *td,
 		ecs_snap_free(&s);
 		if (done)
 			return v;
-		left = until - gantry_now();
-		if (left <= 0)
-			return V_TIMEOUT;
-		iv = ecs_poll_interval(e, quiet++);
-		if (ecs_nap(e, iv < left ? iv : left) < 0)
-			return V_INTERRUPTED;
+		if ((w = ecs_next_poll(e, until, &quiet)) >= 0)
+			return (enum ecs_verdict)w;
 	}
 }
 
