@@ -298,6 +298,31 @@ output ecs.hook_id | grep -q '^ecs-pause-' || fail "ecs.hook_id"
 [ "$(answers "$SANDBOX_PROD_LISTENER")" = v3 ] || fail "production not on v3"
 ok "paused, smoke passed on the test listener, continued: SUCCESSFUL, production on v3"
 
+# ------------------------- pause, a second person rejects: ECS rolls back
+# The approval stage at the pause (DESIGN §10): another actor's `gantry
+# reject` fails the entry, its on_failure = "rollback" answers the paused
+# deployment's hook ROLLBACK; production stays on v3 throughout.
+config bad repo/bad:v4 'strategy = "blue_green"; pause_at = "POST_TEST_TRAFFIC_SHIFT";' ",
+  { stage = \"approval\"; name = \"review\"; timeout = 60; on_failure = \"rollback\";
+    message = \"compare the test listener with production\"; },
+  { stage = \"ecs-rolling\"; name = \"go\"; mode = \"continue\"; }"
+"$top_builddir/gantry" deploy v1.0.0-rc.3 >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+wait_for "$TMP/err" "run 'gantry approve staging "
+[ "$(ecsctl status bad)" = IN_PROGRESS ] || fail "the deployment is not paused while the approval waits: $(ecsctl status bad)"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v3 ] || fail "production moved before the approval"
+GANTRY_ACTOR=reviewer "$top_builddir/gantry" reject staging --reason "test listener answers too slowly" \
+	>"$TMP/rej.out" 2>"$TMP/rej.err" || fail "reject: $(cat "$TMP/rej.err")"
+wait $pid
+rc=$?
+expect_rc 3 "rejected at the pause"
+expect_err "rejected by reviewer: test listener answers too slowly"
+expect_err "rollback requested: ContinueServiceDeployment ROLLBACK of service deployment"
+[ "$(ecsctl status bad)" = ROLLBACK_SUCCESSFUL ] || fail "service deployment $(ecsctl status bad)"
+[ "$(answers "$SANDBOX_PROD_LISTENER")" = v3 ] || fail "production not on v3 after the rejection"
+[ "$(json_get "$(last_record)" 'd["approvals"][0]["by"]')" = reviewer ] || fail "journal: who rejected"
+ok "approval at the pause rejected by another actor: hook answered ROLLBACK, exit 3, production stayed on v3"
+
 # A later entry fails after the continue: the continue entry's rollback
 # redeploys the previous revision (without the pause), the pausing entry's
 # finds the service there already.
