@@ -4,27 +4,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/servers/emulators.sh"
 
-AWS_CLI=/usr/bin/aws
-[ -x "$AWS_CLI" ] || AWS_CLI=$(command -v aws 2>/dev/null) || AWS_CLI=""
-if [ -z "$AWS_CLI" ]; then
-	echo "SKIP: the AWS CLI is not installed (it creates the table and bucket)"
-	exit 77
-fi
-emulators_start
-
-awsc() { "$AWS_CLI" "$@" >"$TMP/aws.out" 2>"$TMP/aws.err"; }
-awsc dynamodb create-table --endpoint-url "$DYNAMODB_URL" \
-	--table-name gantry-locks \
-	--attribute-definitions AttributeName=id,AttributeType=S \
-	--key-schema AttributeName=id,KeyType=HASH \
-	--billing-mode PAY_PER_REQUEST || fail "create-table: $(cat "$TMP/aws.err")"
-awsc s3api create-bucket --endpoint-url "$S3_URL" --bucket gantry-journal ||
-	fail "create-bucket: $(cat "$TMP/aws.err")"
-
-# gantry reaches both through the per-service endpoint variables.
-AWS_ENDPOINT_URL_DYNAMODB=$DYNAMODB_URL
-AWS_ENDPOINT_URL_S3=$S3_URL
-export AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_S3
+shared_state_start
 
 # state_group SECONDS: the state group, with a lease of that many seconds.
 state_group() {

@@ -7,6 +7,12 @@
 #                     or the npm packages are missing.
 #   emulators_stop    stops that process; also run on exit, before
 #                     lib.sh's cleanup (tests may reset BG_PIDS freely).
+#   shared_state_start  the shared state backend's world: the emulators,
+#                     the table gantry-locks and the bucket gantry-journal
+#                     (made with the AWS CLI, an independent client; skip
+#                     without one), AWS_ENDPOINT_URL_DYNAMODB/_S3 exported
+#                     for gantry, and awsc ARGS (the AWS CLI, its output in
+#                     $TMP/aws.out, errors in $TMP/aws.err).
 #
 # The packages come from contrib/npm (npm ci --prefix contrib/npm), or
 # from GANTRY_NPM_DIR (a directory holding node_modules/).  s3rver accepts
@@ -85,4 +91,27 @@ emulators_stop() {
 	kill "$EMU_PID" 2>/dev/null
 	wait "$EMU_PID" 2>/dev/null
 	EMU_PID=""
+}
+
+awsc() { "$AWS_CLI" "$@" >"$TMP/aws.out" 2>"$TMP/aws.err"; }
+
+shared_state_start() {
+	AWS_CLI=/usr/bin/aws
+	[ -x "$AWS_CLI" ] || AWS_CLI=$(command -v aws 2>/dev/null) || AWS_CLI=""
+	if [ -z "$AWS_CLI" ]; then
+		echo "SKIP: the AWS CLI is not installed (it creates the table and bucket)"
+		exit 77
+	fi
+	emulators_start
+	awsc dynamodb create-table --endpoint-url "$DYNAMODB_URL" \
+		--table-name gantry-locks \
+		--attribute-definitions AttributeName=id,AttributeType=S \
+		--key-schema AttributeName=id,KeyType=HASH \
+		--billing-mode PAY_PER_REQUEST || fail "create-table: $(cat "$TMP/aws.err")"
+	awsc s3api create-bucket --endpoint-url "$S3_URL" --bucket gantry-journal ||
+		fail "create-bucket: $(cat "$TMP/aws.err")"
+	# gantry reaches both through the per-service endpoint variables.
+	AWS_ENDPOINT_URL_DYNAMODB=$DYNAMODB_URL
+	AWS_ENDPOINT_URL_S3=$S3_URL
+	export AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_S3
 }
