@@ -132,6 +132,28 @@ static const struct deploy_record *pick(const struct deploy_record *list,
 	return NULL;
 }
 
+#define REASON_MAX 1000
+
+/* A reason goes to the journal, notifications and history: one line of
+   text, refused (not cut or escaped) otherwise, as an actor is. */
+static int reason_ok(const char *reason)
+{
+	size_t i, len = reason ? strlen(reason) : 0;
+
+	for (i = 0; i < len && ((unsigned char)reason[i] >= 0x20 &&
+				reason[i] != 0x7f); i++)
+		;
+	if (len > REASON_MAX)
+		gantry_log(NULL, GANTRY_LOG_ERROR, "--reason is %zu bytes long, "
+			   "more than %d; say why in one line and link to the "
+			   "rest", len, REASON_MAX);
+	else if (i < len)
+		gantry_log(NULL, GANTRY_LOG_ERROR, "--reason contains a control "
+			   "character (byte %zu: a newline or an escape); give "
+			   "it as one line of text", i + 1);
+	return len <= REASON_MAX && i == len;
+}
+
 int cmd_decide(struct session *s, const char *envname, const char *id,
 	       const char *verdict)
 {
@@ -148,6 +170,8 @@ int cmd_decide(struct session *s, const char *envname, const char *id,
 	size_t n = 0;
 	int code = EXIT_USAGE, lrc, rc;
 
+	if (!reason_ok(s->opt->reason))
+		return EXIT_USAGE;
 	if (!st)
 		return EXIT_USAGE;
 	if (!(env = session_env_arg(s, envname)))

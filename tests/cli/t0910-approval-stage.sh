@@ -173,6 +173,14 @@ wait_waiting
 run approve staging --reason "x"
 expect_rc 2
 expect_err "--reason belongs to 'reject', not 'approve'"
+as other reject staging --reason "$(printf 'two\nlines')"
+expect_rc 2 "a reason over two lines"
+expect_err "--reason contains a control character (byte 4: a newline or an escape); give it as one line of text"
+as other reject staging --reason "$(printf 'clear \033[2J screen')"
+expect_rc 2 "a reason with an escape"
+as other reject staging --reason "$(python3 -c 'print("x" * 1001)')"
+expect_rc 2 "a reason of 1001 bytes"
+expect_err "--reason is 1001 bytes long, more than 1000"
 as other reject staging --reason "error rate too high"
 expect_rc 0
 finish
